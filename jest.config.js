@@ -1,0 +1,25 @@
+/** Unit specs sit beside their code; integration specs under test/ drive real processes and a real Redis. */
+const swc = ['@swc/jest', {
+  jsc: {
+    target: 'es2022',
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    keepClassNames: true,
+  },
+}];
+const moduleNameMapper = { '^@hookrunner/([a-z-]+)$': '<rootDir>/libs/$1/src' };
+const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': swc }, moduleNameMapper };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.spec.ts'],
+      testTimeout: 60_000,
+      slowTestThreshold: 30,
+    },
+  ],
+};

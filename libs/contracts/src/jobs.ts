@@ -1,0 +1,53 @@
+import type { HttpMethod, RetryPolicy } from './webhook-definition';
+import type { CallError, WebhookReply } from './webhook-response';
+
+/** The identity of one call: who it is for and which webhook it runs. */
+export interface CallTarget {
+  callId: string;
+  botId: string;
+  userId: string;
+  sessionId: string;
+  webhook: string;
+}
+
+/**
+ * Payload of a job on the calls queue. The definition is snapshotted at enqueue time so a call
+ * runs the webhook as it was when the conversation reached it.
+ */
+export interface WebhookCallJob extends CallTarget {
+  request: {
+    method: HttpMethod;
+    url: string;
+    /** Definition params overlaid by the params given at enqueue. */
+    params: Record<string, string>;
+    headers: Record<string, string>;
+    timeoutMs: number;
+  };
+  retry: RetryPolicy;
+  /** Given at enqueue; overlays the stored session memory when merge tags are rendered. */
+  memory: Record<string, unknown>;
+  /** Given at enqueue; overlays the stored profile when merge tags are rendered. */
+  user: Record<string, unknown>;
+  /** Epoch ms of the 202. */
+  enqueuedAt: number;
+  /** 0 for the first run, n for the n-th replay through POST /v1/calls/{callId}/retry. */
+  run: number;
+}
+
+/** Payload of a job on the results queue: a call that reached a final state. */
+export interface CallResultJob extends CallTarget {
+  method: HttpMethod;
+  outcome: 'succeeded' | 'failed';
+  /** Present when succeeded. */
+  reply?: WebhookReply;
+  /** Present when failed. */
+  error?: CallError;
+  /** Enqueue-time overlays, kept so responses render as the call saw its state. */
+  memory: Record<string, unknown>;
+  user: Record<string, unknown>;
+  attempts: number;
+  enqueuedAt: number;
+  /** Epoch ms when the final attempt ended. */
+  finishedAt: number;
+  run: number;
+}

@@ -1,0 +1,20 @@
+/**
+ * Queue names and the BullMQ key prefix.
+ *
+ * These values are persisted in Redis keys: never change them once shipped, or the jobs
+ * already waiting under the old names are stranded.
+ *
+ * The prefix carries a hash tag so that every key BullMQ touches for these queues lands in one
+ * Redis Cluster slot (BullMQ's Lua scripts need all of a queue's keys in one slot).
+ */
+export const QUEUE_PREFIX = '{hookrunner}';
+
+/** Webhook calls waiting for a worker. Job id = callId. */
+export const CALLS_QUEUE = 'calls';
+
+/** Finished calls waiting for the results consumer to merge state and publish. Job id = callId[:run]. */
+export const RESULTS_QUEUE = 'results';
+
+/** The BullMQ job name used on both queues. */
+export const CALL_JOB = 'call';
+export const RESULT_JOB = 'result';
