@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { CallErrorType } from '@hookrunner/contracts';
+import { classifyError, classifyResponse, parseRetryAfter } from './classify-outcome';
+import { ReplyTooLargeError } from './validate-reply';
+
+const now = Date.parse('2025-01-01T00:00:00Z');
+const validBody = '{"responses":["hi"]}';
+
+describe(classifyResponse.name, () => {
+  const sut = classifyResponse;
+
+  it.each([200, 201, 204, 299])('succeeds on %i with a valid body', (status) => {
+    expect(sut(status, {}, validBody, now)).toEqual({
+      kind: 'success',
+      reply: { responses: ['hi'], quickreplies: [], memory: {}, user_attributes: {} },
+    });
+  });
+
+  it('fails a 2xx with an invalid body, joining every error', () => {
+    expect(sut(200, {}, '{"responses":[1],"memory":[]}', now)).toEqual({
+      kind: 'fail',
+      error: { type: CallErrorType.InvalidResponse, message: 'responses[0] must be a string; memory must be an object' },
+    });
+    expect(sut(204, {}, '', now)).toMatchObject({
+      kind: 'fail',
+      error: { type: CallErrorType.InvalidResponse, message: expect.stringMatching(/^body is not valid JSON: /) },
+    });
+  });
+
+  it('fails a redirect and names where it pointed', () => {
+    expect(sut(301, { location: 'https://elsewhere.test/hook' }, '', now)).toEqual({
+      kind: 'fail',
+      error: {
+        type: CallErrorType.HttpStatus,
+        message: 'redirect not followed (301 to https://elsewhere.test/hook)',
+        httpStatus: 301,
+      },
+    });
+    expect(sut(307, { Location: ['https://a.test/', 'https://b.test/'] }, '', now).kind).toBe('fail');
+    expect(sut(307, { Location: ['https://a.test/'] }, '', now)).toMatchObject({
+      error: { message: 'redirect not followed (307 to https://a.test/)' },
+    });
+    expect(sut(304, {}, '', now)).toMatchObject({ error: { message: 'redirect not followed (304)', httpStatus: 304 } });
+  });
+
+  it.each([429, 500, 502, 503, 599])('retries %i', (status) => {
+    expect(sut(status, {}, validBody, now)).toEqual({
+      kind: 'retry',
+      error: { type: CallErrorType.HttpStatus, message: `endpoint answered HTTP ${status}`, httpStatus: status },
+    });
+  });
+
+  it.each([100, 400, 401, 403, 404, 410, 422, 600, 0])('fails %i', (status) => {
+    expect(sut(status, { 'retry-after': '5' }, validBody, now)).toEqual({
+      kind: 'fail',
+      error: { type: CallErrorType.HttpStatus, message: `endpoint answered HTTP ${status}`, httpStatus: status },
+    });
+  });
+
+  it('reads Retry-After in seconds', () => {
+    expect(sut(503, { 'retry-after': '120' }, '', now)).toMatchObject({ kind: 'retry', retryAfterMs: 120_000 });
+    expect(sut(429, { 'Retry-After': ['0'] }, '', now)).toMatchObject({ kind: 'retry', retryAfterMs: 0 });
+  });
+
+  it('reads Retry-After as an HTTP-date relative to now', () => {
+    expect(sut(503, { 'retry-after': 'Wed, 01 Jan 2025 00:00:30 GMT' }, '', now)).toMatchObject({ retryAfterMs: 30_000 });
+  });
+
+  it('leaves retryAfterMs out when Retry-After is absent or invalid', () => {
+    expect(sut(503, {}, '', now)).not.toHaveProperty('retryAfterMs');
+    expect(sut(503, { 'retry-after': 'soon' }, '', now)).not.toHaveProperty('retryAfterMs');
+    expect(sut(503, { 'retry-after': undefined }, '', now)).not.toHaveProperty('retryAfterMs');
+  });
+});
+
+describe(parseRetryAfter.name, () => {
+  const sut = parseRetryAfter;
+
+  it.each([
+    ['0', 0],
+    ['7', 7000],
+    ['2025', 2_025_000],
+    [' 3 ', 3000],
+    ['Wed, 01 Jan 2025 00:01:00 GMT', 60_000],
+    ['Tue, 31 Dec 2024 23:00:00 GMT', 0],
+  ])('parses %j as %j ms', (value, ms) => {
+    expect(sut(value, now)).toBe(ms);
+  });
+
+  it.each([undefined, '', '-5', '1.5', '5s', 'not a date', '2025-01-01'])('rejects %j', (value) => {
+    expect(sut(value, now)).toBeUndefined();
+  });
+
+  it('never throws and never goes negative', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 0, max: 4e12 }), (value, at) => {
+        const ms = sut(value, at);
+        if (ms !== undefined) expect(ms).toBeGreaterThanOrEqual(0);
+      }),
+    );
+  });
+});
+
+describe(classifyError.name, () => {
+  const sut = classifyError;
+  const withCode = (code: string, message = `connect ${code} https://api.test/?token=secret`) =>
+    Object.assign(new Error(message), { code });
+  const named = (name: string) => Object.assign(new Error('The operation was aborted due to timeout'), { name });
+
+  it('fails a body over the limit as an invalid response', () => {
+    expect(sut(new ReplyTooLargeError())).toEqual({
+      kind: 'fail',
+      error: { type: CallErrorType.InvalidResponse, message: 'body exceeds 1048576 bytes' },
+    });
+  });
+
+  it.each(['TimeoutError', 'AbortError'])('retries a %s as a timeout', (name) => {
+    expect(sut(named(name))).toEqual({
+      kind: 'retry',
+      error: { type: CallErrorType.Timeout, message: `request timed out (${name})` },
+    });
+  });
+
+  it('retries an AbortSignal.timeout reason as a timeout', () => {
+    const reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(sut(reason)).toMatchObject({ kind: 'retry', error: { type: CallErrorType.Timeout } });
+  });
+
+  it.each(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT'])(
+    'retries %s as a timeout',
+    (code) => {
+      expect(sut(withCode(code))).toEqual({
+        kind: 'retry',
+        error: { type: CallErrorType.Timeout, message: `request timed out (${code})` },
+      });
+    },
+  );
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'HPE_HEADER_OVERFLOW', 'ENOTFOUND', 'EPIPE'])(
+    'retries %s as a network error',
+    (code) => {
+      expect(sut(withCode(code))).toEqual({
+        kind: 'retry',
+        error: { type: CallErrorType.Network, message: `network error (${code})` },
+      });
+    },
+  );
+
+  it('finds the code on a cause or inside an AggregateError', () => {
+    expect(sut(new Error('wrapped', { cause: withCode('ECONNRESET') }))).toMatchObject({
+      error: { message: 'network error (ECONNRESET)' },
+    });
+    expect(sut(new AggregateError([withCode('ECONNREFUSED'), withCode('EHOSTUNREACH')]))).toMatchObject({
+      error: { message: 'network error (ECONNREFUSED)' },
+    });
+  });
+
+  it('falls back to the name, then to unknown', () => {
+    expect(sut(new TypeError('bad'))).toMatchObject({ kind: 'retry', error: { message: 'network error (TypeError)' } });
+    expect(sut('a string')).toMatchObject({ kind: 'retry', error: { message: 'network error (unknown)' } });
+    expect(sut(null)).toMatchObject({ kind: 'retry', error: { message: 'network error (unknown)' } });
+  });
+
+  it('never carries the error message or an unsafe code', () => {
+    const outcome = sut(withCode('E BAD https://api.test/?token=secret'));
+    expect(outcome).toMatchObject({ error: { message: 'network error (Error)' } });
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (secret) => {
+        const err = Object.assign(new Error(secret), { code: `${secret} x` });
+        const result = sut(err);
+        expect(result.kind === 'success' ? '' : result.error.message).toMatch(/^network error \([A-Za-z0-9_]+\)$/);
+      }),
+    );
+  });
+});

@@ -1,0 +1,106 @@
+import { type CallError, CallErrorType, type WebhookReply } from '@hookrunner/contracts';
+import { ReplyTooLargeError, validateReply } from './validate-reply';
+
+/** What one finished attempt means for the call: done, try again (no sooner than `retryAfterMs`), or give up. */
+export type AttemptOutcome =
+  | { kind: 'success'; reply: WebhookReply }
+  | { kind: 'retry'; error: CallError; retryAfterMs?: number }
+  | { kind: 'fail'; error: CallError };
+
+/** Response header values as undici hands them over. */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'AbortError']);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const MAX_LOCATION_LENGTH = 200;
+
+/**
+ * Classifies a response: 2xx with a valid body succeeds, 2xx with an invalid one fails; 3xx fails
+ * (redirects are not followed); 429 and 5xx are retried, honouring Retry-After (seconds or an
+ * HTTP-date relative to `now`); every other status fails.
+ */
+export function classifyResponse(
+  status: number,
+  headers: ResponseHeaders,
+  body: string,
+  now: number = Date.now(),
+): AttemptOutcome {
+  if (status >= 200 && status < 300) {
+    const result = validateReply(body);
+    if (result.ok) return { kind: 'success', reply: result.reply };
+    return { kind: 'fail', error: { type: CallErrorType.InvalidResponse, message: result.errors.join('; ') } };
+  }
+  if (status >= 300 && status < 400) {
+    const location = header(headers, 'location')?.slice(0, MAX_LOCATION_LENGTH);
+    const message = `redirect not followed (${status}${location ? ` to ${location}` : ''})`;
+    return { kind: 'fail', error: httpStatusError(status, message) };
+  }
+  const error = httpStatusError(status, `endpoint answered HTTP ${status}`);
+  if (status === 429 || (status >= 500 && status < 600)) {
+    const retryAfterMs = parseRetryAfter(header(headers, 'retry-after'), now);
+    return retryAfterMs === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs };
+  }
+  return { kind: 'fail', error };
+}
+
+/**
+ * Classifies what undici's `request()` threw: a body over the size limit fails; timeouts and every
+ * other transport error are retried. Messages carry the error code only, never the error's own
+ * message, which may quote the URL and with it a secret.
+ */
+export function classifyError(err: unknown): AttemptOutcome {
+  if (err instanceof ReplyTooLargeError) {
+    return { kind: 'fail', error: { type: CallErrorType.InvalidResponse, message: err.message } };
+  }
+  const code = errorCode(err);
+  // Read by shape: AbortSignal.timeout's DOMException is not an Error in every realm.
+  const rawName = field(err, 'name');
+  const name = isSafeToken(rawName) ? rawName : undefined;
+  if ((name && TIMEOUT_NAMES.has(name)) || (code && TIMEOUT_CODES.has(code))) {
+    return { kind: 'retry', error: { type: CallErrorType.Timeout, message: `request timed out (${code ?? name})` } };
+  }
+  return { kind: 'retry', error: { type: CallErrorType.Network, message: `network error (${code ?? name ?? 'unknown'})` } };
+}
+
+/**
+ * Parses Retry-After into milliseconds from `now`: delta-seconds or an HTTP-date (a past date is 0).
+ * Anything else is undefined.
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP-date always names its month; this keeps Date.parse from reading "-5" as a year.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function httpStatusError(status: number, message: string): CallError {
+  return { type: CallErrorType.HttpStatus, message, httpStatus: status };
+}
+
+function header(headers: ResponseHeaders, name: string): string | undefined {
+  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+  const value = key === undefined ? undefined : headers[key];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** undici puts the code on the error; Node's Happy Eyeballs wraps socket errors in an AggregateError. */
+function errorCode(err: unknown): string | undefined {
+  const errors = field(err, 'errors');
+  const candidates = [err, field(err, 'cause'), Array.isArray(errors) ? errors[0] : undefined];
+  for (const candidate of candidates) {
+    const code = field(candidate, 'code');
+    if (isSafeToken(code)) return code;
+  }
+  return undefined;
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function isSafeToken(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(value);
+}
