@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+/*
+ * Docker does not run in CI, so the compose file and the Dockerfile are checked statically:
+ * every command, mount and healthcheck must point at something that exists.
+ */
+
+const ROOT = resolve(__dirname, '..', '..');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, string> | string[];
+  volumes?: (string | { type?: string; source?: string })[];
+  deploy?: { replicas?: number };
+  healthcheck?: { test?: string | string[] };
+}
+
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+
+/** The services built from this repo, and the variable each takes its HTTP port from. */
+const APP_PORT_VARIABLE: Record<string, string> = {
+  api: 'PORT',
+  worker: 'METRICS_PORT',
+  results: 'METRICS_PORT',
+  examples: 'EXAMPLES_PORT',
+};
+
+const words = (command: string | string[] | undefined): string[] =>
+  Array.isArray(command) ? command : (command ?? '').split(/\s+/).filter(Boolean);
+
+const environment = (service: Service): Record<string, string> =>
+  Array.isArray(service.environment)
+    ? Object.fromEntries(service.environment.map((entry) => entry.split(/=(.*)/s).slice(0, 2)))
+    : Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+
+/** dist/apps/x/src/main.js → apps/x/src/main.ts */
+const sourceOf = (built: string): string => built.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+
+/** Fails naming the missing file rather than with a bare "expected true". */
+const expectInRepo = (path: string): void => {
+  expect({ path, exists: existsSync(resolve(ROOT, path)) }).toEqual({ path, exists: true });
+};
+
+describe('docker-compose.yml', () => {
+  it('has the services', () => {
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['redis', 'api', 'worker', 'results', 'examples', 'prometheus', 'grafana']),
+    );
+  });
+
+  it('runs Redis with an append-only file and no eviction', () => {
+    const command = words(services.redis.command).join(' ');
+    expect(command).toMatch(/--appendonly yes\b/);
+    expect(command).toMatch(/--maxmemory-policy noeviction\b/);
+  });
+
+  it('runs three workers', () => {
+    expect(services.worker.deploy?.replicas).toBe(3);
+  });
+
+  it.each(Object.keys(APP_PORT_VARIABLE))('starts %s from a main.ts that exists', (name) => {
+    const command = words(services[name].command);
+    expect(command[0]).toBe('node');
+    expect(command[1]).toMatch(new RegExp(`^dist/apps/${name}/src/main\\.js$`));
+    expectInRepo(sourceOf(command[1]));
+  });
+
+  it.each(Object.entries(APP_PORT_VARIABLE))('health-checks %s with node on its %s', (name, variable) => {
+    const port = environment(services[name])[variable];
+    expect(port).toMatch(/^\d+$/);
+    const test = words(services[name].healthcheck?.test);
+    expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    expect(test[3]).toContain(`fetch('http://127.0.0.1:${port}/health')`);
+  });
+
+  it('mounts only paths that exist in the repo', () => {
+    const sources = Object.values(services).flatMap((service) =>
+      (service.volumes ?? [])
+        .map((volume) => (typeof volume === 'string' ? volume.split(':')[0] : volume.source ?? ''))
+        .filter((source) => source.startsWith('.') || source.startsWith('/')),
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    sources.forEach(expectInRepo);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('runs a main.ts that exists', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const cmd = [...dockerfile.matchAll(/^CMD\s+(.+)$/gm)].pop()?.[1];
+    expect(cmd).toBeDefined();
+    const [node, main] = JSON.parse(cmd!) as string[];
+    expect(node).toBe('node');
+    expectInRepo(sourceOf(main));
+  });
+});

@@ -1,0 +1,5 @@
+export * from './free-port';
+export * from './poll';
+export * from './redis-server';
+export * from './endpoint';
+export * from './processes';
