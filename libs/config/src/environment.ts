@@ -1,0 +1,56 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
+
+/**
+ * Every environment variable Hookrunner reads, with its default. The README's configuration
+ * table lists the same variables; keep them in step.
+ */
+export class Environment {
+  /** Redis for queues, definitions and state. */
+  @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString() HOST = '127.0.0.1';
+  /** The API's port (and, in the one-process mode, the port of every role's /metrics). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) PORT = 3000;
+  /** Port of /metrics, /health and /ready for the worker and results processes. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) METRICS_PORT = 9464;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) WORKER_CONCURRENCY = 100;
+  /** Lock BullMQ holds on a running call; renewed every half of it while the process lives. */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(600_000) WORKER_LOCK_DURATION_MS = 15_000;
+  @Transform(toInt) @IsInt() @Min(500) @Max(600_000) WORKER_STALLED_INTERVAL_MS = 5_000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000) WORKER_MAX_STALLED_COUNT = 20;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) RESULTS_CONCURRENCY = 50;
+
+  /** Session memory expires after this long without a call. */
+  @Transform(toInt) @IsInt() @Min(1) SESSION_TTL_SECONDS = 600;
+  @Transform(toInt) @IsInt() @Min(1_000) EVENTS_STREAM_MAXLEN = 1_000_000;
+  /** How long a succeeded call stays readable through GET /v1/calls/{callId}. */
+  @Transform(toInt) @IsInt() @Min(1) CALL_RETENTION_HOURS = 24;
+  /** How long a failed call stays readable and replayable. */
+  @Transform(toInt) @IsInt() @Min(1) FAILED_RETENTION_HOURS = 168;
+  /** Upper bound on a Retry-After delay the workers will honour. */
+  @Transform(toInt) @IsInt() @Min(0) RETRY_AFTER_CAP_MS = 60_000;
+
+  @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_GRACE_MS = 30_000;
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+
+  @IsOptional() @IsString() NODE_ENV?: string;
+}
+
+/** Validates `env` once; throws one Error naming every bad variable and its rule. */
+export function validateEnvironment(env: Record<string, unknown>): Environment {
+  const known = Object.fromEntries(
+    Object.keys(new Environment()).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
+  );
+  const parsed = plainToInstance(Environment, known, { exposeDefaultValues: true });
+  const errors = validateSync(parsed, { whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(known[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed;
+}

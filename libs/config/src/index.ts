@@ -1,0 +1,3 @@
+export * from './environment';
+export * from './app-config';
+export * from './config.module';

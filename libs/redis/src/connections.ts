@@ -1,0 +1,50 @@
+import Redis, { RedisOptions } from 'ioredis';
+
+/**
+ * - `command`: request/response work on the API's hot path. No offline queue and one retry, so a
+ *   command fails fast while Redis is down (the API answers 503) instead of hanging or being
+ *   replayed later behind the caller's back.
+ * - `blocking`: BullMQ workers and their blocking reads; BullMQ requires maxRetriesPerRequest null
+ *   and keeps retrying until Redis is back.
+ */
+export type RedisPurpose = 'command' | 'blocking';
+
+export function createRedis(url: string, purpose: RedisPurpose, connectionName: string): Redis {
+  const options: RedisOptions = {
+    connectionName,
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    // Reconnect forever, quickly at first: a restarted Redis is picked up within about a second.
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
+    ...(purpose === 'command'
+      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
+      : { enableOfflineQueue: true, maxRetriesPerRequest: null }),
+  };
+  return new Redis(url, options);
+}
+
+/** Connects a lazy client; resolves when it is ready, rejects after `timeoutMs`. */
+export async function connectRedis(client: Redis, timeoutMs = 3_000): Promise<void> {
+  if (client.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.status === 'wait' ? client.connect() : new Promise<void>((resolve) => client.once('ready', () => resolve())),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Closes a client politely, falling back to a hard disconnect when Redis is unreachable. */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  await client.quit().catch(() => client.disconnect());
+}

@@ -1,0 +1,6 @@
+export * from './keys';
+export * from './scripts';
+export * from './connections';
+export * from './state';
+export * from './redis.module';
+export * from './queues';

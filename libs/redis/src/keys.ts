@@ -1,0 +1,35 @@
+/**
+ * Every Redis key and channel Hookrunner uses, built in one place.
+ *
+ * Hash slots (so the system can move to Redis Cluster): every Lua script and MULTI touches keys
+ * of one slot only, which the `{...}` hash tags below guarantee.
+ * - Per bot, slot `{<botId>}`: webhook definitions, idempotency keys, the failed-call index.
+ *   Enqueue reads the definition and claims the idempotency key of one bot.
+ * - Per user, slot `{<botId>/<userId>}`: the profile, every session's memory and the
+ *   applied-markers. The merge script reads and writes all three atomically. `/` cannot occur in
+ *   an identifier, so no two (botId, userId) pairs share a tag.
+ * - Per call, slot `{<callId>}`: the call record read by GET /v1/calls/{callId}.
+ * - The event stream `hookrunner:events` (no tag: its slot is that of the whole name) and the
+ *   published-markers, whose tag `{hookrunner:events}` hashes to that same slot, so the publish
+ *   script can check the marker and XADD atomically.
+ * - BullMQ's keys carry the `{hookrunner}` tag of QUEUE_PREFIX (libs/contracts).
+ * Identifiers never hold braces (IDENTIFIER_PATTERN), so no id can change which tag applies.
+ */
+export const keys = {
+  webhooks: (botId: string) => `hookrunner:bot:{${botId}}:webhooks`,
+  idempotency: (botId: string, key: string) => `hookrunner:bot:{${botId}}:idem:${key}`,
+  failedCalls: (botId: string) => `hookrunner:bot:{${botId}}:failed`,
+
+  profile: (botId: string, userId: string) => `hookrunner:user:{${botId}/${userId}}:profile`,
+  session: (botId: string, userId: string, sessionId: string) => `hookrunner:user:{${botId}/${userId}}:session:${sessionId}`,
+  applied: (botId: string, userId: string, callId: string, run: number) =>
+    `hookrunner:user:{${botId}/${userId}}:applied:${callId}:${run}`,
+
+  call: (callId: string) => `hookrunner:call:{${callId}}`,
+
+  eventsStream: 'hookrunner:events',
+  published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
+} as const;
+
+/** Pub/sub channel of one bot's events. Channels are not keys: they have no slot. */
+export const eventsChannel = (botId: string) => `hookrunner:events:${botId}`;

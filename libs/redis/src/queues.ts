@@ -1,0 +1,21 @@
+import { Queue, QueueOptions } from 'bullmq';
+import type Redis from 'ioredis';
+import { QUEUE_PREFIX } from '@hookrunner/contracts';
+
+/** A producer-side queue on a shared connection (which the caller owns and closes). */
+export function openQueue<T>(name: string, connection: Redis, options: Partial<QueueOptions> = {}): Queue<T> {
+  return new Queue<T>(name, { connection, prefix: QUEUE_PREFIX, ...options });
+}
+
+/** True for errors that mean "Redis cannot be reached now", as opposed to a bug or a bad command. */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|LOADING/.test(err.message) ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT'
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * Lua scripts, each touching keys of one hash slot (see keys.ts).
+ *
+ * merge-state: KEYS = session, profile, applied-marker.
+ *   ARGV = sessionTtlSeconds, markerTtlSeconds, nMemory, (field, json|"")*, nAttributes, (field, json|"")*
+ *   An empty value deletes the field (a JSON encoding is never empty). The first run merges, refreshes
+ *   the session's idle expiry and stores the state after the merge in the marker; any later run for the
+ *   same call returns that stored state and changes nothing, so a replay after a crash never merges
+ *   twice (a delete-then-set cannot be replayed out of order). Returns the JSON
+ *   {"memory": [field, json, ...], "profile": [...]}.
+ */
+export const MERGE_STATE_LUA = `
+local stored = redis.call('GET', KEYS[3])
+if stored then return stored end
+local i = 4
+for _, key in ipairs({KEYS[1], KEYS[2]}) do
+  local n = tonumber(ARGV[i - 1])
+  for j = 0, n - 1 do
+    local field, value = ARGV[i + 2 * j], ARGV[i + 2 * j + 1]
+    if value == '' then redis.call('HDEL', key, field) else redis.call('HSET', key, field, value) end
+  end
+  i = i + 2 * n + 1
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local state = cjson.encode({ memory = redis.call('HGETALL', KEYS[1]), profile = redis.call('HGETALL', KEYS[2]) })
+redis.call('SET', KEYS[3], state, 'EX', ARGV[2])
+return state
+`;
+
+/**
+ * publish-event: KEYS = published-marker, events stream.
+ *   ARGV = markerTtlSeconds, streamMaxLen, channel, eventJson, type, botId, callId
+ * Publishes and appends the event only if this call's run has not been published yet: exactly one
+ * event per call even when the results consumer dies after publishing and the job runs again.
+ * Returns 1 when published now, 0 when it had been already.
+ */
+export const PUBLISH_EVENT_LUA = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'type', ARGV[5], 'botId', ARGV[6], 'callId', ARGV[7], 'event', ARGV[4])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+`;
