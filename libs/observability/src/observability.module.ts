@@ -1,0 +1,43 @@
+import { Global, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import type Redis from 'ioredis';
+import { LoggerModule } from 'nestjs-pino';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import { REDIS } from '@hookrunner/redis';
+import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { startDefaultMetrics } from './metrics';
+import { Readiness } from './readiness';
+import { watchRedis } from './redis-watch';
+
+/** Structured JSON logs, /health, /ready and /metrics: the same for every role. */
+@Global()
+@Module({
+  imports: [
+    TerminusModule.forRoot({ logger: false }),
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.log.level,
+          // One line per finished call is logged by the worker and results roles; per-request
+          // access logs would dominate the API's hot path.
+          autoLogging: false,
+          redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' },
+          base: { service: 'hookrunner', pid: process.pid },
+        },
+      }),
+    }),
+  ],
+  controllers: [HealthController, MetricsController],
+  providers: [Readiness],
+  exports: [Readiness],
+})
+export class ObservabilityModule implements OnModuleInit {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  onModuleInit(): void {
+    startDefaultMetrics();
+    watchRedis(this.redis);
+  }
+}

@@ -1,0 +1,76 @@
+import { Agent, request } from 'undici';
+import { MAX_REPLY_BYTES, OutgoingRequest, ReplyTooLargeError } from '@hookrunner/webhook';
+
+/** One HTTP exchange with a webhook endpoint, body read in full (bounded). */
+export interface HttpExchange {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface HttpCallerOptions {
+  /** Largest response body read; a larger one fails the call. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Largest response head accepted. Default 16 KiB (Node's own parser default). */
+  maxHeaderBytes?: number;
+}
+
+/**
+ * Sends webhook requests over one shared keep-alive agent. Redirects are never followed (undici's
+ * request() does not follow them unless told to), and the whole exchange — connect, head and
+ * body — is bounded by the call's timeout.
+ */
+export class HttpCaller {
+  private readonly agent: Agent;
+  private readonly maxBodyBytes: number;
+
+  constructor(options: HttpCallerOptions = {}) {
+    this.maxBodyBytes = options.maxBodyBytes ?? MAX_REPLY_BYTES;
+    this.agent = new Agent({
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
+      connect: { timeout: 10_000 },
+    });
+  }
+
+  /** Resolves with the exchange for any HTTP status; rejects on timeouts, network errors and oversized bodies. */
+  async send(req: OutgoingRequest, timeoutMs: number): Promise<HttpExchange> {
+    const started = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    const res = await request(req.url, {
+      dispatcher: this.agent,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    try {
+      for await (const chunk of res.body) {
+        bytes += (chunk as Buffer).length;
+        if (bytes > this.maxBodyBytes) throw new ReplyTooLargeError(this.maxBodyBytes);
+        chunks.push(chunk as Buffer);
+      }
+    } catch (err) {
+      res.body.destroy();
+      throw err;
+    }
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+      bytes,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

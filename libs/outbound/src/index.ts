@@ -1,0 +1,3 @@
+export * from './http-caller';
+export * from './attempt';
+export * from './user-agent';
