@@ -1,1 +1,5 @@
-import { X } from '@hookrunner/contracts'; console.log(X);
+import 'reflect-metadata';
+import { serve } from '@hookrunner/observability';
+import { ApiAppModule } from './api.module';
+
+serve(ApiAppModule, 'api', (c) => c.http.port);

@@ -1,0 +1,36 @@
+import { Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { HookrunnerConfigModule } from '@hookrunner/config';
+import { ObservabilityModule } from '@hookrunner/observability';
+import { RedisModule } from '@hookrunner/redis';
+import { CallStatusService } from './calls/call-status.service';
+import { CallsController } from './calls/calls.controller';
+import { EnqueueService } from './calls/enqueue.service';
+import { DomainErrorFilter } from './errors/domain-error.filter';
+import { ApiQueues } from './queues';
+import { StateController } from './state/state.controller';
+import { DefinitionsService } from './webhooks/definitions.service';
+import { WebhookTestService } from './webhooks/webhook-test.service';
+import { WebhooksController } from './webhooks/webhooks.controller';
+
+/** The HTTP API: definitions, enqueue, call status and state. */
+@Module({
+  controllers: [WebhooksController, CallsController, StateController],
+  providers: [
+    DefinitionsService,
+    WebhookTestService,
+    EnqueueService,
+    CallStatusService,
+    ApiQueues,
+    { provide: APP_FILTER, useClass: DomainErrorFilter },
+    {
+      provide: APP_PIPE,
+      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+    },
+  ],
+})
+export class ApiModule {}
+
+/** The API as its own process. */
+@Module({ imports: [HookrunnerConfigModule, RedisModule, ObservabilityModule, ApiModule] })
+export class ApiAppModule {}

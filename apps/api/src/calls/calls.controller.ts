@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import type { FastifyReply } from 'fastify';
+import { IdentifierPipe } from '../common/identifier.pipe';
+import { DomainError } from '../errors/domain-error';
+import { CallStatusService } from './call-status.service';
+import { EnqueueBatchDto, EnqueueCallDto } from './dto/enqueue-call.dto';
+import { EnqueueService } from './enqueue.service';
+import { CallView } from './call-record';
+
+type BatchEntry = { callId: string } | { error: { status: number; message: string } };
+
+@Controller('v1')
+export class CallsController {
+  constructor(
+    private readonly enqueue: EnqueueService,
+    private readonly status: CallStatusService,
+  ) {}
+
+  /** 202 only once Redis holds the job. A replayed idempotency key answers as the first call did. */
+  @Post('bots/:botId/calls')
+  @HttpCode(202)
+  async create(
+    @Param('botId', IdentifierPipe) botId: string,
+    @Body() body: EnqueueCallDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ callId: string; status: 'queued' }> {
+    const accepted = await this.enqueue.enqueue(botId, body);
+    if (accepted.replayed) reply.header('idempotent-replayed', 'true');
+    return { callId: accepted.callId, status: 'queued' };
+  }
+
+  /** Up to 1000 calls in one request; each entry answers for itself, in order. */
+  @Post('bots/:botId/calls/batch')
+  @HttpCode(202)
+  async createBatch(@Param('botId', IdentifierPipe) botId: string, @Body() body: EnqueueBatchDto): Promise<{ calls: BatchEntry[] }> {
+    const entries: BatchEntry[] = new Array(body.calls.length);
+    const valid: { index: number; call: EnqueueCallDto }[] = [];
+    body.calls.forEach((raw, index) => {
+      const problem = validateEntry(raw);
+      if (typeof problem === 'string') entries[index] = { error: { status: 400, message: problem } };
+      else valid.push({ index, call: problem });
+    });
+    const results = valid.length > 0 ? await this.enqueue.enqueueMany(botId, valid.map((v) => v.call)) : [];
+    results.forEach((result, i) => {
+      entries[valid[i].index] = result instanceof DomainError ? { error: { status: 404, message: result.message } } : { callId: result.callId };
+    });
+    return { calls: entries };
+  }
+
+  @Get('calls/:callId')
+  get(@Param('callId', IdentifierPipe) callId: string): Promise<CallView> {
+    return this.status.get(callId);
+  }
+}
+
+/** The entry as a DTO, or every rule it breaks as one message. */
+function validateEntry(raw: unknown): EnqueueCallDto | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'each call must be an object';
+  const dto = plainToInstance(EnqueueCallDto, raw);
+  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length === 0) return dto;
+  return errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; ');
+}

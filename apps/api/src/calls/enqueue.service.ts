@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { JobsOptions } from 'bullmq';
+import type Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import { CALL_JOB, DEFAULT_SESSION_ID, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
+import { keys, REDIS } from '@hookrunner/redis';
+import { DomainError } from '../errors/domain-error';
+import { DefinitionsService, notFound } from '../webhooks/definitions.service';
+import { ApiQueues } from '../queues';
+import { EnqueueCallDto } from './dto/enqueue-call.dto';
+
+const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/** Drops a claimed idempotency key only if it still names our call. */
+const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export interface Accepted {
+  callId: string;
+  /** True when an idempotency key matched an earlier call: nothing was enqueued. */
+  replayed: boolean;
+}
+
+/**
+ * Turns enqueue requests into jobs. A batch costs a fixed number of round trips whatever its
+ * size: one to read the definitions, one to claim idempotency keys, one to add the jobs.
+ */
+@Injectable()
+export class EnqueueService {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly queues: ApiQueues,
+    private readonly definitions: DefinitionsService,
+  ) {}
+
+  async enqueue(botId: string, call: EnqueueCallDto): Promise<Accepted> {
+    const [result] = await this.enqueueMany(botId, [call]);
+    if (result instanceof DomainError) throw result;
+    return result;
+  }
+
+  /** One result per call, in order: accepted, or the DomainError that refused it. */
+  async enqueueMany(botId: string, calls: EnqueueCallDto[]): Promise<Array<Accepted | DomainError>> {
+    const definitions = await this.definitions.getMany(botId, calls.map((c) => c.webhook));
+    const now = Date.now();
+    const results: Array<Accepted | DomainError> = [];
+    const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition }[] = [];
+    for (const [index, call] of calls.entries()) {
+      const definition = definitions.get(call.webhook);
+      if (!definition) {
+        results[index] = notFound(botId, call.webhook);
+        continue;
+      }
+      const job = toJob(botId, call, definition, now);
+      results[index] = { callId: job.callId, replayed: false };
+      fresh.push({ index, job, definition });
+    }
+
+    const claimed = await this.claimIdempotencyKeys(botId, calls, fresh, results);
+    const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
+    if (toAdd.length === 0) return results;
+    try {
+      await this.queues.calls.addBulk(toAdd.map(({ job, definition }) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition) })));
+    } catch (err) {
+      await this.release(claimed).catch(() => undefined);
+      throw err;
+    }
+    return results;
+  }
+
+  private jobOptions(job: WebhookCallJob, definition: WebhookDefinition): JobsOptions {
+    return {
+      jobId: job.callId,
+      attempts: definition.retry.attempts,
+      backoff: { type: 'webhook' },
+      removeOnComplete: { age: 60, count: 1_000 },
+      removeOnFail: { age: this.config.retention.failedSeconds },
+    };
+  }
+
+  /**
+   * SET NX GET per keyed call in one pipeline: the first call with a key claims it; a later one (in
+   * this batch or within 24 h) gets the first call's callId and is marked replayed.
+   */
+  private async claimIdempotencyKeys(
+    botId: string,
+    calls: EnqueueCallDto[],
+    fresh: { index: number; job: WebhookCallJob }[],
+    results: Array<Accepted | DomainError>,
+  ): Promise<{ key: string; callId: string }[]> {
+    const keyed = fresh.filter((f) => calls[f.index].idempotencyKey !== undefined);
+    if (keyed.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const { index, job } of keyed) {
+      pipeline.call('SET', keys.idempotency(botId, calls[index].idempotencyKey!), job.callId, 'NX', 'GET', 'EX', IDEMPOTENCY_TTL_SECONDS);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const claimed: { key: string; callId: string }[] = [];
+    keyed.forEach(({ index, job }, i) => {
+      const [err, previous] = replies[i];
+      if (err) throw err;
+      if (typeof previous === 'string') results[index] = { callId: previous, replayed: true };
+      else claimed.push({ key: keys.idempotency(botId, calls[index].idempotencyKey!), callId: job.callId });
+    });
+    return claimed;
+  }
+
+  private async release(claimed: { key: string; callId: string }[]): Promise<void> {
+    if (claimed.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { key, callId } of claimed) pipeline.eval(RELEASE_LUA, 1, key, callId);
+    await pipeline.exec();
+  }
+}
+
+function toJob(botId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
+  return {
+    callId: randomUUID(),
+    botId,
+    userId: call.userId,
+    sessionId: call.sessionId ?? DEFAULT_SESSION_ID,
+    webhook: definition.name,
+    request: {
+      method: definition.method,
+      url: definition.url,
+      params: { ...definition.params, ...call.params },
+      headers: definition.headers,
+      timeoutMs: definition.timeoutMs,
+    },
+    retry: definition.retry,
+    memory: call.memory ?? {},
+    user: call.user ?? {},
+    enqueuedAt: now,
+    run: 0,
+  };
+}

@@ -1,0 +1,59 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { isRedisUnavailable } from '@hookrunner/redis';
+import { DomainError, ErrorCode } from './domain-error';
+
+/** How long a client should wait before retrying while Redis is unreachable. */
+const REDIS_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The API's only translation of errors into HTTP. Domain errors get their status; Nest's own
+ * HttpExceptions (validation, 404 route) pass through; Redis being unreachable is a 503 with
+ * Retry-After; anything else is a bug: logged, and a 500 without details.
+ */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(DomainErrorFilter.name);
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (err instanceof DomainError) {
+      const status = statusOf(err.code);
+      reply.status(status).send({ statusCode: status, error: err.code, message: err.message });
+      return;
+    }
+    if (err instanceof HttpException) {
+      const body = err.getResponse();
+      reply.status(err.getStatus()).send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      return;
+    }
+    if (isRedisUnavailable(err)) {
+      reply
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header('retry-after', String(REDIS_RETRY_AFTER_SECONDS))
+        .send({ statusCode: 503, error: 'redis_unavailable', message: 'Redis is unreachable; nothing was changed. Retry shortly.' });
+      return;
+    }
+    const status = (err as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Fastify's own client errors (body too large, malformed JSON, wrong content type).
+      reply.status(status).send({ statusCode: status, error: (err as Error).name, message: (err as Error).message });
+      return;
+    }
+    this.logger.error({ err }, 'unhandled error');
+    reply.status(500).send({ statusCode: 500, error: 'internal_error', message: 'Internal error' });
+  }
+}
+
+function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.WebhookNotFound:
+    case ErrorCode.CallNotFound:
+      return HttpStatus.NOT_FOUND;
+    case ErrorCode.WebhookExists:
+      return HttpStatus.CONFLICT;
+    case ErrorCode.TooManyWebhooks:
+    case ErrorCode.InvalidInput:
+      return HttpStatus.BAD_REQUEST;
+  }
+}

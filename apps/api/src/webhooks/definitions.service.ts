@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { WEBHOOK_DEFAULTS, WebhookDefinition } from '@hookrunner/contracts';
+import { keys } from '@hookrunner/redis';
+import { DomainError, ErrorCode } from '../errors/domain-error';
+import { REDIS } from '@hookrunner/redis';
+import { CreateWebhookDto, WebhookBodyDto } from './dto/webhook.dto';
+
+/** Most definitions one bot may hold. */
+export const MAX_WEBHOOKS_PER_BOT = 1_000;
+
+/** Creates only when the name is free and the bot is under its limit, in one step. */
+const CREATE_LUA = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'exists' end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 'limit' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 'ok'
+`;
+
+/** Replaces only what still exists, so a concurrent DELETE is never undone. */
+const REPLACE_LUA = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+/** Webhook definitions, one Redis hash per bot (name → JSON). */
+@Injectable()
+export class DefinitionsService {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async create(botId: string, dto: CreateWebhookDto): Promise<WebhookDefinition> {
+    const now = new Date().toISOString();
+    const definition = toDefinition(dto.name, dto, now, now);
+    const result = await this.redis.eval(CREATE_LUA, 1, keys.webhooks(botId), dto.name, JSON.stringify(definition), MAX_WEBHOOKS_PER_BOT);
+    if (result === 'exists') throw new DomainError(ErrorCode.WebhookExists, `bot ${botId} already has a webhook named ${JSON.stringify(dto.name)}`);
+    if (result === 'limit') throw new DomainError(ErrorCode.TooManyWebhooks, `a bot may have at most ${MAX_WEBHOOKS_PER_BOT} webhooks`);
+    return definition;
+  }
+
+  async replace(botId: string, name: string, dto: WebhookBodyDto): Promise<WebhookDefinition> {
+    const existing = await this.get(botId, name);
+    const definition = toDefinition(name, dto, existing.createdAt, new Date().toISOString());
+    const replaced = await this.redis.eval(REPLACE_LUA, 1, keys.webhooks(botId), name, JSON.stringify(definition));
+    if (replaced !== 1) throw notFound(botId, name);
+    return definition;
+  }
+
+  async get(botId: string, name: string): Promise<WebhookDefinition> {
+    const raw = await this.redis.hget(keys.webhooks(botId), name);
+    if (raw === null) throw notFound(botId, name);
+    return JSON.parse(raw) as WebhookDefinition;
+  }
+
+  /** Definitions by name; a name the bot does not have maps to undefined. One round trip. */
+  async getMany(botId: string, names: string[]): Promise<Map<string, WebhookDefinition | undefined>> {
+    const unique = [...new Set(names)];
+    const raws = unique.length > 0 ? await this.redis.hmget(keys.webhooks(botId), ...unique) : [];
+    return new Map(unique.map((name, i) => [name, raws[i] === null ? undefined : (JSON.parse(raws[i]!) as WebhookDefinition)]));
+  }
+
+  async list(botId: string): Promise<WebhookDefinition[]> {
+    const all = await this.redis.hvals(keys.webhooks(botId));
+    return all.map((raw) => JSON.parse(raw) as WebhookDefinition).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async delete(botId: string, name: string): Promise<void> {
+    const removed = await this.redis.hdel(keys.webhooks(botId), name);
+    if (removed === 0) throw notFound(botId, name);
+  }
+}
+
+export function notFound(botId: string, name: string): DomainError {
+  return new DomainError(ErrorCode.WebhookNotFound, `bot ${botId} has no webhook named ${JSON.stringify(name)}`);
+}
+
+function toDefinition(name: string, dto: WebhookBodyDto, createdAt: string, updatedAt: string): WebhookDefinition {
+  return {
+    name,
+    method: dto.method,
+    url: dto.url,
+    params: dto.params ?? {},
+    headers: lowerCaseNames(dto.headers ?? {}),
+    timeoutMs: dto.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs,
+    retry: {
+      attempts: dto.retry?.attempts ?? WEBHOOK_DEFAULTS.retry.attempts,
+      backoffMs: dto.retry?.backoffMs ?? WEBHOOK_DEFAULTS.retry.backoffMs,
+    },
+    createdAt,
+    updatedAt,
+  };
+}
+
+function lowerCaseNames(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** Header values may be credentials: they are never returned, only their names. */
+export function presentDefinition(definition: WebhookDefinition): WebhookDefinition {
+  return { ...definition, headers: maskValues(definition.headers) };
+}
+
+export function maskValues(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(headers).map((k) => [k, '***']));
+}

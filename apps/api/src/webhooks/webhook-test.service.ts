@@ -1,0 +1,54 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { DEFAULT_SESSION_ID, WebhookDefinition } from '@hookrunner/contracts';
+import { HttpCaller, performAttempt } from '@hookrunner/outbound';
+import { readState, REDIS } from '@hookrunner/redis';
+import { buildRequest, usesMergeTags, validateReply } from '@hookrunner/webhook';
+import { USER_AGENT } from '@hookrunner/outbound';
+import { TestWebhookDto } from './dto/webhook.dto';
+
+export interface WebhookTestReport {
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response: { status: number; headers: Record<string, string | string[] | undefined>; body: string; durationMs: number } | null;
+  valid: boolean;
+  errors?: string[];
+}
+
+/** The headers Hookrunner itself sets: safe to show. Every other header may carry a credential. */
+const OWN_HEADERS = new Set(['user-agent', 'idempotency-key', 'content-type', 'accept']);
+
+/** Runs one attempt of a definition for its author, reading state but never writing it. */
+@Injectable()
+export class WebhookTestService implements OnApplicationShutdown {
+  private readonly caller = new HttpCaller();
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async run(botId: string, definition: WebhookDefinition, input: TestWebhookDto): Promise<WebhookTestReport> {
+    const request = { ...definition, params: { ...definition.params, ...input.params } };
+    const target = { botId, userId: input.userId ?? '', sessionId: input.sessionId ?? DEFAULT_SESSION_ID };
+    const stored = input.userId ? await readState(this.redis, target, usesMergeTags(request)) : { memory: {}, user: {} };
+    const outgoing = buildRequest(
+      request,
+      { memory: { ...stored.memory, ...input.memory }, user: { ...stored.user, ...input.user } },
+      { callId: `test-${Date.now()}`, userAgent: USER_AGENT },
+    );
+    const report = await performAttempt(this.caller, outgoing, definition.timeoutMs);
+    const shown = {
+      method: outgoing.method,
+      url: outgoing.url,
+      headers: Object.fromEntries(Object.entries(outgoing.headers).map(([k, v]) => [k, OWN_HEADERS.has(k) ? v : '***'])),
+      body: outgoing.body ?? null,
+    };
+    const { exchange, outcome } = report;
+    const response = exchange ? { status: exchange.status, headers: exchange.headers, body: exchange.body, durationMs: Math.round(exchange.durationMs) } : null;
+    if (outcome.kind === 'success') return { request: shown, response, valid: true };
+    const validation = exchange && exchange.status >= 200 && exchange.status < 300 ? validateReply(exchange.body) : undefined;
+    const errors = validation && !validation.ok ? validation.errors : [outcome.error.message];
+    return { request: shown, response, valid: false, errors };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.caller.close();
+  }
+}

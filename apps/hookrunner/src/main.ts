@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { validateEnvironment } from '@hookrunner/config';
+import { serve } from '@hookrunner/observability';
+import { ensureRedis } from './ensure-redis';
+import { HookrunnerModule } from './hookrunner.module';
+
+async function main(): Promise<void> {
+  const env = validateEnvironment(process.env);
+  await ensureRedis(env.REDIS_URL, !process.env.REDIS_URL, (line) => console.log(line));
+  serve(HookrunnerModule, 'hookrunner', (c) => c.http.port);
+}
+
+main().catch((err: Error) => {
+  console.error(`hookrunner: ${err.message}`);
+  process.exit(1);
+});

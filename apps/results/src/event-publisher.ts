@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import type { CallEvent, CallResultJob } from '@hookrunner/contracts';
+import { eventsChannel, keys, PUBLISH_EVENT_LUA, REDIS } from '@hookrunner/redis';
+
+const MARKER_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Records a finished call and publishes its event, exactly once per call and run. The record is
+ * written first, so a bot engine that reads GET /v1/calls/{callId} on the event finds it final.
+ */
+@Injectable()
+export class EventPublisher {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.redis.defineCommand('hookrunnerPublishEvent', { numberOfKeys: 2, lua: PUBLISH_EVENT_LUA });
+  }
+
+  /** True when published now; false when this call's run had been published already. */
+  async publish(result: CallResultJob, event: CallEvent): Promise<boolean> {
+    const failed = event.type === 'call.failed';
+    const retention = failed ? this.config.retention.failedSeconds : this.config.retention.succeededSeconds;
+    const record = {
+      callId: event.callId,
+      botId: event.botId,
+      webhook: event.webhook,
+      userId: event.userId,
+      sessionId: event.sessionId,
+      status: failed ? 'failed' : 'succeeded',
+      attempts: event.attempts,
+      createdAt: new Date(result.enqueuedAt).toISOString(),
+      finishedAt: event.finishedAt,
+      ...(failed ? { error: event.error } : { result: result.reply }),
+    };
+    const pipeline = this.redis.pipeline().set(keys.call(event.callId), JSON.stringify(record), 'EX', retention);
+    if (failed) {
+      // The bot's dead-letter index: newest last, trimmed to the retention window as it grows.
+      const failedIndex = keys.failedCalls(event.botId);
+      pipeline.zadd(failedIndex, result.finishedAt, event.callId).zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+
+    const json = JSON.stringify(event);
+    const published = await (this.redis as unknown as PublishCommand).hookrunnerPublishEvent(
+      keys.published(event.callId, result.run),
+      keys.eventsStream,
+      MARKER_TTL_SECONDS,
+      this.config.events.streamMaxLen,
+      eventsChannel(event.botId),
+      json,
+      event.type,
+      event.botId,
+      event.callId,
+    );
+    return published === 1;
+  }
+}
+
+type PublishCommand = { hookrunnerPublishEvent(...args: (string | number)[]): Promise<number> };

@@ -1,0 +1,74 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Job, Worker } from 'bullmq';
+import type Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import { CallResultJob, QUEUE_PREFIX, RESULTS_QUEUE } from '@hookrunner/contracts';
+import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
+import { closeRedis, createRedis } from '@hookrunner/redis';
+import { buildEvent } from './build-event';
+import { EventPublisher } from './event-publisher';
+import { StateMergeService } from './state-merge.service';
+
+/** Consumes finished calls: merge state, publish the event, count and log the call once. */
+@Injectable()
+export class ResultProcessor implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+  private readonly logger = new Logger('results');
+  private connection: Redis;
+  private worker: Worker<CallResultJob>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly merge: StateMergeService,
+    private readonly publisher: EventPublisher,
+    private readonly readiness: Readiness,
+  ) {}
+
+  onModuleInit(): void {
+    this.connection = createRedis(this.config.redisUrl, 'blocking', 'hookrunner:results');
+    this.worker = new Worker<CallResultJob>(RESULTS_QUEUE, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: QUEUE_PREFIX,
+      concurrency: this.config.results.concurrency,
+      stalledInterval: this.config.worker.stalledIntervalMs,
+      // Each step is idempotent per call, so a result may be retried after any number of crashes.
+      maxStalledCount: this.config.worker.maxStalledCount,
+    });
+    this.worker.on('error', (err) => this.logger.warn(`results worker error: ${err.message}`));
+    this.worker.on('failed', (job, err) => this.logger.error({ callId: job?.data.callId, err: err.message }, 'result could not be applied'));
+    this.readiness.add('results', () => (this.worker.isRunning() ? undefined : 'results consumer is not running'));
+  }
+
+  private async process(job: Job<CallResultJob>): Promise<void> {
+    const result = job.data;
+    const merged = await this.merge.apply(result);
+    const event = buildEvent(result, merged);
+    const publishedNow = await this.publisher.publish(result, event);
+    if (!publishedNow) return;
+    eventsPublishedTotal.inc({ type: event.type });
+    callsTotal.inc({ method: result.method, outcome: result.outcome, error_type: result.error?.type ?? 'none' });
+    callLatencySeconds.observe((Date.now() - result.enqueuedAt) / 1000);
+    this.logger.log({
+      callId: result.callId,
+      botId: result.botId,
+      webhook: result.webhook,
+      outcome: result.outcome,
+      status: result.error?.httpStatus,
+      errorType: result.error?.type,
+      attempts: result.attempts,
+      durationMs: event.durationMs,
+    }, 'call finished');
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (!this.worker) return;
+    const timedOut = await Promise.race([
+      this.worker.close().then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.config.shutdownGraceMs).unref()),
+    ]);
+    if (timedOut) await this.worker.close(true);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.connection) await closeRedis(this.connection);
+  }
+}

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import type { CallResultJob } from '@hookrunner/contracts';
+import { stateMergeSeconds } from '@hookrunner/observability';
+import { decodeFields, encodeChanges, keys, MERGE_STATE_LUA, REDIS } from '@hookrunner/redis';
+import type { MergedState } from './build-event';
+
+/** Applied-markers outlive any retry of a result job by far. */
+const MARKER_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Merges what a call returned into the session memory and the profile in one Lua script: atomic
+ * (two calls finishing at once keep each other's keys) and once per call (a replay returns the
+ * state the first run produced and writes nothing).
+ */
+@Injectable()
+export class StateMergeService {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.redis.defineCommand('hookrunnerMergeState', { numberOfKeys: 3, lua: MERGE_STATE_LUA });
+  }
+
+  async apply(result: CallResultJob): Promise<MergedState> {
+    const started = performance.now();
+    const memory = encodeChanges(result.reply?.memory ?? {});
+    const profile = encodeChanges(result.reply?.user_attributes ?? {});
+    const raw = (await (this.redis as unknown as MergeCommand).hookrunnerMergeState(
+      keys.session(result.botId, result.userId, result.sessionId),
+      keys.profile(result.botId, result.userId),
+      keys.applied(result.botId, result.userId, result.callId, result.run),
+      this.config.state.sessionTtlSeconds,
+      MARKER_TTL_SECONDS,
+      memory.length / 2,
+      ...memory,
+      profile.length / 2,
+      ...profile,
+    )) as string;
+    stateMergeSeconds.observe((performance.now() - started) / 1000);
+    // cjson encodes an empty Lua table as {} rather than [].
+    const state = JSON.parse(raw) as { memory: string[] | object; profile: string[] | object };
+    return { memory: decodeFields(asArray(state.memory)), profile: decodeFields(asArray(state.profile)) };
+  }
+}
+
+type MergeCommand = { hookrunnerMergeState(...args: (string | number)[]): Promise<unknown> };
+
+function asArray(value: string[] | object): string[] {
+  return Array.isArray(value) ? value : [];
+}

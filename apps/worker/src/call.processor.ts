@@ -1,0 +1,152 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Job, MinimalJob, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import { CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
+import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
+import { closeRedis, createRedis, openQueue } from '@hookrunner/redis';
+import { nextRetryDelay } from '@hookrunner/webhook';
+import { CallRunnerService } from './call-runner.service';
+import { RetryableCallError } from './retryable-call-error';
+
+/** Thrown after the final result was handed to the results queue: nothing more to report. */
+class ReportedFailure extends UnrecoverableError {}
+
+/**
+ * The calls-queue worker. It takes a job, lets CallRunnerService attempt it, and turns the outcome
+ * into BullMQ's terms: return (succeeded), RetryableCallError (try again after a backoff) or
+ * UnrecoverableError (failed for good). A final outcome is handed to the results queue first, so
+ * every call ends in exactly one result whatever happens to this process afterwards.
+ */
+@Injectable()
+export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+  private readonly logger = new Logger('worker');
+  private connection: Redis;
+  private worker: Worker<WebhookCallJob>;
+  private results: Queue<CallResultJob>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly runner: CallRunnerService,
+    private readonly readiness: Readiness,
+  ) {}
+
+  onModuleInit(): void {
+    const { worker: options } = this.config;
+    // Results are added on a connection with an offline queue: a Redis blip delays the add instead
+    // of failing an attempt that already reached the endpoint.
+    this.connection = createRedis(this.config.redisUrl, 'blocking', 'hookrunner:worker');
+    this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
+    this.worker = new Worker<WebhookCallJob>(CALLS_QUEUE, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: QUEUE_PREFIX,
+      concurrency: options.concurrency,
+      // A healthy call keeps its lock by renewal every lockDuration/2, however long it runs; a
+      // killed worker's calls are taken over once the lock expires and the next stalled check runs,
+      // so within lockDuration + stalledInterval (20 s by default): seconds, as a chat needs.
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
+      // BullMQ's default of 1 would fail a call whose worker died twice. Crashes are the workers'
+      // fault, not the call's: allow many, and still end a call that kills every worker it meets.
+      maxStalledCount: options.maxStalledCount,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error, job?: MinimalJob) =>
+          nextRetryDelay(attemptsMade, (job?.data as WebhookCallJob | undefined)?.retry.backoffMs ?? 1_000, {
+            retryAfterMs: err instanceof RetryableCallError ? err.retryAfterMs : undefined,
+            capMs: options.retryAfterCapMs,
+          }),
+      },
+    });
+    this.worker.on('failed', (job, err) => void this.onFailed(job, err));
+    this.worker.on('error', (err) => this.logger.warn(`worker error: ${err.message}`));
+    this.readiness.add('worker', () => (!this.worker.isRunning() ? 'worker is not running' : this.worker.isPaused() ? 'worker is paused' : undefined));
+  }
+
+  private async process(job: Job<WebhookCallJob>): Promise<void> {
+    const attempt = job.attemptsMade + 1;
+    if (job.attemptsMade === 0 && job.attemptsStarted === 1) queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
+    const report = await this.runner.attempt(job.data);
+    const { outcome } = report;
+    if (outcome.kind === 'success') {
+      callAttemptsTotal.inc({ result: 'success' });
+      await this.report(job, { reply: outcome.reply });
+      return;
+    }
+    if (outcome.kind === 'retry' && attempt < (job.opts.attempts ?? 1)) {
+      callAttemptsTotal.inc({ result: 'retry' });
+      retriesTotal.inc({ reason: outcome.error.type });
+      throw new RetryableCallError(outcome.error, outcome.retryAfterMs);
+    }
+    callAttemptsTotal.inc({ result: 'fail' });
+    await this.report(job, { error: outcome.error });
+    throw new ReportedFailure(outcome.error.message);
+  }
+
+  /** A job that failed for good without a result (it stalled too often, or a bug threw): report it. */
+  private async onFailed(job: Job<WebhookCallJob> | undefined, err: Error): Promise<void> {
+    if (!job || err instanceof ReportedFailure || err instanceof RetryableCallError) return;
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than/.test(err.message);
+    if (!final) return;
+    const stalled = /stalled more than/.test(err.message);
+    const error: CallError = {
+      type: CallErrorType.Network,
+      message: stalled ? `the call was interrupted more than ${this.config.worker.maxStalledCount} times by worker crashes` : `internal error: ${err.message}`,
+    };
+    await this.report(job, { error }).catch((e: Error) => this.logger.error(`could not report failed call ${job.id}: ${e.message}`));
+  }
+
+  private async report(job: Job<WebhookCallJob>, end: { reply?: WebhookReply; error?: CallError }): Promise<void> {
+    const call = job.data;
+    const result: CallResultJob = {
+      callId: call.callId,
+      botId: call.botId,
+      userId: call.userId,
+      sessionId: call.sessionId,
+      webhook: call.webhook,
+      method: call.request.method,
+      outcome: end.reply ? 'succeeded' : 'failed',
+      reply: end.reply,
+      error: end.error,
+      memory: call.memory,
+      user: call.user,
+      attempts: Math.max(job.attemptsMade + 1, 1),
+      enqueuedAt: call.enqueuedAt,
+      finishedAt: Date.now(),
+      run: call.run,
+    };
+    // The job id makes a second report of the same run (after a crash) a no-op while the first waits.
+    await this.results.add(RESULT_JOB, result, {
+      jobId: resultJobId(call.callId, call.run),
+      attempts: 12,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: true,
+      removeOnFail: { age: this.config.retention.failedSeconds },
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (!this.worker) return;
+    // Stop taking calls; let those in flight finish within the grace period. Past it, close hard:
+    // the unfinished calls' locks expire and another worker runs them again.
+    const graceful = this.worker.close();
+    const timedOut = await Promise.race([
+      graceful.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.config.shutdownGraceMs).unref()),
+    ]);
+    if (timedOut) {
+      this.logger.warn(`calls still running after ${this.config.shutdownGraceMs} ms; leaving them to other workers`);
+      await this.worker.close(true);
+    }
+    await this.results.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // BullMQ does not close connections it was given.
+    if (this.connection) await closeRedis(this.connection);
+  }
+}
+
+/** Run 0 keeps the callId itself, so GET /v1/calls/{callId} can find the result while it waits. */
+export function resultJobId(callId: string, run: number): string {
+  return run === 0 ? callId : `${callId}.r${run}`;
+}
