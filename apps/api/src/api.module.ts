@@ -5,6 +5,8 @@ import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
 import { CallStatusService } from './calls/call-status.service';
 import { CallsController } from './calls/calls.controller';
+import { BackpressureService } from './calls/backpressure.service';
+import { DeadLettersService } from './calls/dead-letters.service';
 import { EnqueueService } from './calls/enqueue.service';
 import { DomainErrorFilter } from './errors/domain-error.filter';
 import { ApiQueues } from './queues';
@@ -21,6 +23,8 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     WebhookTestService,
     EnqueueService,
     CallStatusService,
+    BackpressureService,
+    DeadLettersService,
     ApiQueues,
     { provide: APP_FILTER, useClass: DomainErrorFilter },
     {

@@ -33,6 +33,8 @@ export class EventPublisher {
       attempts: event.attempts,
       createdAt: new Date(result.enqueuedAt).toISOString(),
       finishedAt: event.finishedAt,
+      run: result.run,
+      lastAttempt: result.lastAttempt,
       ...(failed ? { error: event.error } : { result: result.reply }),
     };
     const pipeline = this.redis.pipeline().set(keys.call(event.callId), JSON.stringify(record), 'EX', retention);

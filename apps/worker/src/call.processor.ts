@@ -2,12 +2,13 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, OnM
 import { Job, MinimalJob, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
+import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { closeRedis, createRedis, openQueue } from '@hookrunner/redis';
+import { closeRedis, createRedis, keys, openQueue } from '@hookrunner/redis';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
+import { attemptRecord, lostAttemptRecord } from './attempt-record';
 
 /** Thrown after the final result was handed to the results queue: nothing more to report. */
 class ReportedFailure extends UnrecoverableError {}
@@ -65,21 +66,30 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicati
   private async process(job: Job<WebhookCallJob>): Promise<void> {
     const attempt = job.attemptsMade + 1;
     if (job.attemptsMade === 0 && job.attemptsStarted === 1) queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
+    const startedAt = new Date();
     const report = await this.runner.attempt(job.data);
     const { outcome } = report;
+    const logged = attemptRecord(job.data.run, attempt, startedAt, report);
     if (outcome.kind === 'success') {
       callAttemptsTotal.inc({ result: 'success' });
-      await this.report(job, { reply: outcome.reply });
+      await this.report(job, { reply: outcome.reply }, logged);
       return;
     }
     if (outcome.kind === 'retry' && attempt < (job.opts.attempts ?? 1)) {
       callAttemptsTotal.inc({ result: 'retry' });
       retriesTotal.inc({ reason: outcome.error.type });
+      await this.logAttempt(job.data.callId, logged);
       throw new RetryableCallError(outcome.error, outcome.retryAfterMs);
     }
     callAttemptsTotal.inc({ result: 'fail' });
-    await this.report(job, { error: outcome.error });
+    await this.report(job, { error: outcome.error }, logged);
     throw new ReportedFailure(outcome.error.message);
+  }
+
+  /** Attempts before the last go straight to the call's log; the last travels with the result. */
+  private async logAttempt(callId: string, record: AttemptRecord): Promise<void> {
+    const key = keys.attempts(callId);
+    await this.connection.multi().rpush(key, JSON.stringify(record)).expire(key, this.config.retention.failedSeconds).exec();
   }
 
   /** A job that failed for good without a result (it stalled too often, or a bug threw): report it. */
@@ -92,10 +102,10 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicati
       type: CallErrorType.Network,
       message: stalled ? `the call was interrupted more than ${this.config.worker.maxStalledCount} times by worker crashes` : `internal error: ${err.message}`,
     };
-    await this.report(job, { error }).catch((e: Error) => this.logger.error(`could not report failed call ${job.id}: ${e.message}`));
+    await this.report(job, { error }, lostAttemptRecord(job.data.run, job.attemptsMade + 1, error)).catch((e: Error) => this.logger.error(`could not report failed call ${job.id}: ${e.message}`));
   }
 
-  private async report(job: Job<WebhookCallJob>, end: { reply?: WebhookReply; error?: CallError }): Promise<void> {
+  private async report(job: Job<WebhookCallJob>, end: { reply?: WebhookReply; error?: CallError }, lastAttempt: AttemptRecord): Promise<void> {
     const call = job.data;
     const result: CallResultJob = {
       callId: call.callId,
@@ -109,8 +119,9 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicati
       error: end.error,
       memory: call.memory,
       user: call.user,
-      attempts: Math.max(job.attemptsMade + 1, 1),
+      attempts: lastAttempt.attempt,
       enqueuedAt: call.enqueuedAt,
+      lastAttempt,
       finishedAt: Date.now(),
       run: call.run,
     };

@@ -16,6 +16,7 @@ export interface AppConfig {
   events: { streamMaxLen: number };
   retention: { succeededSeconds: number; failedSeconds: number };
   shutdownGraceMs: number;
+  maxQueueDepth: number;
   log: { level: string };
 }
 
@@ -35,6 +36,7 @@ export function toAppConfig(env: Environment): AppConfig {
     events: { streamMaxLen: env.EVENTS_STREAM_MAXLEN },
     retention: { succeededSeconds: env.CALL_RETENTION_HOURS * 3600, failedSeconds: env.FAILED_RETENTION_HOURS * 3600 },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    maxQueueDepth: env.MAX_QUEUE_DEPTH,
     log: { level: env.LOG_LEVEL },
   };
 }

@@ -32,6 +32,8 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) CALL_RETENTION_HOURS = 24;
   /** How long a failed call stays readable and replayable. */
   @Transform(toInt) @IsInt() @Min(1) FAILED_RETENTION_HOURS = 168;
+  /** Waiting calls beyond which enqueue answers 429, before Redis runs out of memory. */
+  @Transform(toInt) @IsInt() @Min(1) MAX_QUEUE_DEPTH = 1_000_000;
   /** Upper bound on a Retry-After delay the workers will honour. */
   @Transform(toInt) @IsInt() @Min(0) RETRY_AFTER_CAP_MS = 60_000;
 

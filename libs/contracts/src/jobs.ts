@@ -47,7 +47,26 @@ export interface CallResultJob extends CallTarget {
   user: Record<string, unknown>;
   attempts: number;
   enqueuedAt: number;
+  /** The final attempt; earlier ones were logged by the worker as they ended. */
+  lastAttempt: AttemptRecord;
   /** Epoch ms when the final attempt ended. */
   finishedAt: number;
   run: number;
 }
+
+/** One HTTP attempt of a call, as GET /v1/calls/{callId} lists it in `attemptLog`. */
+export interface AttemptRecord {
+  /** 0 for the first run, n for the n-th replay. */
+  run: number;
+  /** 1-based within its run. */
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  /** The endpoint's status, when it answered. */
+  httpStatus?: number;
+  error?: CallError;
+  /** The first bytes of the response body (at most ATTEMPT_BODY_EXCERPT_CHARS). */
+  bodyExcerpt?: string;
+}
+
+export const ATTEMPT_BODY_EXCERPT_CHARS = 512;

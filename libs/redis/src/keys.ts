@@ -8,7 +8,8 @@
  * - Per user, slot `{<botId>/<userId>}`: the profile, every session's memory and the
  *   applied-markers. The merge script reads and writes all three atomically. `/` cannot occur in
  *   an identifier, so no two (botId, userId) pairs share a tag.
- * - Per call, slot `{<callId>}`: the call record read by GET /v1/calls/{callId}.
+ * - Per call, slot `{<callId>}`: the call record and its attempt log, read together by
+ *   GET /v1/calls/{callId}.
  * - The event stream `hookrunner:events` (no tag: its slot is that of the whole name) and the
  *   published-markers, whose tag `{hookrunner:events}` hashes to that same slot, so the publish
  *   script can check the marker and XADD atomically.
@@ -26,6 +27,7 @@ export const keys = {
     `hookrunner:user:{${botId}/${userId}}:applied:${callId}:${run}`,
 
   call: (callId: string) => `hookrunner:call:{${callId}}`,
+  attempts: (callId: string) => `hookrunner:call:{${callId}}:attempts`,
 
   eventsStream: 'hookrunner:events',
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,

@@ -1,4 +1,4 @@
-import type { CallError, CallStatus, WebhookReply } from '@hookrunner/contracts';
+import type { AttemptRecord, CallError, CallStatus, WebhookReply } from '@hookrunner/contracts';
 
 /** What GET /v1/calls/{callId} returns. */
 export interface CallView {
@@ -13,4 +13,12 @@ export interface CallView {
   finishedAt?: string;
   result?: WebhookReply;
   error?: CallError;
+  /** Every attempt that reported, oldest first, across replays. */
+  attemptLog: AttemptRecord[];
+}
+
+/** A finished call as the results consumer stores it. */
+export interface CallRecord extends Omit<CallView, 'attemptLog'> {
+  run: number;
+  lastAttempt: AttemptRecord;
 }

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import type { CallStatus, WebhookCallJob } from '@hookrunner/contracts';
+import type { AttemptRecord, CallStatus, WebhookCallJob } from '@hookrunner/contracts';
 import { keys, REDIS } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { ApiQueues } from '../queues';
-import { CallView } from './call-record';
+import { CallRecord, CallView } from './call-record';
 
 /**
  * Where a call stands. A finished call has a record, written by the results consumer before it
@@ -19,16 +19,27 @@ export class CallStatusService {
   ) {}
 
   async get(callId: string): Promise<CallView> {
-    const record = await this.redis.get(keys.call(callId));
-    if (record !== null) return JSON.parse(record) as CallView;
+    const { record, attemptLog } = await this.readRecord(callId);
+    if (record) {
+      const { run: _run, lastAttempt, ...rest } = record;
+      return { ...rest, attemptLog: [...attemptLog, lastAttempt] };
+    }
 
     const job = (await this.queues.calls.getJob(callId)) as Job<WebhookCallJob> | undefined;
-    if (job) return view(job.data, statusOf(await job.getState(), job.attemptsMade), job.attemptsStarted ?? job.attemptsMade);
+    if (job) return view(job.data, statusOf(await job.getState(), job.attemptsMade), job.attemptsStarted ?? job.attemptsMade, attemptLog);
 
     // Between the worker's last attempt and the results consumer's record, the result job holds it.
     const result = await this.queues.results.getJob(callId);
-    if (result) return view(result.data, 'running', result.data.attempts);
+    if (result) return view(result.data, 'running', result.data.attempts, [...attemptLog, result.data.lastAttempt]);
     throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
+  }
+
+  /** The record and the attempt log share the call's slot: one round trip. */
+  async readRecord(callId: string): Promise<{ record?: CallRecord; attemptLog: AttemptRecord[] }> {
+    const replies = (await this.redis.pipeline().get(keys.call(callId)).lrange(keys.attempts(callId), 0, -1).exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const [raw, log] = replies.map(([, value]) => value) as [string | null, string[]];
+    return { record: raw === null ? undefined : (JSON.parse(raw) as CallRecord), attemptLog: log.map((entry) => JSON.parse(entry) as AttemptRecord) };
   }
 }
 
@@ -43,7 +54,12 @@ function statusOf(state: string, attemptsMade: number): CallStatus {
   }
 }
 
-function view(data: Pick<WebhookCallJob, 'callId' | 'botId' | 'webhook' | 'userId' | 'sessionId' | 'enqueuedAt'>, status: CallStatus, attempts: number): CallView {
+function view(
+  data: Pick<WebhookCallJob, 'callId' | 'botId' | 'webhook' | 'userId' | 'sessionId' | 'enqueuedAt'>,
+  status: CallStatus,
+  attempts: number,
+  attemptLog: AttemptRecord[],
+): CallView {
   return {
     callId: data.callId,
     botId: data.botId,
@@ -53,5 +69,6 @@ function view(data: Pick<WebhookCallJob, 'callId' | 'botId' | 'webhook' | 'userI
     status,
     attempts,
     createdAt: new Date(data.enqueuedAt).toISOString(),
+    attemptLog,
   };
 }

@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { IdentifierPipe } from '../common/identifier.pipe';
 import { DomainError } from '../errors/domain-error';
 import { CallStatusService } from './call-status.service';
-import { EnqueueBatchDto, EnqueueCallDto } from './dto/enqueue-call.dto';
+import { EnqueueBatchDto, EnqueueCallDto, ListCallsQueryDto } from './dto/enqueue-call.dto';
+import { DeadLettersService, FailedPage } from './dead-letters.service';
 import { EnqueueService } from './enqueue.service';
 import { CallView } from './call-record';
 
@@ -16,6 +17,7 @@ export class CallsController {
   constructor(
     private readonly enqueue: EnqueueService,
     private readonly status: CallStatusService,
+    private readonly deadLetters: DeadLettersService,
   ) {}
 
   /** 202 only once Redis holds the job. A replayed idempotency key answers as the first call did. */
@@ -52,6 +54,19 @@ export class CallsController {
   @Get('calls/:callId')
   get(@Param('callId', IdentifierPipe) callId: string): Promise<CallView> {
     return this.status.get(callId);
+  }
+
+  /** The bot's failed calls, newest first, kept for FAILED_RETENTION_HOURS. */
+  @Get('bots/:botId/calls')
+  list(@Param('botId', IdentifierPipe) botId: string, @Query() query: ListCallsQueryDto): Promise<FailedPage> {
+    return this.deadLetters.list(botId, query.limit ?? 50, query.cursor);
+  }
+
+  /** Runs a failed call again with a fresh attempt budget; it ends in a new terminal event. */
+  @Post('calls/:callId/retry')
+  @HttpCode(202)
+  retry(@Param('callId', IdentifierPipe) callId: string) {
+    return this.deadLetters.retry(callId);
   }
 }
 

@@ -9,6 +9,7 @@ import { DomainError } from '../errors/domain-error';
 import { DefinitionsService, notFound } from '../webhooks/definitions.service';
 import { ApiQueues } from '../queues';
 import { EnqueueCallDto } from './dto/enqueue-call.dto';
+import { BackpressureService } from './backpressure.service';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
@@ -32,6 +33,7 @@ export class EnqueueService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queues: ApiQueues,
     private readonly definitions: DefinitionsService,
+    private readonly backpressure: BackpressureService,
   ) {}
 
   async enqueue(botId: string, call: EnqueueCallDto): Promise<Accepted> {
@@ -42,6 +44,7 @@ export class EnqueueService {
 
   /** One result per call, in order: accepted, or the DomainError that refused it. */
   async enqueueMany(botId: string, calls: EnqueueCallDto[]): Promise<Array<Accepted | DomainError>> {
+    this.backpressure.admit(calls.length);
     const definitions = await this.definitions.getMany(botId, calls.map((c) => c.webhook));
     const now = Date.now();
     const results: Array<Accepted | DomainError> = [];

@@ -19,6 +19,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (err instanceof DomainError) {
       const status = statusOf(err.code);
+      if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
       reply.status(status).send({ statusCode: status, error: err.code, message: err.message });
       return;
     }
@@ -55,5 +56,11 @@ function statusOf(code: ErrorCode): number {
     case ErrorCode.TooManyWebhooks:
     case ErrorCode.InvalidInput:
       return HttpStatus.BAD_REQUEST;
+    case ErrorCode.QueueFull:
+      return HttpStatus.TOO_MANY_REQUESTS;
+    case ErrorCode.NotRetryable:
+      return HttpStatus.CONFLICT;
+    case ErrorCode.CallExpired:
+      return HttpStatus.GONE;
   }
 }

@@ -5,12 +5,17 @@ export enum ErrorCode {
   TooManyWebhooks = 'too_many_webhooks',
   CallNotFound = 'call_not_found',
   InvalidInput = 'invalid_input',
+  QueueFull = 'queue_full',
+  NotRetryable = 'not_retryable',
+  CallExpired = 'call_expired',
 }
 
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Sent as Retry-After (seconds) with the error. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'DomainError';

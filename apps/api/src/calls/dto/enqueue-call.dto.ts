@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IDENTIFIER_PATTERN } from '@hookrunner/contracts';
 import { IsStateObject, IsStringRecord } from '../../common/validators';
 
@@ -41,4 +41,17 @@ export class EnqueueBatchDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_BATCH, { message: `calls must hold at most ${MAX_BATCH} entries` })
   @Type(() => Object)
   calls: unknown[];
+}
+
+/** Query of GET /v1/bots/{botId}/calls. Only failed calls are indexed (the dead letters). */
+export class ListCallsQueryDto {
+  @IsIn(['failed'], { message: 'status must be failed (only failed calls are listed)' })
+  status: 'failed';
+
+  @IsOptional() @Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value))
+  @IsInt() @Min(1) @Max(100)
+  limit?: number;
+
+  @IsOptional() @IsString() @Length(1, 40)
+  cursor?: string;
 }
