@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import type { CallEvent, CallResultJob } from '@hookrunner/contracts';
-import { eventsChannel, keys, PUBLISH_EVENT_LUA, REDIS } from '@hookrunner/redis';
+import { eventsChannel, keys, PUBLISH_EVENT_LUA, BACKGROUND_REDIS } from '@hookrunner/redis';
 
 const MARKER_TTL_SECONDS = 24 * 3600;
 
@@ -13,7 +13,7 @@ const MARKER_TTL_SECONDS = 24 * 3600;
 @Injectable()
 export class EventPublisher {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(BACKGROUND_REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.redis.defineCommand('hookrunnerPublishEvent', { numberOfKeys: 2, lua: PUBLISH_EVENT_LUA });

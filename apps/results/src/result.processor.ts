@@ -1,19 +1,18 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CallResultJob, QUEUE_PREFIX, RESULTS_QUEUE } from '@hookrunner/contracts';
+import { CallResultJob, QUEUE_PREFIX, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
-import { closeRedis, createRedis } from '@hookrunner/redis';
+import { BACKGROUND_REDIS } from '@hookrunner/redis';
 import { buildEvent } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
 
 /** Consumes finished calls: merge state, publish the event, count and log the call once. */
 @Injectable()
-export class ResultProcessor implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('results');
-  private connection: Redis;
   private worker: Worker<CallResultJob>;
 
   constructor(
@@ -21,10 +20,10 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy, OnApplica
     private readonly merge: StateMergeService,
     private readonly publisher: EventPublisher,
     private readonly readiness: Readiness,
+    @Inject(BACKGROUND_REDIS) private readonly connection: Redis,
   ) {}
 
   onModuleInit(): void {
-    this.connection = createRedis(this.config.redisUrl, 'blocking', 'hookrunner:results');
     this.worker = new Worker<CallResultJob>(RESULTS_QUEUE, (job) => this.process(job), {
       connection: this.connection,
       prefix: QUEUE_PREFIX,
@@ -32,6 +31,7 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy, OnApplica
       stalledInterval: this.config.worker.stalledIntervalMs,
       // Each step is idempotent per call, so a result may be retried after any number of crashes.
       maxStalledCount: this.config.worker.maxStalledCount,
+      settings: { backoffStrategy: (attemptsMade: number) => Math.min(RESULT_RETRY.baseMs * 2 ** (attemptsMade - 1), RESULT_RETRY.capMs) },
     });
     this.worker.on('error', (err) => this.logger.warn(`results worker error: ${err.message}`));
     this.worker.on('failed', (job, err) => this.logger.error({ callId: job?.data.callId, err: err.message }, 'result could not be applied'));
@@ -68,7 +68,4 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy, OnApplica
     if (timedOut) await this.worker.close(true);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.connection) await closeRedis(this.connection);
-  }
 }

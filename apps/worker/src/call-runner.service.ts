@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
 import { HttpCaller, performAttempt, AttemptReport, USER_AGENT } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
-import { readState, REDIS } from '@hookrunner/redis';
+import { readState, BACKGROUND_REDIS } from '@hookrunner/redis';
 import { buildRequest, usesMergeTags } from '@hookrunner/webhook';
 
 /** Performs one attempt of a call: state for merge tags, the request, the HTTP exchange, its metrics. */
@@ -11,7 +11,7 @@ import { buildRequest, usesMergeTags } from '@hookrunner/webhook';
 export class CallRunnerService implements OnApplicationShutdown {
   private readonly caller = new HttpCaller();
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(BACKGROUND_REDIS) private readonly redis: Redis) {}
 
   async attempt(call: WebhookCallJob): Promise<AttemptReport> {
     // Stored state is read only when a merge tag needs it: most webhooks have none.

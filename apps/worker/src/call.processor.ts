@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, MinimalJob, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
+import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { closeRedis, createRedis, keys, openQueue } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, keys, openQueue } from '@hookrunner/redis';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
@@ -20,9 +20,8 @@ class ReportedFailure extends UnrecoverableError {}
  * every call ends in exactly one result whatever happens to this process afterwards.
  */
 @Injectable()
-export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+export class CallProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('worker');
-  private connection: Redis;
   private worker: Worker<WebhookCallJob>;
   private results: Queue<CallResultJob>;
 
@@ -30,13 +29,13 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicati
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runner: CallRunnerService,
     private readonly readiness: Readiness,
+    @Inject(BACKGROUND_REDIS) private readonly connection: Redis,
   ) {}
 
   onModuleInit(): void {
     const { worker: options } = this.config;
-    // Results are added on a connection with an offline queue: a Redis blip delays the add instead
-    // of failing an attempt that already reached the endpoint.
-    this.connection = createRedis(this.config.redisUrl, 'blocking', 'hookrunner:worker');
+    // The background connection queues commands through a Redis restart: a blip delays adding a
+    // result instead of failing an attempt that already reached the endpoint.
     this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
     this.worker = new Worker<WebhookCallJob>(CALLS_QUEUE, (job) => this.process(job), {
       connection: this.connection,
@@ -128,8 +127,8 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicati
     // The job id makes a second report of the same run (after a crash) a no-op while the first waits.
     await this.results.add(RESULT_JOB, result, {
       jobId: resultJobId(call.callId, call.run),
-      attempts: 12,
-      backoff: { type: 'exponential', delay: 200 },
+      attempts: RESULT_RETRY.attempts,
+      backoff: { type: RESULT_RETRY.backoffType },
       removeOnComplete: true,
       removeOnFail: { age: this.config.retention.failedSeconds },
     });
@@ -151,10 +150,6 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy, OnApplicati
     await this.results.close();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    // BullMQ does not close connections it was given.
-    if (this.connection) await closeRedis(this.connection);
-  }
 }
 
 /** Run 0 keeps the callId itself, so GET /v1/calls/{callId} can find the result while it waits. */

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
-import { RedisModule } from '@hookrunner/redis';
+import { BackgroundRedisModule, RedisModule } from '@hookrunner/redis';
 import { CallProcessor } from './call.processor';
 import { CallRunnerService } from './call-runner.service';
 
 /** Performs webhook calls from the calls queue. */
-@Module({ providers: [CallRunnerService, CallProcessor] })
+@Module({ imports: [BackgroundRedisModule], providers: [CallRunnerService, CallProcessor] })
 export class WorkerModule {}
 
 /** The worker as its own process: /metrics, /health and /ready on METRICS_PORT. */

@@ -18,3 +18,10 @@ export const RESULTS_QUEUE = 'results';
 /** The BullMQ job name used on both queues. */
 export const CALL_JOB = 'call';
 export const RESULT_JOB = 'result';
+
+/**
+ * How a result job is retried when Redis trouble stops the results consumer: up to 50 tries,
+ * 100 ms doubling to at most 5 s between them (several minutes of trouble in all). Every step of
+ * a result is idempotent, so a retry is always safe.
+ */
+export const RESULT_RETRY = { attempts: 50, backoffType: 'result', baseMs: 100, capMs: 5_000 } as const;

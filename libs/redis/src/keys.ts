@@ -33,5 +33,8 @@ export const keys = {
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
 } as const;
 
+/** BullMQ's hash of a job (its key layout, stable across BullMQ versions: `<prefix>:<queue>:<jobId>`). */
+export const bullJobKey = (prefix: string, queue: string, jobId: string) => `${prefix}:${queue}:${jobId}`;
+
 /** Pub/sub channel of one bot's events. Channels are not keys: they have no slot. */
 export const eventsChannel = (botId: string) => `hookrunner:events:${botId}`;

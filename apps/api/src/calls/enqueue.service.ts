@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALL_JOB, DEFAULT_SESSION_ID, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
-import { keys, REDIS } from '@hookrunner/redis';
+import { CALL_JOB, CALLS_QUEUE, DEFAULT_SESSION_ID, QUEUE_PREFIX, RESULTS_QUEUE, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
+import { bullJobKey, keys, REDIS } from '@hookrunner/redis';
 import { DomainError } from '../errors/domain-error';
 import { DefinitionsService, notFound } from '../webhooks/definitions.service';
 import { ApiQueues } from '../queues';
@@ -61,6 +61,7 @@ export class EnqueueService {
     }
 
     const claimed = await this.claimIdempotencyKeys(botId, calls, fresh, results);
+    await this.reviveUnenqueued(fresh, results);
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
     if (toAdd.length === 0) return results;
     try {
@@ -107,6 +108,30 @@ export class EnqueueService {
       else claimed.push({ key: keys.idempotency(botId, calls[index].idempotencyKey!), callId: job.callId });
     });
     return claimed;
+  }
+
+  /**
+   * A key can name a call that never reached the queue: the request that claimed it lost Redis
+   * between the claim and the add (and so answered 503). When a replayed callId has no job, no
+   * result and no record, enqueue it now under that same callId; should the first add still be in
+   * flight, BullMQ ignores the second add of one jobId, so this never runs a call twice.
+   */
+  private async reviveUnenqueued(fresh: { index: number; job: WebhookCallJob }[], results: Array<Accepted | DomainError>): Promise<void> {
+    const replayed = fresh.filter((f) => (results[f.index] as Accepted).replayed);
+    if (replayed.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { index } of replayed) {
+      const { callId } = results[index] as Accepted;
+      pipeline.exists(bullJobKey(QUEUE_PREFIX, CALLS_QUEUE, callId)).exists(bullJobKey(QUEUE_PREFIX, RESULTS_QUEUE, callId)).exists(keys.call(callId));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    replayed.forEach((entry, i) => {
+      const found = replies.slice(3 * i, 3 * i + 3).some(([err, n]) => err || n === 1);
+      if (found) return;
+      const { callId } = results[entry.index] as Accepted;
+      entry.job.callId = callId;
+      results[entry.index] = { callId, replayed: false };
+    });
   }
 
   private async release(claimed: { key: string; callId: string }[]): Promise<void> {
