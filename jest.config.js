@@ -18,8 +18,10 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      roots: ['<rootDir>/test'],
+      roots: ['<rootDir>/test/integration'],
       testMatch: ['**/*.spec.ts'],
     },
+    // `npm run test:faults`: kills and restarts real processes and Redis; minutes, not seconds.
+    { ...common, displayName: 'faults', roots: ['<rootDir>/test/faults'], testMatch: ['**/*.spec.ts'] },
   ],
 };
