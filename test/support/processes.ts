@@ -72,6 +72,16 @@ export async function startApp(role: AppRole, env: Record<string, string>, opts?
 }
 
 /**
+ * What every app under test gets unless the test says otherwise: no API key (the auth tests set
+ * their own), the loopback endpoints the tests run open to webhooks, and a fixed secrets key.
+ */
+export const TEST_APP_DEFAULTS: Record<string, string> = {
+  AUTH_DISABLED: 'true',
+  OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
+  SECRETS_KEY: '0f'.repeat(32),
+};
+
+/**
  * Spawns the role without waiting for it to become healthy: for tests that expect it to fail at
  * boot. `port` is only reported back.
  */
@@ -88,7 +98,7 @@ export function spawnApp(
   const child = spawn(process.execPath, [main], {
     cwd: REPO_ROOT,
     // NO_COLOR keeps the output printed on failure free of escape codes.
-    env: { ...inherited, NO_COLOR: '1', ...env },
+    env: { ...inherited, NO_COLOR: '1', ...TEST_APP_DEFAULTS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

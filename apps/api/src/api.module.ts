@@ -1,5 +1,5 @@
 import { Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
@@ -10,14 +10,17 @@ import { DeadLettersService } from './calls/dead-letters.service';
 import { EnqueueService } from './calls/enqueue.service';
 import { DomainErrorFilter } from './errors/domain-error.filter';
 import { ApiQueues } from './queues';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { AuthAnnouncer } from './auth/auth-announcer';
 import { StateController } from './state/state.controller';
+import { SigningSecretsController } from './signing/signing-secrets.controller';
 import { DefinitionsService } from './webhooks/definitions.service';
 import { WebhookTestService } from './webhooks/webhook-test.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** The HTTP API: definitions, enqueue, call status and state. */
 @Module({
-  controllers: [WebhooksController, CallsController, StateController],
+  controllers: [WebhooksController, CallsController, StateController, SigningSecretsController],
   providers: [
     DefinitionsService,
     WebhookTestService,
@@ -26,6 +29,8 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     BackpressureService,
     DeadLettersService,
     ApiQueues,
+    AuthAnnouncer,
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },
     {
       provide: APP_PIPE,

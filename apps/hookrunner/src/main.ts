@@ -3,10 +3,12 @@ import { validateEnvironment } from '@hookrunner/config';
 import { serve } from '@hookrunner/observability';
 import { ensureRedis } from './ensure-redis';
 import { HookrunnerModule } from './hookrunner.module';
+import { ensureLocalSecrets } from './local-secrets';
 
 async function main(): Promise<void> {
   const env = validateEnvironment(process.env);
   await ensureRedis(env.REDIS_URL, !process.env.REDIS_URL, (line) => console.log(line));
+  ensureLocalSecrets(process.env, (line) => console.log(line));
   serve(HookrunnerModule, 'hookrunner', (c) => c.http.port);
 }
 

@@ -1,30 +1,40 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
-import { HttpCaller, performAttempt, AttemptReport, USER_AGENT } from '@hookrunner/outbound';
+import { AttemptReport, HttpCaller, performAttempt, prepareRequest, SigningSecrets } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
-import { readState, BACKGROUND_REDIS } from '@hookrunner/redis';
-import { buildRequest, usesMergeTags } from '@hookrunner/webhook';
+import { BACKGROUND_REDIS, readState } from '@hookrunner/redis';
+import { OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
 
-/** Performs one attempt of a call: state for merge tags, the request, the HTTP exchange, its metrics. */
+/** Performs one attempt of a call: state for merge tags, the signed request, the HTTP exchange, its metrics. */
 @Injectable()
 export class CallRunnerService implements OnApplicationShutdown {
-  private readonly caller = new HttpCaller();
+  private readonly caller: HttpCaller;
+  private readonly secretsKey: Buffer;
+  private readonly signing: SigningSecrets;
 
-  constructor(@Inject(BACKGROUND_REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(BACKGROUND_REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.caller = new HttpCaller({ allow: config.outbound.allow });
+    this.secretsKey = requireSecretsKey(config);
+    this.signing = new SigningSecrets(redis, this.secretsKey);
+  }
 
   async attempt(call: WebhookCallJob): Promise<AttemptReport> {
     // Stored state is read only when a merge tag needs it: most webhooks have none.
-    const stored = await readState(this.redis, call, usesMergeTags(call.request));
-    let outgoing;
+    const [stored, signingSecrets] = await Promise.all([readState(this.redis, call, usesMergeTags(call.request)), this.signing.forBot(call.botId)]);
+    let outgoing: OutgoingRequest;
     try {
-      outgoing = buildRequest(
+      outgoing = prepareRequest(
         call.request,
         { memory: { ...stored.memory, ...call.memory }, user: { ...stored.user, ...call.user } },
-        { callId: call.callId, userAgent: USER_AGENT },
+        { callId: call.callId, secretsKey: this.secretsKey, signingSecrets },
       );
     } catch (err) {
-      // A merge tag rendered into the host, say: no retry can fix the URL.
+      // A merge tag rendered into the host, say, or a header sealed with another SECRETS_KEY: no retry can fix it.
       return { outcome: { kind: 'fail', error: { type: CallErrorType.Network, message: `request could not be built: ${(err as Error).message}` } }, durationMs: 0 };
     }
     callsInFlight.inc();

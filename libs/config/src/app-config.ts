@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { ApiKey, parseApiKeys, parseCidrList, ParsedCidr, parseKeysFile, parseSecretsKey } from '@hookrunner/security';
 import { Environment } from './environment';
 
 /** The one typed configuration object every role reads. Built once from the validated environment. */
 export interface AppConfig {
   redisUrl: string;
-  http: { host: string; port: number; metricsPort: number };
+  http: { host: string; port: number; metricsPort: number; maxBodyBytes: number };
   worker: {
     concurrency: number;
     lockDurationMs: number;
@@ -18,12 +20,19 @@ export interface AppConfig {
   shutdownGraceMs: number;
   maxQueueDepth: number;
   log: { level: string };
+  auth: { disabled: boolean; keys: ApiKey[] };
+  rateLimit: { perSecond: number; burst: number };
+  outbound: { allow: ParsedCidr[] };
+  /** Undefined only where no role of this process needs it (see requireSecretsKey). */
+  secretsKey?: Buffer;
+  signing: { rotationGraceSeconds: number };
 }
 
+/** Builds the config; throws naming the variable when a value parses but cannot be used. */
 export function toAppConfig(env: Environment): AppConfig {
   return {
     redisUrl: env.REDIS_URL,
-    http: { host: env.HOST, port: env.PORT, metricsPort: env.METRICS_PORT },
+    http: { host: env.HOST, port: env.PORT, metricsPort: env.METRICS_PORT, maxBodyBytes: env.MAX_BODY_BYTES },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
@@ -38,5 +47,36 @@ export function toAppConfig(env: Environment): AppConfig {
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     maxQueueDepth: env.MAX_QUEUE_DEPTH,
     log: { level: env.LOG_LEVEL },
+    auth: { disabled: env.AUTH_DISABLED, keys: loadKeys(env) },
+    rateLimit: { perSecond: env.RATE_LIMIT_PER_BOT, burst: env.RATE_LIMIT_BURST ?? env.RATE_LIMIT_PER_BOT * 2 },
+    outbound: { allow: env.OUTBOUND_ALLOW_CIDRS ? parseCidrList(env.OUTBOUND_ALLOW_CIDRS) : [] },
+    secretsKey: env.SECRETS_KEY ? named('SECRETS_KEY', () => parseSecretsKey(env.SECRETS_KEY!)) : undefined,
+    signing: { rotationGraceSeconds: env.SECRET_ROTATION_GRACE_HOURS * 3600 },
   };
+}
+
+/** The key sealing secrets at rest; the API and the workers cannot run without it. */
+export function requireSecretsKey(config: AppConfig): Buffer {
+  if (!config.secretsKey) {
+    throw new Error('SECRETS_KEY is not set: generate one with `node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))"` and give every API and worker process the same value');
+  }
+  return config.secretsKey;
+}
+
+function loadKeys(env: Environment): ApiKey[] {
+  const keys = env.API_KEYS ? parseApiKeys(env.API_KEYS) : [];
+  if (env.API_KEYS_FILE) {
+    const text = named('API_KEYS_FILE', () => readFileSync(env.API_KEYS_FILE!, 'utf8'));
+    keys.push(...parseKeysFile(text, env.API_KEYS_FILE));
+  }
+  return keys;
+}
+
+function named<T>(variable: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new Error(message.includes(variable) ? message : `${variable}: ${message}`);
+  }
 }

@@ -34,3 +34,10 @@ describe(validateEnvironment.name, () => {
     expect(() => sut({ PATH: '/bin', HOME: '/root' })).not.toThrow();
   });
 });
+
+describe('optional variables', () => {
+  it('reads variables that have no default', () => {
+    const env = validateEnvironment({ API_KEYS: 'k1', OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32', RATE_LIMIT_BURST: '5' });
+    expect(env).toMatchObject({ API_KEYS: 'k1', OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32', RATE_LIMIT_BURST: 5 });
+  });
+});

@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
+const toBool = ({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 
 /**
@@ -40,7 +41,27 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_GRACE_MS = 30_000;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 
-  @IsOptional() @IsString() NODE_ENV?: string;
+  /** Comma-separated API keys; `key:bot1|bot2` restricts a key to those bots. */
+  @IsOptional() @IsString() API_KEYS?: string = undefined;
+  /** A file of API keys, one per line in the API_KEYS form, `#` comments. */
+  @IsOptional() @IsString() API_KEYS_FILE?: string = undefined;
+  /** For tests only: /v1 without keys. Announced loudly at start. */
+  @Transform(toBool) @IsBoolean() AUTH_DISABLED = false;
+  /** Calls per second each bot may enqueue (token bucket shared by every API process); 0 turns it off. */
+  @Transform(toInt) @IsInt() @Min(0) RATE_LIMIT_PER_BOT = 1_000;
+  /** Calls a bot may enqueue at once after being idle; defaults to twice RATE_LIMIT_PER_BOT. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_BURST?: number = undefined;
+  /** Largest request body the API reads; larger ones get 413. */
+  @Transform(toInt) @IsInt() @Min(1_024) @Max(64 * 1024 * 1024) MAX_BODY_BYTES = 1024 * 1024;
+
+  /** Comma-separated CIDRs webhooks may reach although they are private, loopback or reserved. */
+  @IsOptional() @IsString() OUTBOUND_ALLOW_CIDRS?: string = undefined;
+  /** 32 bytes (64 hex characters or base64) sealing definition headers and signing secrets at rest. */
+  @IsOptional() @IsString() SECRETS_KEY?: string = undefined;
+  /** How long a rotated-out signing secret keeps signing beside the new one. */
+  @Transform(toInt) @IsInt() @Min(0) SECRET_ROTATION_GRACE_HOURS = 24;
+
+  @IsOptional() @IsString() NODE_ENV?: string = undefined;
 }
 
 /** Validates `env` once; throws one Error naming every bad variable and its rule. */

@@ -12,6 +12,8 @@ export enum CallErrorType {
   Network = 'network',
   HttpStatus = 'http_status',
   InvalidResponse = 'invalid_response',
+  /** The URL led to an address the outbound policy blocks (SSRF guard); never retried. */
+  BlockedUrl = 'blocked_url',
 }
 
 export interface CallError {

@@ -1,5 +1,5 @@
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import { APP_CONFIG, AppConfig, validateEnvironment } from '@hookrunner/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -54,7 +54,8 @@ export function closeOnSignals(app: INestApplication, name: string): void {
  */
 export function serve(module: unknown, role: string, portOf: (config: AppConfig) => number): void {
   const run = async () => {
-    const app = await createHttpApp(module);
+    // The body limit is the adapter's, fixed before the modules (and their config) exist.
+    const app = await createHttpApp(module, { bodyLimit: validateEnvironment(process.env).MAX_BODY_BYTES });
     const config = app.get<AppConfig>(APP_CONFIG);
     closeOnSignals(app, role);
     await app.listen(portOf(config), config.http.host);

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { createGuardedAgent, ParsedCidr } from '@hookrunner/security';
 import { MAX_REPLY_BYTES, OutgoingRequest, ReplyTooLargeError } from '@hookrunner/webhook';
 
 /** One HTTP exchange with a webhook endpoint, body read in full (bounded). */
@@ -15,12 +16,15 @@ export interface HttpCallerOptions {
   maxBodyBytes?: number;
   /** Largest response head accepted. Default 16 KiB (Node's own parser default). */
   maxHeaderBytes?: number;
+  /** Private, loopback or reserved ranges calls may reach anyway (OUTBOUND_ALLOW_CIDRS). Default none. */
+  allow?: readonly ParsedCidr[];
 }
 
 /**
- * Sends webhook requests over one shared keep-alive agent. Redirects are never followed (undici's
- * request() does not follow them unless told to), and the whole exchange — connect, head and
- * body — is bounded by the call's timeout.
+ * Sends webhook requests over one shared keep-alive agent. Every connection is checked at connect
+ * time against the outbound policy, on the address actually dialled (libs/security). Redirects
+ * are never followed (undici's request() does not follow them unless told to), and the whole
+ * exchange — connect, head and body — is bounded by the call's timeout.
  */
 export class HttpCaller {
   private readonly agent: Agent;
@@ -28,7 +32,7 @@ export class HttpCaller {
 
   constructor(options: HttpCallerOptions = {}) {
     this.maxBodyBytes = options.maxBodyBytes ?? MAX_REPLY_BYTES;
-    this.agent = new Agent({
+    this.agent = createGuardedAgent(options.allow ?? [], {
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
       maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,

@@ -1,3 +1,5 @@
 export * from './http-caller';
 export * from './attempt';
 export * from './user-agent';
+export * from './signing-secrets';
+export * from './prepare-request';

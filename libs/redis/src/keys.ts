@@ -3,8 +3,9 @@
  *
  * Hash slots (so the system can move to Redis Cluster): every Lua script and MULTI touches keys
  * of one slot only, which the `{...}` hash tags below guarantee.
- * - Per bot, slot `{<botId>}`: webhook definitions, idempotency keys, the failed-call index.
- *   Enqueue reads the definition and claims the idempotency key of one bot.
+ * - Per bot, slot `{<botId>}`: webhook definitions, idempotency keys, the failed-call index,
+ *   the rate-limit bucket and the signing secrets. Enqueue takes tokens and reads definitions in
+ *   one script, then claims idempotency keys, all in the bot's slot.
  * - Per user, slot `{<botId>/<userId>}`: the profile, every session's memory and the
  *   applied-markers. The merge script reads and writes all three atomically. `/` cannot occur in
  *   an identifier, so no two (botId, userId) pairs share a tag.
@@ -20,6 +21,8 @@ export const keys = {
   webhooks: (botId: string) => `hookrunner:bot:{${botId}}:webhooks`,
   idempotency: (botId: string, key: string) => `hookrunner:bot:{${botId}}:idem:${key}`,
   failedCalls: (botId: string) => `hookrunner:bot:{${botId}}:failed`,
+  rateBucket: (botId: string) => `hookrunner:bot:{${botId}}:rate`,
+  signingSecrets: (botId: string) => `hookrunner:bot:{${botId}}:signing`,
 
   profile: (botId: string, userId: string) => `hookrunner:user:{${botId}/${userId}}:profile`,
   session: (botId: string, userId: string, sessionId: string) => `hookrunner:user:{${botId}/${userId}}:session:${sessionId}`,

@@ -40,3 +40,31 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'type', ARGV[5], 'botId
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `;
+
+/**
+ * admit-calls: KEYS = the bot's rate bucket, the bot's webhook definitions (one slot: the bot's).
+ *   ARGV = perSecond (0: no limit), burst, cost, name*
+ * A token bucket refilled at perSecond up to burst, on Redis's clock so every API process shares
+ * it. When `cost` tokens are there they are taken and the named definitions returned, all in the
+ * one round trip enqueue needs anyway; otherwise nothing changes.
+ * Returns {1, definitions...} or {0, msUntilEnoughTokens}.
+ */
+export const ADMIT_CALLS_LUA = `
+local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if rate > 0 then
+  local t = redis.call('TIME')
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+  local tokens = tonumber(b[1]) or burst
+  local at = tonumber(b[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+  if tokens < cost then return {0, math.ceil((cost - tokens) * 1000 / rate)} end
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - cost), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+end
+local names = {}
+for i = 4, #ARGV do names[#names + 1] = ARGV[i] end
+local out = redis.call('HMGET', KEYS[2], unpack(names))
+table.insert(out, 1, 1)
+return out
+`;

@@ -43,6 +43,12 @@ export function classifyResponse(
   return { kind: 'fail', error };
 }
 
+/** Raised by the SSRF guard (libs/security) when a connection would reach a blocked address. */
+export const BLOCKED_ADDRESS_CODE = 'EBLOCKED_ADDRESS';
+
+/** The request itself is malformed (a rendered header value undici refuses, say): no retry can fix it. */
+const UNFIXABLE_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN']);
+
 /**
  * Classifies what undici's `request()` threw: a body over the size limit fails; timeouts and every
  * other transport error are retried. Messages carry the error code only, never the error's own
@@ -53,6 +59,13 @@ export function classifyError(err: unknown): AttemptOutcome {
     return { kind: 'fail', error: { type: CallErrorType.InvalidResponse, message: err.message } };
   }
   const code = errorCode(err);
+  if (code === BLOCKED_ADDRESS_CODE) {
+    // The message names the host and the blocked range, never the URL.
+    return { kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: String(field(err, 'message') ?? 'blocked outbound connection').slice(0, 300) } };
+  }
+  if (code && UNFIXABLE_CODES.has(code)) {
+    return { kind: 'fail', error: { type: CallErrorType.Network, message: `request could not be sent (${code})` } };
+  }
   // Read by shape: AbortSignal.timeout's DOMException is not an Error in every realm.
   const rawName = field(err, 'name');
   const name = isSafeToken(rawName) ? rawName : undefined;

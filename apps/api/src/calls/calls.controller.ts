@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { IdentifierPipe } from '../common/identifier.pipe';
+import { assertMayAccess, AuthenticatedRequest } from '../auth/api-key.guard';
 import { DomainError } from '../errors/domain-error';
 import { CallStatusService } from './call-status.service';
 import { EnqueueBatchDto, EnqueueCallDto, ListCallsQueryDto } from './dto/enqueue-call.dto';
@@ -52,8 +53,10 @@ export class CallsController {
   }
 
   @Get('calls/:callId')
-  get(@Param('callId', IdentifierPipe) callId: string): Promise<CallView> {
-    return this.status.get(callId);
+  async get(@Param('callId', IdentifierPipe) callId: string, @Req() request: AuthenticatedRequest): Promise<CallView> {
+    const call = await this.status.get(callId);
+    assertMayAccess(request, call.botId);
+    return call;
   }
 
   /** The bot's failed calls, newest first, kept for FAILED_RETENTION_HOURS. */
@@ -65,8 +68,8 @@ export class CallsController {
   /** Runs a failed call again with a fresh attempt budget; it ends in a new terminal event. */
   @Post('calls/:callId/retry')
   @HttpCode(202)
-  retry(@Param('callId', IdentifierPipe) callId: string) {
-    return this.deadLetters.retry(callId);
+  retry(@Param('callId', IdentifierPipe) callId: string, @Req() request: AuthenticatedRequest) {
+    return this.deadLetters.retry(callId, (botId) => assertMayAccess(request, botId));
   }
 }
 

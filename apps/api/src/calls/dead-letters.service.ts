@@ -54,9 +54,10 @@ export class DeadLettersService {
   }
 
   /** Runs a failed call again with a fresh attempt budget; it ends in a new terminal event. */
-  async retry(callId: string): Promise<{ callId: string; status: 'queued'; run: number }> {
+  async retry(callId: string, authorize: (botId: string) => void): Promise<{ callId: string; status: 'queued'; run: number }> {
     const { record } = await this.status.readRecord(callId);
     if (!record) throw new DomainError(ErrorCode.CallNotFound, `no finished call ${callId} (unknown, still running, or older than its retention)`);
+    authorize(record.botId);
     if (record.status !== 'failed') throw new DomainError(ErrorCode.NotRetryable, `call ${callId} ${record.status}; only failed calls can be retried`);
     const job = (await this.queues.calls.getJob(callId)) as Job<WebhookCallJob> | undefined;
     if (!job) throw new DomainError(ErrorCode.CallExpired, `call ${callId} is older than its retention and can no longer be retried`);

@@ -4,9 +4,9 @@ import type { JobsOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CALL_JOB, CALLS_QUEUE, DEFAULT_SESSION_ID, QUEUE_PREFIX, RESULTS_QUEUE, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
-import { bullJobKey, keys, REDIS } from '@hookrunner/redis';
-import { DomainError } from '../errors/domain-error';
-import { DefinitionsService, notFound } from '../webhooks/definitions.service';
+import { ADMIT_CALLS_LUA, bullJobKey, keys, REDIS } from '@hookrunner/redis';
+import { DomainError, ErrorCode } from '../errors/domain-error';
+import { notFound } from '../webhooks/definitions.service';
 import { ApiQueues } from '../queues';
 import { EnqueueCallDto } from './dto/enqueue-call.dto';
 import { BackpressureService } from './backpressure.service';
@@ -32,9 +32,10 @@ export class EnqueueService {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queues: ApiQueues,
-    private readonly definitions: DefinitionsService,
     private readonly backpressure: BackpressureService,
-  ) {}
+  ) {
+    this.redis.defineCommand('hookrunnerAdmitCalls', { numberOfKeys: 2, lua: ADMIT_CALLS_LUA });
+  }
 
   async enqueue(botId: string, call: EnqueueCallDto): Promise<Accepted> {
     const [result] = await this.enqueueMany(botId, [call]);
@@ -45,7 +46,7 @@ export class EnqueueService {
   /** One result per call, in order: accepted, or the DomainError that refused it. */
   async enqueueMany(botId: string, calls: EnqueueCallDto[]): Promise<Array<Accepted | DomainError>> {
     this.backpressure.admit(calls.length);
-    const definitions = await this.definitions.getMany(botId, calls.map((c) => c.webhook));
+    const definitions = await this.admit(botId, calls);
     const now = Date.now();
     const results: Array<Accepted | DomainError> = [];
     const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition }[] = [];
@@ -71,6 +72,31 @@ export class EnqueueService {
       throw err;
     }
     return results;
+  }
+
+  /** Takes the bot's rate tokens for these calls and reads their definitions: one round trip. */
+  private async admit(botId: string, calls: EnqueueCallDto[]): Promise<Map<string, WebhookDefinition | undefined>> {
+    const { perSecond, burst } = this.config.rateLimit;
+    if (perSecond > 0 && calls.length > burst) {
+      throw new DomainError(ErrorCode.RateLimited, `a batch may hold at most ${burst} calls (RATE_LIMIT_BURST)`);
+    }
+    const names = [...new Set(calls.map((c) => c.webhook))];
+    const reply = (await (this.redis as unknown as AdmitCommand).hookrunnerAdmitCalls(
+      keys.rateBucket(botId),
+      keys.webhooks(botId),
+      perSecond,
+      burst,
+      calls.length,
+      ...names,
+    )) as [number, ...(string | null)[]] | [0, number];
+    if (reply[0] === 0) {
+      const waitMs = reply[1] as number;
+      throw new DomainError(ErrorCode.RateLimited, `bot ${botId} may enqueue ${perSecond} calls per second (RATE_LIMIT_PER_BOT); retry later`, Math.max(1, Math.ceil(waitMs / 1000)));
+    }
+    return new Map(names.map((name, i) => {
+      const raw = reply[i + 1] as string | null;
+      return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)];
+    }));
   }
 
   private jobOptions(job: WebhookCallJob, definition: WebhookDefinition): JobsOptions {
@@ -141,6 +167,8 @@ export class EnqueueService {
     await pipeline.exec();
   }
 }
+
+type AdmitCommand = { hookrunnerAdmitCalls(...args: (string | number)[]): Promise<unknown> };
 
 function toJob(botId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
   return {

@@ -55,8 +55,10 @@ function statusOf(code: ErrorCode): number {
       return HttpStatus.CONFLICT;
     case ErrorCode.TooManyWebhooks:
     case ErrorCode.InvalidInput:
+    case ErrorCode.BlockedUrl:
       return HttpStatus.BAD_REQUEST;
     case ErrorCode.QueueFull:
+    case ErrorCode.RateLimited:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.NotRetryable:
       return HttpStatus.CONFLICT;

@@ -6,6 +6,8 @@ export enum ErrorCode {
   CallNotFound = 'call_not_found',
   InvalidInput = 'invalid_input',
   QueueFull = 'queue_full',
+  RateLimited = 'rate_limited',
+  BlockedUrl = 'blocked_url',
   NotRetryable = 'not_retryable',
   CallExpired = 'call_expired',
 }

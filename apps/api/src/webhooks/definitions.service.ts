@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { WEBHOOK_DEFAULTS, WebhookDefinition } from '@hookrunner/contracts';
-import { keys } from '@hookrunner/redis';
+import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
+import { keys, REDIS } from '@hookrunner/redis';
+import { checkUrlAtSave, seal } from '@hookrunner/security';
 import { DomainError, ErrorCode } from '../errors/domain-error';
-import { REDIS } from '@hookrunner/redis';
 import { CreateWebhookDto, WebhookBodyDto } from './dto/webhook.dto';
 
 /** Most definitions one bot may hold. */
@@ -27,11 +28,18 @@ return 1
 /** Webhook definitions, one Redis hash per bot (name → JSON). */
 @Injectable()
 export class DefinitionsService {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly secretsKey: Buffer;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.secretsKey = requireSecretsKey(config);
+  }
 
   async create(botId: string, dto: CreateWebhookDto): Promise<WebhookDefinition> {
     const now = new Date().toISOString();
-    const definition = toDefinition(dto.name, dto, now, now);
+    const definition = this.toStored(dto.name, dto, now, now);
     const result = await this.redis.eval(CREATE_LUA, 1, keys.webhooks(botId), dto.name, JSON.stringify(definition), MAX_WEBHOOKS_PER_BOT);
     if (result === 'exists') throw new DomainError(ErrorCode.WebhookExists, `bot ${botId} already has a webhook named ${JSON.stringify(dto.name)}`);
     if (result === 'limit') throw new DomainError(ErrorCode.TooManyWebhooks, `a bot may have at most ${MAX_WEBHOOKS_PER_BOT} webhooks`);
@@ -40,7 +48,7 @@ export class DefinitionsService {
 
   async replace(botId: string, name: string, dto: WebhookBodyDto): Promise<WebhookDefinition> {
     const existing = await this.get(botId, name);
-    const definition = toDefinition(name, dto, existing.createdAt, new Date().toISOString());
+    const definition = this.toStored(name, dto, existing.createdAt, new Date().toISOString());
     const replaced = await this.redis.eval(REPLACE_LUA, 1, keys.webhooks(botId), name, JSON.stringify(definition));
     if (replaced !== 1) throw notFound(botId, name);
     return definition;
@@ -52,13 +60,6 @@ export class DefinitionsService {
     return JSON.parse(raw) as WebhookDefinition;
   }
 
-  /** Definitions by name; a name the bot does not have maps to undefined. One round trip. */
-  async getMany(botId: string, names: string[]): Promise<Map<string, WebhookDefinition | undefined>> {
-    const unique = [...new Set(names)];
-    const raws = unique.length > 0 ? await this.redis.hmget(keys.webhooks(botId), ...unique) : [];
-    return new Map(unique.map((name, i) => [name, raws[i] === null ? undefined : (JSON.parse(raws[i]!) as WebhookDefinition)]));
-  }
-
   async list(botId: string): Promise<WebhookDefinition[]> {
     const all = await this.redis.hvals(keys.webhooks(botId));
     return all.map((raw) => JSON.parse(raw) as WebhookDefinition).sort((a, b) => a.name.localeCompare(b.name));
@@ -67,6 +68,19 @@ export class DefinitionsService {
   async delete(botId: string, name: string): Promise<void> {
     const removed = await this.redis.hdel(keys.webhooks(botId), name);
     if (removed === 0) throw notFound(botId, name);
+  }
+
+  /**
+   * The definition as stored: its URL checked against the outbound policy (a literal blocked
+   * address is refused now; names are checked again at every connect), its header values sealed
+   * (AES-256-GCM) because they may be credentials.
+   */
+  private toStored(name: string, dto: WebhookBodyDto, createdAt: string, updatedAt: string): WebhookDefinition {
+    const blocked = checkUrlAtSave(dto.url, this.config.outbound.allow);
+    if (blocked) throw new DomainError(ErrorCode.BlockedUrl, blocked);
+    const definition = toDefinition(name, dto, createdAt, updatedAt);
+    definition.headers = Object.fromEntries(Object.entries(definition.headers).map(([k, v]) => [k, seal(this.secretsKey, v)]));
+    return definition;
   }
 }
 

@@ -1,11 +1,12 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { DEFAULT_SESSION_ID, WebhookDefinition } from '@hookrunner/contracts';
-import { HttpCaller, performAttempt } from '@hookrunner/outbound';
+import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
+import { HttpCaller, performAttempt, prepareRequest, SigningSecrets } from '@hookrunner/outbound';
 import { readState, REDIS } from '@hookrunner/redis';
-import { buildRequest, usesMergeTags, validateReply } from '@hookrunner/webhook';
-import { USER_AGENT } from '@hookrunner/outbound';
+import { usesMergeTags, validateReply } from '@hookrunner/webhook';
 import { TestWebhookDto } from './dto/webhook.dto';
+import { DomainError, ErrorCode } from '../errors/domain-error';
 
 export interface WebhookTestReport {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
@@ -15,24 +16,39 @@ export interface WebhookTestReport {
 }
 
 /** The headers Hookrunner itself sets: safe to show. Every other header may carry a credential. */
-const OWN_HEADERS = new Set(['user-agent', 'idempotency-key', 'content-type', 'accept']);
+const OWN_HEADERS = new Set(['user-agent', 'idempotency-key', 'content-type', 'accept', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
 
 /** Runs one attempt of a definition for its author, reading state but never writing it. */
 @Injectable()
 export class WebhookTestService implements OnApplicationShutdown {
-  private readonly caller = new HttpCaller();
+  private readonly caller: HttpCaller;
+  private readonly secretsKey: Buffer;
+  private readonly signing: SigningSecrets;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.caller = new HttpCaller({ allow: config.outbound.allow });
+    this.secretsKey = requireSecretsKey(config);
+    this.signing = new SigningSecrets(redis, this.secretsKey);
+  }
 
   async run(botId: string, definition: WebhookDefinition, input: TestWebhookDto): Promise<WebhookTestReport> {
     const request = { ...definition, params: { ...definition.params, ...input.params } };
     const target = { botId, userId: input.userId ?? '', sessionId: input.sessionId ?? DEFAULT_SESSION_ID };
     const stored = input.userId ? await readState(this.redis, target, usesMergeTags(request)) : { memory: {}, user: {} };
-    const outgoing = buildRequest(
-      request,
-      { memory: { ...stored.memory, ...input.memory }, user: { ...stored.user, ...input.user } },
-      { callId: `test-${Date.now()}`, userAgent: USER_AGENT },
-    );
+    const signingSecrets = await this.signing.forBot(botId);
+    let outgoing;
+    try {
+      outgoing = prepareRequest(
+        request,
+        { memory: { ...stored.memory, ...input.memory }, user: { ...stored.user, ...input.user } },
+        { callId: `test-${Date.now()}`, secretsKey: this.secretsKey, signingSecrets },
+      );
+    } catch (err) {
+      throw new DomainError(ErrorCode.InvalidInput, `the request could not be built: ${(err as Error).message}`);
+    }
     const report = await performAttempt(this.caller, outgoing, definition.timeoutMs);
     const shown = {
       method: outgoing.method,

@@ -1,0 +1,50 @@
+import { Controller, Inject, Param, Post } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
+import { keys, REDIS } from '@hookrunner/redis';
+import { generateSigningSecret, seal } from '@hookrunner/security';
+import { IdentifierPipe } from '../common/identifier.pipe';
+
+/** Moves the current secret to `previous` (signing on until its grace ends) and installs the new one, atomically. */
+const ROTATE_LUA = `
+local current = redis.call('HGET', KEYS[1], 'current')
+if current then
+  redis.call('HSET', KEYS[1], 'previous', current, 'previousExpiresAt', ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'current', ARGV[1], 'createdAt', ARGV[2])
+return current and 1 or 0
+`;
+
+export interface SigningSecretCreated {
+  /** `whsec_...`: shown this once, never again. */
+  secret: string;
+  createdAt: string;
+  /** When the secret this one replaced stops signing; absent on the first secret. */
+  previousExpiresAt?: string;
+}
+
+/** Each bot's Standard Webhooks signing secret: created or rotated here, stored sealed. */
+@Controller('v1/bots/:botId/signing-secret')
+export class SigningSecretsController {
+  private readonly secretsKey: Buffer;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.secretsKey = requireSecretsKey(config);
+  }
+
+  @Post()
+  async rotate(@Param('botId', IdentifierPipe) botId: string): Promise<SigningSecretCreated> {
+    const secret = generateSigningSecret();
+    const now = Date.now();
+    const previousExpiresAt = now + this.config.signing.rotationGraceSeconds * 1000;
+    const rotated = await this.redis.eval(ROTATE_LUA, 1, keys.signingSecrets(botId), seal(this.secretsKey, secret), new Date(now).toISOString(), previousExpiresAt);
+    return {
+      secret,
+      createdAt: new Date(now).toISOString(),
+      ...(rotated === 1 ? { previousExpiresAt: new Date(previousExpiresAt).toISOString() } : {}),
+    };
+  }
+}

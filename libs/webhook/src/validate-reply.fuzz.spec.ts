@@ -1,0 +1,259 @@
+import fc from 'fast-check';
+import { validateReply } from './validate-reply';
+
+/*
+ * Property-based fuzzing of the reply contract: endpoints are run by strangers, so whatever text
+ * comes back must be judged without throwing, judged the way the contract says, and never let a
+ * `__proto__`-shaped key reach a prototype. The suite prints how many inputs it tried.
+ */
+
+const REPLY_KEYS = ['responses', 'memory', 'user_attributes', 'quickreplies'] as const;
+const LIST_KEYS = ['responses', 'quickreplies'];
+const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
+/** Keys that name something on Object.prototype, and the one a pollution would add. */
+const TRICKY_KEYS = [...FORBIDDEN, 'polluted', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'isPrototypeOf'];
+/** Each list reports at most 10 items and one summary line; each object at most the three forbidden keys. */
+const MAX_ERRORS = 2 * 11 + 2 * FORBIDDEN.length;
+const MAX_MESSAGE_LENGTH = 200;
+const MESSAGE_SUBJECT = /^(body|responses|quickreplies|memory|user_attributes)[ .[]/;
+
+/**
+ * The contract, stated independently of the implementation: a JSON object with at least one of
+ * the four keys; the lists hold only strings; the objects are plain and have no forbidden own key.
+ */
+function meetsContract(body: string): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  if (Object.prototype.toString.call(value) !== '[object Object]') return false;
+  const reply = value as Record<string, unknown>;
+  const present = REPLY_KEYS.filter((key) => Object.prototype.hasOwnProperty.call(reply, key));
+  if (present.length === 0) return false;
+  return present.every((key) => {
+    const field = reply[key];
+    if (LIST_KEYS.includes(key)) return Array.isArray(field) && field.every((item) => typeof item === 'string');
+    if (Object.prototype.toString.call(field) !== '[object Object]') return false;
+    return Reflect.ownKeys(field as object).every((name) => !FORBIDDEN.includes(String(name)));
+  });
+}
+
+/** JSON values whose objects are lists of entries, so `__proto__` survives to the text (JSON.stringify drops it). */
+class Entries {
+  constructor(readonly entries: [string, Tree][]) {}
+}
+type Tree = null | boolean | number | string | Tree[] | Entries;
+
+/** Writes a Tree as JSON text; keys are spelled literally or with \u escapes, as `escaped` says. */
+function toText(tree: Tree, escaped = false): string {
+  if (tree instanceof Entries) {
+    return `{${tree.entries.map(([k, v]) => `${escaped ? escapeAll(k) : JSON.stringify(k)}:${toText(v, escaped)}`).join(',')}}`;
+  }
+  if (Array.isArray(tree)) return `[${tree.map((item) => toText(item, escaped)).join(',')}]`;
+  return JSON.stringify(tree);
+}
+
+/** `"\u005f\u005fproto\u005f\u005f"`: the same key to JSON.parse, invisible to a text search. */
+function escapeAll(key: string): string {
+  return `"${[...key].map((c) => (c.length === 1 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('')}"`;
+}
+
+const anyKey = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...TRICKY_KEYS, ...REPLY_KEYS) },
+  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
+);
+const scalar: fc.Arbitrary<Tree> = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+);
+/** Any JSON value, with tricky keys at every level; `{ polluted: ... }` is what a pollution would plant. */
+const { tree } = fc.letrec<{ tree: Tree; object: Entries }>((tie) => ({
+  tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('tree'), { maxLength: 6 }), tie('object')),
+  object: fc
+    .array(fc.tuple(anyKey, fc.oneof(tie('tree'), fc.constant(new Entries([['polluted', 'yes']])))), { maxLength: 6 })
+    .map((entries) => new Entries(entries)),
+}));
+
+const validList = fc.array(fc.string({ unit: 'grapheme', maxLength: 30 }), { maxLength: 8 }).map((items): Tree => items);
+const badList: fc.Arbitrary<Tree> = fc.oneof(
+  tree,
+  fc.array(fc.oneof(scalar, tree), { minLength: 1, maxLength: 30 }),
+  // A long run of non-strings: the errors must stay few.
+  fc.integer({ min: 11, max: 400 }).map((n) => Array.from({ length: n }, (_, i): Tree => (i % 3 === 0 ? 'ok' : i))),
+);
+const validObject = fc
+  .array(fc.tuple(anyKey.filter((k) => !FORBIDDEN.includes(k)), tree), { maxLength: 6 })
+  .map((entries) => new Entries(entries));
+const badObject: fc.Arbitrary<Tree> = fc.oneof(
+  scalar,
+  fc.array(tree, { maxLength: 4 }),
+  fc
+    .tuple(fc.array(fc.tuple(anyKey, tree), { maxLength: 4 }), fc.constantFrom(...FORBIDDEN), tree)
+    .map(([entries, forbidden, value]) => new Entries([...entries, [forbidden, value]])),
+);
+
+/** Objects mixing the four keys (valid or of the wrong type) with others, in any order, repeats allowed. */
+const replyShaped = fc
+  .array(
+    fc.oneof(
+      fc.tuple(fc.constantFrom(...LIST_KEYS), fc.oneof(validList, validList, badList)),
+      fc.tuple(fc.constantFrom('memory', 'user_attributes'), fc.oneof(validObject, validObject, badObject)),
+      fc.tuple(anyKey, tree),
+    ),
+    { maxLength: 7 },
+  )
+  .map((entries) => new Entries(entries));
+
+/** Damage done to otherwise well-formed text: cut short, a byte flipped, junk around it. */
+const damaged = fc
+  .tuple(replyShaped, fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom('cut', 'insert', 'prefix', 'suffix', 'bom'))
+  .map(([reply, at, junk, how]) => {
+    const text = toText(reply);
+    const i = at % (text.length + 1);
+    switch (how) {
+      case 'cut':
+        return text.slice(0, i);
+      case 'insert':
+        return text.slice(0, i) + junk + text.slice(i);
+      case 'prefix':
+        return junk + text;
+      case 'suffix':
+        return text + junk;
+      case 'bom':
+        return `\uFEFF${text}`;
+    }
+  });
+
+/** Large inputs: long arrays in the lists, deep nesting inside memory, wide objects. */
+const huge = fc
+  .tuple(fc.constantFrom('strings', 'numbers', 'deep-memory', 'wide-memory', 'deep-top'), fc.integer({ min: 10_000, max: 200_000 }))
+  .map(([kind, n]) => {
+    switch (kind) {
+      case 'strings':
+        return `{"responses":[${'"x",'.repeat(n)}"y"]}`;
+      case 'numbers':
+        return `{"quickreplies":[${'1,'.repeat(n)}"y"]}`;
+      case 'deep-memory':
+        return `{"memory":{"a":${'['.repeat(n)}${']'.repeat(n)}}}`;
+      case 'wide-memory':
+        return `{"memory":{${Array.from({ length: n / 10 }, (_, i) => `"k${i}":${i}`).join(',')},"__proto__":{"polluted":1}}}`;
+      case 'deep-top':
+        return `${'{"memory":'.repeat(n)}{}${'}'.repeat(n)}`;
+    }
+  });
+
+/** Every object in the reply, iteratively (a deep memory value must not overflow this check). */
+function* objectsIn(root: unknown): Generator<object> {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    yield value;
+    stack.push(...Object.values(value));
+  }
+}
+
+describe(`${validateReply.name} under fuzzing`, () => {
+  const sut = validateReply;
+  let tried = 0;
+  const prototypesBefore = [Object.prototype, Array.prototype, Function.prototype].map((p) => Object.getOwnPropertyNames(p).sort());
+
+  afterAll(() => {
+    process.stdout.write(`fuzz: validateReply tried ${tried} inputs\n`);
+  });
+
+  /** The properties every input must satisfy, whatever produced it. */
+  const check = (body: string): void => {
+    tried++;
+    let result: ReturnType<typeof validateReply>;
+    try {
+      result = sut(body);
+    } catch (err) {
+      throw new Error(`validateReply threw ${String(err)}`);
+    }
+    expect(result.ok).toBe(meetsContract(body));
+    if (!result.ok) {
+      expect(result.errors.length).toBeGreaterThan(0);
+      expect(result.errors.length).toBeLessThanOrEqual(MAX_ERRORS);
+      for (const message of result.errors) {
+        expect(typeof message).toBe('string');
+        expect(message.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
+        expect(message).toMatch(MESSAGE_SUBJECT);
+      }
+      return;
+    }
+    const { reply } = result;
+    expect(Object.keys(reply).sort()).toEqual(['memory', 'quickreplies', 'responses', 'user_attributes']);
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    expect(reply.responses).toEqual(Object.hasOwn(parsed, 'responses') ? parsed.responses : []);
+    expect(reply.quickreplies).toEqual(Object.hasOwn(parsed, 'quickreplies') ? parsed.quickreplies : []);
+    for (const key of ['memory', 'user_attributes'] as const) {
+      const state = reply[key];
+      expect(Object.getPrototypeOf(state)).toBe(Object.prototype);
+      expect(Reflect.ownKeys(state).filter((name) => FORBIDDEN.includes(String(name)))).toEqual([]);
+      expect(Object.keys(state)).toEqual(Object.hasOwn(parsed, key) ? Object.keys(parsed[key] as object) : []);
+    }
+    // Deeper down, a `__proto__` key may stay as data, but never as a prototype.
+    for (const object of objectsIn(reply)) {
+      expect([Object.prototype, Array.prototype]).toContain(Object.getPrototypeOf(object));
+    }
+  };
+
+  it('judges arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'binary-ascii', maxLength: 300 }), fc.string({ unit: 'grapheme' })), check),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('judges arbitrary JSON values, deep and wide', () => {
+    const value = fc.oneof(
+      fc.jsonValue({ depthSize: 'large', maxDepth: 25 }),
+      fc.jsonValue({ depthSize: 'small', stringUnit: 'binary' }),
+      fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { minKeys: 20, maxKeys: 200 }),
+      fc.array(fc.jsonValue({ maxDepth: 2 }), { minLength: 50, maxLength: 500 }),
+    );
+    fc.assert(fc.property(value, (v) => check(JSON.stringify(v))), { numRuns: 2_000 });
+  });
+
+  it('judges objects mixing the four keys with wrong types and prototype-shaped keys', () => {
+    fc.assert(fc.property(replyShaped, fc.boolean(), (reply, escaped) => check(toText(reply, escaped))), { numRuns: 3_000 });
+  });
+
+  it('judges prototype-shaped keys at every level of a reply that is otherwise valid', () => {
+    const polluter = fc.constantFrom(...FORBIDDEN).map((k) => new Entries([[k, new Entries([['polluted', 'yes']])]]));
+    const nested = fc.letrec<{ node: Tree }>((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, polluter, fc.tuple(anyKey, tie('node')).map(([k, v]) => new Entries([[k, v]])), fc.array(tie('node'), { maxLength: 3 })),
+    })).node;
+    const reply = fc
+      .tuple(fc.constantFrom('memory', 'user_attributes', 'top'), nested, fc.string({ maxLength: 6 }), fc.boolean())
+      .map(([where, node, key, escaped]) => {
+        const inside = where === 'top' ? new Entries([['responses', ['hi']], ['__proto__', node]]) : new Entries([[where, new Entries([[key, node]])]]);
+        return toText(inside, escaped);
+      });
+    fc.assert(fc.property(reply, check), { numRuns: 2_000 });
+  });
+
+  it('judges damaged text', () => {
+    fc.assert(fc.property(damaged, check), { numRuns: 1_000 });
+  });
+
+  it('judges huge arrays, deep nesting and wide objects', () => {
+    fc.assert(fc.property(huge, check), { numRuns: 60 });
+  });
+
+  it('leaves every prototype as it found it', () => {
+    expect(tried).toBeGreaterThanOrEqual(10_000);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(([] as unknown as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+    const prototypesAfter = [Object.prototype, Array.prototype, Function.prototype].map((p) => Object.getOwnPropertyNames(p).sort());
+    expect(prototypesAfter).toEqual(prototypesBefore);
+  });
+});
