@@ -13,6 +13,7 @@ import { ApiQueues } from './queues';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthAnnouncer } from './auth/auth-announcer';
 import { StateController } from './state/state.controller';
+import { StatsController } from './state/stats.controller';
 import { SigningSecretsController } from './signing/signing-secrets.controller';
 import { DefinitionsService } from './webhooks/definitions.service';
 import { WebhookTestService } from './webhooks/webhook-test.service';
@@ -20,7 +21,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** The HTTP API: definitions, enqueue, call status and state. */
 @Module({
-  controllers: [WebhooksController, CallsController, StateController, SigningSecretsController],
+  controllers: [WebhooksController, CallsController, StateController, StatsController, SigningSecretsController],
   providers: [
     DefinitionsService,
     WebhookTestService,

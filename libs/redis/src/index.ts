@@ -4,3 +4,4 @@ export * from './connections';
 export * from './state';
 export * from './redis.module';
 export * from './queues';
+export * from './bot-stats';

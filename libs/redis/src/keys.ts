@@ -4,7 +4,7 @@
  * Hash slots (so the system can move to Redis Cluster): every Lua script and MULTI touches keys
  * of one slot only, which the `{...}` hash tags below guarantee.
  * - Per bot, slot `{<botId>}`: webhook definitions, idempotency keys, the failed-call index,
- *   the rate-limit bucket and the signing secrets. Enqueue takes tokens and reads definitions in
+ *   the rate-limit bucket, the signing secrets and the per-minute stats. Enqueue takes tokens and reads definitions in
  *   one script, then claims idempotency keys, all in the bot's slot.
  * - Per user, slot `{<botId>/<userId>}`: the profile, every session's memory and the
  *   applied-markers. The merge script reads and writes all three atomically. `/` cannot occur in
@@ -23,6 +23,7 @@ export const keys = {
   failedCalls: (botId: string) => `hookrunner:bot:{${botId}}:failed`,
   rateBucket: (botId: string) => `hookrunner:bot:{${botId}}:rate`,
   signingSecrets: (botId: string) => `hookrunner:bot:{${botId}}:signing`,
+  botStats: (botId: string, minute: number) => `hookrunner:bot:{${botId}}:stats:${minute}`,
 
   profile: (botId: string, userId: string) => `hookrunner:user:{${botId}/${userId}}:profile`,
   session: (botId: string, userId: string, sessionId: string) => `hookrunner:user:{${botId}/${userId}}:session:${sessionId}`,

@@ -155,7 +155,7 @@ function* objectsIn(root: unknown): Generator<object> {
     const value = stack.pop();
     if (typeof value !== 'object' || value === null) continue;
     yield value;
-    stack.push(...Object.values(value));
+    for (const child of Object.values(value)) stack.push(child);
   }
 }
 

@@ -1,0 +1,20 @@
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { BotStats, keys, REDIS, STATS_WINDOW_MINUTES, summarize } from '@hookrunner/redis';
+import { IdentifierPipe } from '../common/identifier.pipe';
+
+/** Per-bot figures over the last hour: what metrics cannot carry without a botId label. */
+@Controller('v1/bots/:botId/stats')
+export class StatsController {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  @Get()
+  async get(@Param('botId', IdentifierPipe) botId: string): Promise<BotStats> {
+    const minute = Math.floor(Date.now() / 60_000);
+    const pipeline = this.redis.pipeline();
+    for (let m = minute - STATS_WINDOW_MINUTES + 1; m <= minute; m++) pipeline.hgetall(keys.botStats(botId, m));
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    return summarize(replies.map(([, hash]) => hash as Record<string, string>));
+  }
+}
