@@ -3,3 +3,4 @@ export * from './poll';
 export * from './redis-server';
 export * from './endpoint';
 export * from './processes';
+export * from './hookrunner';

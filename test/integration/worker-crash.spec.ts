@@ -1,0 +1,143 @@
+import Redis from 'ioredis';
+import {
+  api,
+  ApiClient,
+  AppProcess,
+  EventCollector,
+  freePort,
+  pollUntil,
+  startApp,
+  startEndpoint,
+  startRedis,
+  streamEntriesFor,
+  subscribeEvents,
+  TestEndpoint,
+  TestRedis,
+  waitForIdleQueues,
+} from '../support';
+
+/*
+ * The issue's "Done when": no call that got a 202 is lost when a worker process is killed with
+ * SIGKILL while calls are in flight. Its calls are run again by the other worker once their locks
+ * expire, and every call publishes exactly one event.
+ */
+
+const BOT = 'crash-bot';
+const CALLS = 40;
+const USERS = 4;
+const CONCURRENCY = 10;
+const REPLY_DELAY_MS = 1_500;
+
+describe('a worker killed with calls in flight', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let endpoint: TestEndpoint;
+  let events: EventCollector | undefined;
+  const apps: AppProcess[] = [];
+  let http: ApiClient;
+  /** Requests the endpoint has received and not answered (nor seen cut off) yet. */
+  let inFlight = 0;
+
+  beforeAll(async () => {
+    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
+    client = redis.client();
+    endpoint.script('/slow', (req, res) => {
+      inFlight += 1;
+      let open = true;
+      const done = () => {
+        if (open) inFlight -= 1;
+        open = false;
+      };
+      res.once('close', done);
+      const i = Number(JSON.parse(req.body).i);
+      setTimeout(() => {
+        if (res.destroyed) return done(); // the worker that sent it is gone
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ responses: [`call ${i}: {{memory.k-${i}}}`], memory: { [`k-${i}`]: i }, user_attributes: { [`seen-${i}`]: true } }));
+        done();
+      }, REPLY_DELAY_MS).unref();
+    });
+  });
+
+  afterAll(async () => {
+    await events?.close();
+    await Promise.all(apps.map((app) => app.stop()));
+    await Promise.all([redis?.stop(), endpoint?.close()]);
+  });
+
+  it('loses no call and publishes exactly one event per call', async () => {
+    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
+    const apiPort = await freePort();
+    apps.push(...(await Promise.all([startApp('api', { ...env, PORT: String(apiPort) }), startApp('results', env)])));
+    http = api(`http://127.0.0.1:${apiPort}`);
+    events = await subscribeEvents(redis.url, BOT);
+
+    const created = await http.post(`/v1/bots/${BOT}/webhooks`, {
+      name: 'slow',
+      method: 'POST',
+      url: `${endpoint.url}/slow`,
+      timeoutMs: 5_000,
+      retry: { attempts: 3, backoffMs: 50 },
+    });
+    expect(created.status).toBe(201);
+
+    // Enqueued before any worker runs: every call is accepted and waits, queued.
+    const userOf = (i: number) => `user-${i % USERS}`;
+    const accepted = await Promise.all(
+      Array.from({ length: CALLS }, (_, i) => http.post(`/v1/bots/${BOT}/calls`, { webhook: 'slow', userId: userOf(i), params: { i: String(i) } })),
+    );
+    expect(accepted.map((r) => r.status)).toEqual(Array(CALLS).fill(202));
+    const callIds = accepted.map((r) => r.body.callId as string);
+    expect(new Set(callIds).size).toBe(CALLS);
+    expect((await http.get(`/v1/calls/${callIds[0]}`)).body).toMatchObject({ status: 'queued', attempts: 0 });
+
+    const workerEnv = {
+      ...env,
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      WORKER_LOCK_DURATION_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    };
+    const [victim, survivor] = await Promise.all([startApp('worker', workerEnv), startApp('worker', workerEnv)]);
+    apps.push(victim, survivor);
+
+    // More calls in flight than one worker may hold: both workers are mid-call.
+    await pollUntil(() => inFlight > CONCURRENCY, { timeoutMs: 15_000, message: `fewer than ${CONCURRENCY + 1} calls in flight (saw ${inFlight})` });
+    const inFlightAtKill = inFlight;
+    victim.kill('SIGKILL');
+    expect((await victim.exited).signal).toBe('SIGKILL');
+
+    const finished = await events.waitForAll(callIds, 60_000);
+    await waitForIdleQueues(client, 20_000);
+
+    // Exactly one event per call, on the channel and in the stream, and nothing else.
+    expect(events.events).toHaveLength(CALLS);
+    expect(finished.map((e) => e.type)).toEqual(Array(CALLS).fill('call.succeeded'));
+    for (const [i, event] of finished.entries()) {
+      expect(event).toMatchObject({ callId: callIds[i], userId: userOf(i), responses: [`call ${i}: ${i}`], changes: { memory: { [`k-${i}`]: i } } });
+      const stream = await streamEntriesFor(client, callIds[i]);
+      expect(stream.map((entry) => entry.event)).toEqual([event]);
+    }
+
+    // The victim's calls were run again by the survivor, with the same idempotency-key.
+    const hits = new Map<string, number>();
+    for (const req of endpoint.requestsTo('/slow')) {
+      const key = String(req.headers['idempotency-key']);
+      hits.set(key, (hits.get(key) ?? 0) + 1);
+    }
+    expect([...hits.keys()].sort()).toEqual([...callIds].sort());
+    const rerun = [...hits.values()].filter((n) => n > 1).length;
+    expect(rerun).toBeGreaterThan(0);
+    expect(rerun).toBeLessThanOrEqual(inFlightAtKill);
+
+    // State holds every call's keys exactly once per user.
+    for (let u = 0; u < USERS; u++) {
+      const mine = Array.from({ length: CALLS }, (_, i) => i).filter((i) => i % USERS === u);
+      const session = await http.get(`/v1/bots/${BOT}/users/user-${u}/sessions/default`);
+      expect(session.body).toEqual({ memory: Object.fromEntries(mine.map((i) => [`k-${i}`, i])) });
+      const profile = await http.get(`/v1/bots/${BOT}/users/user-${u}`);
+      expect(profile.body).toEqual({ attributes: Object.fromEntries(mine.map((i) => [`seen-${i}`, true])) });
+    }
+    const statuses = await Promise.all(callIds.map((id) => http.get(`/v1/calls/${id}`)));
+    expect(statuses.map((s) => s.body.status)).toEqual(Array(CALLS).fill('succeeded'));
+  });
+});
