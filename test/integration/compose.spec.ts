@@ -80,6 +80,18 @@ describe('docker-compose.yml', () => {
     expect(test[3]).toContain(`fetch('http://127.0.0.1:${port}/health')`);
   });
 
+  it('documents every variable it sets in the README configuration table', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const names = Object.values(services).flatMap((service) => Object.keys(environment(service)));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(readme).toMatch(new RegExp('^\\| `' + name + '`', 'm'));
+  });
+
+  it('listens on every interface inside the container, where the ports are published', () => {
+    for (const name of ['api', 'worker', 'results']) expect(environment(services[name]).HOST).toBe('0.0.0.0');
+    expect(environment(services.examples).EXAMPLES_HOST).toBe('0.0.0.0');
+  });
+
   it('mounts only paths that exist in the repo', () => {
     const sources = Object.values(services).flatMap((service) =>
       (service.volumes ?? [])
