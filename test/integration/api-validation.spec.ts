@@ -204,7 +204,7 @@ describe('API validation', () => {
     ['a JSON array', { method: 'POST', path: webhooks, raw: JSON.stringify([newHook({})]) }, 400, ['name must be a string']],
     ['a __proto__ key', { method: 'POST', path: webhooks, raw: `{"__proto__": {"admin": true}, "name": "new", "method": "GET", "url": "${'http://a.example/'}"}` }, 400, ['__proto__']],
     ['a __proto__ key in params', { method: 'POST', path: webhooks, raw: '{"name": "new", "method": "GET", "url": "http://a.example/", "params": {"__proto__": "x"}}' }, 400, ['params', '__proto__']],
-    ['a constructor key in params', { method: 'POST', path: webhooks, body: newHook({ params: { constructor: 'x' } }) }, 400, ['params has a key that is not allowed', 'constructor']],
+    ['a constructor key in params', { method: 'POST', path: webhooks, body: newHook({ params: { constructor: 'x' } }) }, 400, ['params.constructor is not allowed']],
     ['a duplicate name', { method: 'POST', path: webhooks, body: validHook() }, 409, [HOOK]],
     // Replace, get, delete
     ['PUT with a mismatching name', { method: 'PUT', path: put, body: { ...validHook(), name: 'other' } }, 400, ['must match the path']],
@@ -236,7 +236,7 @@ describe('API validation', () => {
     ['a call with user not an object', { method: 'POST', path: calls, body: { ...validCall(), user: [1] } }, 400, ['user must be an object']],
     ['a call with an empty idempotencyKey', { method: 'POST', path: calls, body: { ...validCall(), idempotencyKey: '' } }, 400, ['idempotencyKey']],
     ['a call with a __proto__ key in memory', { method: 'POST', path: calls, raw: '{"webhook": "hook", "userId": "u1", "memory": {"__proto__": {"x": 1}}}' }, 400, ['memory', '__proto__']],
-    ['a call with a constructor key in user', { method: 'POST', path: calls, body: { ...validCall(), user: { constructor: 1 } } }, 400, ['user has a key that is not allowed', 'constructor']],
+    ['a call with a constructor key in user', { method: 'POST', path: calls, body: { ...validCall(), user: { constructor: 1 } } }, 400, ['user.constructor is not allowed']],
     ['a call with an unknown field', { method: 'POST', path: calls, body: { ...validCall(), priority: 1 } }, 400, ['property priority should not exist']],
     ['a call as a JSON array', { method: 'POST', path: calls, raw: JSON.stringify([validCall()]) }, 400, ['webhook must be a string']],
     ['a call as malformed JSON', { method: 'POST', path: calls, raw: '{"webhook": "hook"' }, 400, ['JSON']],

@@ -12,9 +12,21 @@ export interface HttpAppOptions {
 
 /** Builds a Nest app on Fastify with JSON logs and per-route request metrics. */
 export async function createHttpApp(module: unknown, options: HttpAppOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, return503OnClosing: true });
-  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, { bufferLogs: true });
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  // Path parameters carry ids up to 128 characters and URL-encoded webhook names (up to 9 bytes a character).
+  const adapter = new FastifyAdapter({ bodyLimit, return503OnClosing: true, routerOptions: { maxParamLength: 2048 } });
+  // bodyParser off: the JSON parser below replaces Fastify's own and Nest's.
+  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  const fastify = adapter.getInstance();
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   adapter.getInstance().addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw path: one series per route, not per bot or call.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -23,6 +35,41 @@ export async function createHttpApp(module: unknown, options: HttpAppOptions = {
     done();
   });
   return app;
+}
+
+/** Keys that could reach an object's prototype once the body is copied or merged somewhere. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * JSON bodies, refusing prototype-polluting keys at any depth with a 400 that names where the key
+ * stood (JSON.parse makes `__proto__` an own property, so nothing is polluted while we look).
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
+  }
+  const path = findForbiddenKey(value, 'body');
+  if (path) throw badRequest(`${path} is not allowed: __proto__, constructor and prototype keys are refused`);
+  return value;
+}
+
+function findForbiddenKey(value: unknown, path: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    const at = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+    if (!Array.isArray(value) && FORBIDDEN_KEYS.has(key)) return at;
+    const found = findForbiddenKey((value as Record<string, unknown>)[key], at);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { name: 'Bad Request', statusCode: 400 });
 }
 
 /**

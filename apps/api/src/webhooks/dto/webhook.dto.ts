@@ -7,11 +7,11 @@ import { IsStringRecord, IsStateObject } from '../../common/validators';
 const NAME_PATTERN = /^[^\u0000-\u001f\u007f]+$/;
 
 export class RetryDto {
-  @IsInt() @Min(WEBHOOK_LIMITS.attempts.min) @Max(WEBHOOK_LIMITS.attempts.max)
-  attempts: number;
+  @IsOptional() @IsInt() @Min(WEBHOOK_LIMITS.attempts.min) @Max(WEBHOOK_LIMITS.attempts.max)
+  attempts?: number;
 
-  @IsInt() @Min(WEBHOOK_LIMITS.backoffMs.min) @Max(WEBHOOK_LIMITS.backoffMs.max)
-  backoffMs: number;
+  @IsOptional() @IsInt() @Min(WEBHOOK_LIMITS.backoffMs.min) @Max(WEBHOOK_LIMITS.backoffMs.max)
+  backoffMs?: number;
 }
 
 /** Body of PUT /v1/bots/{botId}/webhooks/{name}: the definition minus its name (the path names it). */
