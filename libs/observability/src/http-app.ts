@@ -106,6 +106,7 @@ export function serve(module: unknown, role: string, portOf: (config: AppConfig)
     const config = app.get<AppConfig>(APP_CONFIG);
     closeOnSignals(app, role);
     await app.listen(portOf(config), config.http.host);
+    new NestLogger(role).log(`listening on http://${config.http.host}:${portOf(config)}`);
   };
   run().catch((err: Error) => {
     console.error(`hookrunner ${role}: ${err.message}`);
