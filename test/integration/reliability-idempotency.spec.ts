@@ -1,0 +1,97 @@
+import type Redis from 'ioredis';
+import {
+  api,
+  ApiClient,
+  AppProcess,
+  createWebhook,
+  EventCollector,
+  freePort,
+  startApp,
+  startEndpoint,
+  startRedis,
+  streamEntriesFor,
+  subscribeEvents,
+  TestEndpoint,
+  TestRedis,
+  waitForIdleQueues,
+} from '../support';
+
+/*
+ * The issue's item 8: many requests racing with one idempotencyKey make one call — one callId,
+ * one request to the endpoint, one event — whether they come as single POSTs or inside batches.
+ */
+
+const BOT = 'idempotency-bot';
+const RACERS = 50;
+
+describe('idempotency under races', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let endpoint: TestEndpoint;
+  let events: EventCollector;
+  let http: ApiClient;
+  const apps: AppProcess[] = [];
+
+  beforeAll(async () => {
+    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
+    client = redis.client();
+    endpoint.reply('/hook', 200, { responses: ['once'], memory: { counted: 1 } });
+    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
+    const apiPort = await freePort();
+    apps.push(...(await Promise.all([startApp('api', { ...env, PORT: String(apiPort) }), startApp('worker', env), startApp('results', env)])));
+    http = api(`http://127.0.0.1:${apiPort}`);
+    events = await subscribeEvents(redis.url, BOT);
+    await createWebhook(http, BOT, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook`, timeoutMs: 5_000, retry: { attempts: 3, backoffMs: 100 } });
+  });
+
+  afterAll(async () => {
+    await events?.close();
+    await Promise.all(apps.map((app) => app.stop()));
+    await Promise.all([endpoint?.close(), redis?.stop()]);
+  });
+
+  /** After the call's event and idle queues: what the endpoint, the channel and the stream saw of it. */
+  async function traces(callId: string): Promise<{ requests: number; events: number; streamEntries: number }> {
+    await events.waitFor(callId, 10_000);
+    await waitForIdleQueues(client);
+    return {
+      requests: endpoint.requestsTo('/hook').filter((r) => r.headers['idempotency-key'] === callId).length,
+      events: events.forCall(callId).length,
+      streamEntries: (await streamEntriesFor(client, callId)).length,
+    };
+  }
+
+  it(`makes one call of ${RACERS} concurrent POSTs with one idempotencyKey`, async () => {
+    const body = { webhook: 'hook', userId: 'racer', idempotencyKey: 'one-key' };
+    const replies = await Promise.all(Array.from({ length: RACERS }, () => http.post(`/v1/bots/${BOT}/calls`, body)));
+
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 202));
+    const callIds = new Set(replies.map((r) => r.body.callId));
+    expect(callIds.size).toBe(1);
+    const [callId] = callIds;
+
+    expect(await traces(callId)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
+    expect(events.forCall(callId)[0]).toMatchObject({ type: 'call.succeeded', userId: 'racer', memory: { counted: 1 } });
+  });
+
+  it('makes one call of a key repeated inside a batch, and across concurrent batches', async () => {
+    const entry = { webhook: 'hook', userId: 'batcher', idempotencyKey: 'batch-key' };
+    const other = { webhook: 'hook', userId: 'batcher', idempotencyKey: 'other-key' };
+    const batches = await Promise.all(
+      Array.from({ length: 10 }, () => http.post(`/v1/bots/${BOT}/calls/batch`, { calls: [entry, entry, other, entry, other] })),
+    );
+
+    expect(batches.map((b) => b.status)).toEqual(batches.map(() => 202));
+    const ids = (position: number[]) => new Set(batches.flatMap((b) => position.map((i) => b.body.calls[i].callId)));
+    const keyed = ids([0, 1, 3]);
+    const others = ids([2, 4]);
+    expect(keyed.size).toBe(1);
+    expect(others.size).toBe(1);
+    const [callId] = keyed;
+    const [otherId] = others;
+    expect(otherId).not.toBe(callId);
+
+    expect(await traces(callId)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
+    expect(await traces(otherId)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
+  });
+});
