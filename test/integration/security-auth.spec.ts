@@ -141,6 +141,51 @@ describe('security: API keys', () => {
     expect(jobKeys).toEqual([]);
   });
 
+  it('cannot be bypassed by spelling the /v1 prefix with percent-escapes', async () => {
+    // The router decodes `%76` to `v` and `%31` to `1`; whatever reaches a /v1 handler must pass the key check.
+    // Bots of their own: a request that slips through may create data the other tests would trip on.
+    const [open, forbidden] = ['bot-escaped', 'bot4'];
+    const spellings = (path: string) => ['/%761/', '/v%31/', '/%76%31/'].map((prefix) => path.replace(/^\/v1\//, prefix));
+    const reached: string[] = [];
+    for (const route of mappedRoutes(app.output())) {
+      for (const path of spellings(fill(route.path, open))) {
+        const reply = await send(baseUrl, route.method, path, { body: bodyFor(route.method) });
+        if (reply.status !== 401 && reply.status !== 404) reached.push(`${route.method} ${path} → ${reply.status}`);
+      }
+      if (!route.path.includes(':botId')) continue;
+      for (const path of spellings(fill(route.path, forbidden))) {
+        const reply = await send(baseUrl, route.method, path, { key: 'k-one', body: bodyFor(route.method) });
+        if (reply.status !== 403 && reply.status !== 404) reached.push(`k-one: ${route.method} ${path} → ${reply.status}`);
+      }
+    }
+    // Routes that find the bot in a stored call: a finished call of a bot k-one may not touch.
+    endpoint.reply('/stored', 400, { error: 'no' });
+    const hook = await send(baseUrl, 'POST', `/v1/bots/bot5/webhooks`, {
+      key: 'k-all',
+      body: { name: 'stored', method: 'GET', url: `${endpoint.url}/stored`, retry: { attempts: 1, backoffMs: 0 } },
+    });
+    expect(hook.status).toBe(201);
+    const { callId } = (await send(baseUrl, 'POST', '/v1/bots/bot5/calls', { key: 'k-all', body: { webhook: 'stored', userId: 'u5' } })).body;
+    await pollUntil(async () => (await send(baseUrl, 'GET', `/v1/calls/${callId}`, { key: 'k-all' })).body?.status === 'failed', {
+      message: `call ${callId} did not fail`,
+    });
+    for (const [method, path] of [
+      ['GET', `/v1/calls/${callId}`],
+      ['POST', `/v1/calls/${callId}/retry`],
+    ]) {
+      for (const escaped of spellings(path)) {
+        const anonymous = await send(baseUrl, method, escaped);
+        if (anonymous.status !== 401) reached.push(`${method} ${escaped} → ${anonymous.status}`);
+        const restricted = await send(baseUrl, method, escaped, { key: 'k-one' });
+        if (restricted.status !== 403) reached.push(`k-one: ${method} ${escaped} → ${restricted.status}`);
+      }
+    }
+
+    expect(reached).toEqual([]);
+    const written = [open, forbidden].flatMap((botId) => [`hookrunner:bot:{${botId}}:webhooks`, `hookrunner:bot:{${botId}}:signing`]);
+    expect(await client.exists(...written)).toBe(0);
+  });
+
   it('answers 401 to a wrong key, a near miss and a malformed header', async () => {
     const authorizations = [
       `Bearer ${WRONG_KEY}`,
