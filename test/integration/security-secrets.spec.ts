@@ -74,6 +74,11 @@ function leaks(dump: Map<string, string>): string[] {
   return [...dump].filter(([key, value]) => needles.some((n) => key.includes(n) || value.includes(n))).map(([key]) => key);
 }
 
+/** An enqueue body for webhook `hook`, written out as JSON text so it can hold a `__proto__` key. */
+function callBody(extra: string): string {
+  return `{"webhook":"hook","userId":"u1",${extra}}`;
+}
+
 function expectNoPlaintext(text: string): void {
   for (const plain of PLAINTEXTS) expect(text).not.toContain(plain);
 }
@@ -225,17 +230,16 @@ describe('security: secrets at rest and bad input', () => {
     await Promise.all([startWorker(), startResults()]);
     const botId = uniqueId('bot');
     await createWebhook(http, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook` });
-    const call = (extra: string) => `{"webhook":"hook","userId":"u1",${extra}}`;
     const bodies = [
-      call('"memory":{"__proto__":{"polluted":"yes"}}'),
-      call('"memory":{"constructor":{"prototype":{"polluted":"yes"}}}'),
-      call('"memory":{"prototype":{"polluted":"yes"}}'),
-      call('"user":{"__proto__":{"polluted":"yes"}}'),
-      call('"user":{"constructor":{"prototype":{"polluted":"yes"}}}'),
-      call('"params":{"__proto__":"yes"}'),
-      call('"params":{"constructor":"yes"}'),
-      call('"params":{"prototype":"yes"}'),
-      call('"__proto__":{"polluted":"yes"}'),
+      callBody('"memory":{"__proto__":{"polluted":"yes"}}'),
+      callBody('"memory":{"constructor":{"prototype":{"polluted":"yes"}}}'),
+      callBody('"memory":{"prototype":{"polluted":"yes"}}'),
+      callBody('"user":{"__proto__":{"polluted":"yes"}}'),
+      callBody('"user":{"constructor":{"prototype":{"polluted":"yes"}}}'),
+      callBody('"params":{"__proto__":"yes"}'),
+      callBody('"params":{"constructor":"yes"}'),
+      callBody('"params":{"prototype":"yes"}'),
+      callBody('"__proto__":{"polluted":"yes"}'),
     ];
     for (const raw of bodies) {
       const reply = await http.post(`/v1/bots/${botId}/calls`, undefined, { raw });
@@ -291,6 +295,37 @@ describe('security: secrets at rest and bad input', () => {
     expect(event.userAttributes).toEqual({});
     expect(JSON.parse(endpoint.requestsTo(path)[0].body)).toEqual({ m: '', u: '' });
     expect((await http.get(`/v1/bots/${botId}/users/u1/sessions/default`)).body).toEqual({ memory: { ok: 1 } });
+  });
+
+  it('rejects or drops such keys nested deeper in a reply, as the API does at enqueue', async () => {
+    await Promise.all([startWorker(), startResults()]);
+    const botId = uniqueId('bot');
+    // The API refuses these at any depth; a reply is held to the same rule.
+    const nested = callBody('"memory":{"a":{"__proto__":{"polluted":"yes"}}}');
+    expect((await http.post(`/v1/bots/${botId}/calls`, undefined, { raw: nested })).status).toBe(400);
+
+    const replies = [
+      '{"memory":{"a":{"__proto__":{"polluted":"yes"}}}}',
+      '{"memory":{"b":{"constructor":{"prototype":{"polluted":"yes"}}}}}',
+      '{"user_attributes":{"c":[{"__proto__":{"polluted":"yes"}}]}}',
+    ];
+    events = await subscribeEvents(redis.url, botId);
+    const kept: string[] = [];
+    for (const [i, body] of replies.entries()) {
+      const path = `/${uniqueId('nested')}`;
+      endpoint.reply(path, 200, body);
+      await createWebhook(http, botId, { name: `nested-${i}`, method: 'POST', url: `${endpoint.url}${path}`, retry: { attempts: 1, backoffMs: 0 } });
+      const callId = await enqueueCall(http, botId, { webhook: `nested-${i}`, userId: `u${i}` });
+      const event = await events.waitFor(callId);
+      if (event.error?.type === 'invalid_response') continue; // rejected
+      const stored = [
+        (await http.get(`/v1/bots/${botId}/users/u${i}/sessions/default`)).text,
+        (await http.get(`/v1/bots/${botId}/users/u${i}`)).text,
+      ];
+      // Or dropped: neither the event bot engines receive nor the stored state may carry the key.
+      if ([JSON.stringify(event), ...stored].some((text) => /"(__proto__|constructor|prototype)"/.test(text))) kept.push(`${body} → ${JSON.stringify(event.changes)}`);
+    }
+    expect(kept).toEqual([]);
   });
 
   // Last: it stops the processes, so that every line they wrote has been read.
