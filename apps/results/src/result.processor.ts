@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallResultJob, QUEUE_PREFIX, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, countCall } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, countCall, drainWithin } from '@hookrunner/redis';
 import { buildEvent } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
@@ -21,6 +21,7 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly publisher: EventPublisher,
     private readonly readiness: Readiness,
     @Inject(BACKGROUND_REDIS) private readonly connection: Redis,
+    private readonly background: BackgroundRedisLifecycle,
   ) {}
 
   onModuleInit(): void {
@@ -66,11 +67,10 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     if (!this.worker) return;
-    const timedOut = await Promise.race([
-      this.worker.close().then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.config.shutdownGraceMs).unref()),
-    ]);
-    if (timedOut) await this.worker.close(true);
+    // Results left unfinished are retried by the next consumer: every step is idempotent.
+    if (await drainWithin(this.worker, this.config.shutdownGraceMs)) return;
+    this.logger.warn('results still running at the end of the grace period; the next consumer retries them');
+    this.background.abandon();
   }
 
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
@@ -9,7 +9,7 @@ import { OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
 
 /** Performs one attempt of a call: state for merge tags, the signed request, the HTTP exchange, its metrics. */
 @Injectable()
-export class CallRunnerService implements OnApplicationShutdown {
+export class CallRunnerService {
   private readonly caller: HttpCaller;
   private readonly secretsKey: Buffer;
   private readonly signing: SigningSecrets;
@@ -48,7 +48,12 @@ export class CallRunnerService implements OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.caller.close();
+  /**
+   * Closes the keep-alive connections. Called by the processor once its calls have drained; when
+   * they have not, it is not called: aborting them would spend an attempt, while leaving them to
+   * die with the process hands them to another worker untouched.
+   */
+  async close(): Promise<void> {
+    await this.caller.destroy();
   }
 }

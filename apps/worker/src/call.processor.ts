@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, keys, openQueue } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin, keys, openQueue } from '@hookrunner/redis';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
@@ -30,6 +30,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly runner: CallRunnerService,
     private readonly readiness: Readiness,
     @Inject(BACKGROUND_REDIS) private readonly connection: Redis,
+    private readonly background: BackgroundRedisLifecycle,
   ) {}
 
   onModuleInit(): void {
@@ -136,20 +137,16 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     if (!this.worker) return;
-    // Stop taking calls; let those in flight finish within the grace period. Past it, close hard:
-    // the unfinished calls' locks expire and another worker runs them again.
-    const graceful = this.worker.close();
-    const timedOut = await Promise.race([
-      graceful.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.config.shutdownGraceMs).unref()),
-    ]);
-    if (timedOut) {
-      this.logger.warn(`calls still running after ${this.config.shutdownGraceMs} ms; leaving them to other workers`);
-      await this.worker.close(true);
+    // Stop taking calls; let those in flight finish within the grace period. Past it, stop
+    // waiting: once this process exits its locks lapse and other workers run those calls again.
+    // (A second, forced close() would only wait on the first: BullMQ returns the same promise.)
+    if (await drainWithin(this.worker, this.config.shutdownGraceMs)) {
+      await Promise.all([this.results.close(), this.runner.close()]);
+      return;
     }
-    await this.results.close();
+    this.logger.warn(`calls still running after ${this.config.shutdownGraceMs} ms; leaving them to other workers`);
+    this.background.abandon();
   }
-
 }
 
 /** Run 0 keeps the callId itself, so GET /v1/calls/{callId} can find the result while it waits. */

@@ -74,7 +74,8 @@ export class HttpCaller {
     };
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  /** Ends every connection now, aborting requests still in flight (at shutdown, after the grace period). */
+  async destroy(): Promise<void> {
+    await this.agent.destroy();
   }
 }

@@ -39,12 +39,23 @@ export async function connectRedis(client: Redis, timeoutMs = 3_000): Promise<vo
   }
 }
 
-/** Closes a client politely, falling back to a hard disconnect when Redis is unreachable. */
-export async function closeRedis(client: Redis): Promise<void> {
+/**
+ * Closes a client politely (QUIT, so replies in flight arrive), falling back to a hard disconnect
+ * when Redis is unreachable or the QUIT is not answered within `timeoutMs`: shutdown never hangs
+ * on a connection.
+ */
+export async function closeRedis(client: Redis, timeoutMs = 1_000): Promise<void> {
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
     return;
   }
-  await client.quit().catch(() => client.disconnect());
+  let timer: NodeJS.Timeout | undefined;
+  const quit = client.quit().then(
+    () => true,
+    () => false,
+  );
+  const quitted = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+  clearTimeout(timer);
+  if (!quitted) client.disconnect();
 }

@@ -1,4 +1,4 @@
-import { Queue, QueueOptions } from 'bullmq';
+import { Queue, QueueOptions, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { QUEUE_PREFIX } from '@hookrunner/contracts';
 
@@ -18,4 +18,15 @@ export function isRedisUnavailable(err: unknown): boolean {
     code === 'ECONNRESET' ||
     code === 'ETIMEDOUT'
   );
+}
+
+/** Closes a BullMQ worker gracefully; false when it still had work after `graceMs`. */
+export async function drainWithin(worker: Worker, graceMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    worker.close().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  return drained;
 }

@@ -40,6 +40,34 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 })
 export class RedisModule {}
 
+/**
+ * Opens and closes the background connection. A BullMQ worker that could not drain within the
+ * grace period still runs its jobs on this connection; closing it under them makes BullMQ retry
+ * in a tight loop, so such a worker abandons the connection and the process exit closes it.
+ */
+@Injectable()
+export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly lifecycle: RedisLifecycle;
+  private abandoned = false;
+
+  constructor(@Inject(BACKGROUND_REDIS) client: Redis) {
+    this.lifecycle = new RedisLifecycle(client);
+  }
+
+  /** Leaves the connection open at shutdown: a worker on it still has jobs running. */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  onModuleInit(): Promise<void> {
+    return this.lifecycle.onModuleInit();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.abandoned) await this.lifecycle.onApplicationShutdown();
+  }
+}
+
 /** Imported by the background roles only; one connection per process however many import it. */
 @Module({
   providers: [
@@ -48,8 +76,8 @@ export class RedisModule {}
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'blocking', 'hookrunner:background'),
     },
-    { provide: 'BACKGROUND_REDIS_LIFECYCLE', inject: [BACKGROUND_REDIS], useFactory: (client: Redis) => new RedisLifecycle(client) },
+    BackgroundRedisLifecycle,
   ],
-  exports: [BACKGROUND_REDIS],
+  exports: [BACKGROUND_REDIS, BackgroundRedisLifecycle],
 })
 export class BackgroundRedisModule {}

@@ -136,22 +136,39 @@ describe(classifyError.name, () => {
     },
   );
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'HPE_HEADER_OVERFLOW', 'ENOTFOUND', 'EPIPE'])(
-    'retries %s as a network error',
-    (code) => {
-      expect(sut(withCode(code))).toEqual({
-        kind: 'retry',
-        error: { type: CallErrorType.Network, message: `network error (${code})` },
-      });
-    },
-  );
+  it.each([
+    ['ECONNREFUSED', 'connection refused by the endpoint'],
+    ['ECONNRESET', 'connection reset by the endpoint'],
+    ['UND_ERR_SOCKET', 'connection closed before the response was complete'],
+    ['ENOTFOUND', 'host name not found'],
+    ['EPIPE', 'connection closed by the endpoint while sending'],
+    ['ESOMETHINGELSE', 'network error'],
+  ])('retries %s as a network error: %s', (code, reason) => {
+    expect(sut(withCode(code))).toEqual({
+      kind: 'retry',
+      error: { type: CallErrorType.Network, message: `${reason} (${code})` },
+    });
+  });
+
+  it.each(['UND_ERR_HEADERS_OVERFLOW', 'HPE_HEADER_OVERFLOW'])('fails %s at once: the endpoint would flood its headers again', (code) => {
+    expect(sut(withCode(code))).toEqual({
+      kind: 'fail',
+      error: { type: CallErrorType.InvalidResponse, message: `response headers exceed the size limit (${code})` },
+    });
+  });
+
+  it('fails requests undici refuses to send, and blocked addresses, without retry', () => {
+    expect(sut(withCode('UND_ERR_INVALID_ARG'))).toEqual({ kind: 'fail', error: { type: CallErrorType.Network, message: 'request could not be sent (UND_ERR_INVALID_ARG)' } });
+    const blocked = Object.assign(new Error('blocked outbound connection to 10.0.0.1 (private)'), { code: 'EBLOCKED_ADDRESS' });
+    expect(sut(blocked)).toEqual({ kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: 'blocked outbound connection to 10.0.0.1 (private)' } });
+  });
 
   it('finds the code on a cause or inside an AggregateError', () => {
     expect(sut(new Error('wrapped', { cause: withCode('ECONNRESET') }))).toMatchObject({
-      error: { message: 'network error (ECONNRESET)' },
+      error: { message: 'connection reset by the endpoint (ECONNRESET)' },
     });
     expect(sut(new AggregateError([withCode('ECONNREFUSED'), withCode('EHOSTUNREACH')]))).toMatchObject({
-      error: { message: 'network error (ECONNREFUSED)' },
+      error: { message: 'connection refused by the endpoint (ECONNREFUSED)' },
     });
   });
 

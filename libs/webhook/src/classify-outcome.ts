@@ -46,6 +46,20 @@ export function classifyResponse(
 /** Raised by the SSRF guard (libs/security) when a connection would reach a blocked address. */
 export const BLOCKED_ADDRESS_CODE = 'EBLOCKED_ADDRESS';
 
+const HEADER_OVERFLOW_CODES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'HPE_HEADER_OVERFLOW']);
+
+/** Plain words for the transport errors an author meets most; the code stays beside them. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused by the endpoint',
+  ECONNRESET: 'connection reset by the endpoint',
+  EPIPE: 'connection closed by the endpoint while sending',
+  UND_ERR_SOCKET: 'connection closed before the response was complete',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed for now',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
 /** The request itself is malformed (a rendered header value undici refuses, say): no retry can fix it. */
 const UNFIXABLE_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN']);
 
@@ -63,6 +77,10 @@ export function classifyError(err: unknown): AttemptOutcome {
     // The message names the host and the blocked range, never the URL.
     return { kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: String(field(err, 'message') ?? 'blocked outbound connection').slice(0, 300) } };
   }
+  if (code && HEADER_OVERFLOW_CODES.has(code)) {
+    // An endpoint that floods its response head will do it again: not worth a retry.
+    return { kind: 'fail', error: { type: CallErrorType.InvalidResponse, message: `response headers exceed the size limit (${code})` } };
+  }
   if (code && UNFIXABLE_CODES.has(code)) {
     return { kind: 'fail', error: { type: CallErrorType.Network, message: `request could not be sent (${code})` } };
   }
@@ -72,7 +90,8 @@ export function classifyError(err: unknown): AttemptOutcome {
   if ((name && TIMEOUT_NAMES.has(name)) || (code && TIMEOUT_CODES.has(code))) {
     return { kind: 'retry', error: { type: CallErrorType.Timeout, message: `request timed out (${code ?? name})` } };
   }
-  return { kind: 'retry', error: { type: CallErrorType.Network, message: `network error (${code ?? name ?? 'unknown'})` } };
+  const reason = (code && NETWORK_REASONS[code]) ?? 'network error';
+  return { kind: 'retry', error: { type: CallErrorType.Network, message: `${reason} (${code ?? name ?? 'unknown'})` } };
 }
 
 /**

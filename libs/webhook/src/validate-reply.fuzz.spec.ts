@@ -43,6 +43,11 @@ function meetsContract(body: string): boolean {
 /** JSON values whose objects are lists of entries, so `__proto__` survives to the text (JSON.stringify drops it). */
 class Entries {
   constructor(readonly entries: [string, Tree][]) {}
+
+  /** Counterexamples print as the JSON text sent. */
+  [fc.toStringMethod](): string {
+    return toText(this);
+  }
 }
 type Tree = null | boolean | number | string | Tree[] | Entries;
 
@@ -132,7 +137,7 @@ const damaged = fc
 
 /** Large inputs: long arrays in the lists, deep nesting inside memory, wide objects. */
 const huge = fc
-  .tuple(fc.constantFrom('strings', 'numbers', 'deep-memory', 'wide-memory', 'deep-top'), fc.integer({ min: 10_000, max: 200_000 }))
+  .tuple(fc.constantFrom('strings', 'numbers', 'deep-memory', 'wide-memory', 'deep-top'), fc.integer({ min: 10_000, max: 100_000 }))
   .map(([kind, n]) => {
     switch (kind) {
       case 'strings':
@@ -191,8 +196,11 @@ describe(`${validateReply.name} under fuzzing`, () => {
     const { reply } = result;
     expect(Object.keys(reply).sort()).toEqual(['memory', 'quickreplies', 'responses', 'user_attributes']);
     const parsed = JSON.parse(body) as Record<string, unknown>;
-    expect(reply.responses).toEqual(Object.hasOwn(parsed, 'responses') ? parsed.responses : []);
-    expect(reply.quickreplies).toEqual(Object.hasOwn(parsed, 'quickreplies') ? parsed.quickreplies : []);
+    for (const key of ['responses', 'quickreplies'] as const) {
+      const sent = Object.hasOwn(parsed, key) ? (parsed[key] as string[]) : [];
+      expect(reply[key].length).toBe(sent.length);
+      expect(reply[key].every((item, i) => item === sent[i])).toBe(true);
+    }
     for (const key of ['memory', 'user_attributes'] as const) {
       const state = reply[key];
       expect(Object.getPrototypeOf(state)).toBe(Object.prototype);
@@ -201,7 +209,8 @@ describe(`${validateReply.name} under fuzzing`, () => {
     }
     // Deeper down, a `__proto__` key may stay as data, but never as a prototype.
     for (const object of objectsIn(reply)) {
-      expect([Object.prototype, Array.prototype]).toContain(Object.getPrototypeOf(object));
+      const prototype = Object.getPrototypeOf(object);
+      if (prototype !== Object.prototype && prototype !== Array.prototype) throw new Error(`an object of the reply has the prototype ${String(prototype)}`);
     }
   };
 

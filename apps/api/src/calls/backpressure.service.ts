@@ -10,7 +10,9 @@ const RETRY_AFTER_SECONDS = 5;
 /**
  * Refuses new calls with 429 while the calls queue holds more than MAX_QUEUE_DEPTH waiting jobs,
  * so a backlog cannot grow until Redis runs out of memory. The count is read in the background,
- * never on the request path.
+ * never on the request path; between reads this process adds what it admitted. Several API
+ * processes each see only their own admissions between reads, so the limit can be passed by what
+ * the others admit within one refresh (500 ms).
  */
 @Injectable()
 export class BackpressureService implements OnModuleInit, OnApplicationShutdown {
@@ -33,7 +35,10 @@ export class BackpressureService implements OnModuleInit, OnApplicationShutdown 
     this.timer = setInterval(refresh, REFRESH_MS).unref();
   }
 
-  /** Throws 429 when `incoming` more calls would pass the limit. */
+  /**
+   * Throws 429 when `incoming` more calls would pass the limit; otherwise counts them as waiting
+   * until the next read, so one process cannot overshoot by a refresh interval's worth of calls.
+   */
   admit(incoming: number): void {
     if (this.waiting + incoming > this.config.maxQueueDepth) {
       throw new DomainError(
@@ -42,6 +47,7 @@ export class BackpressureService implements OnModuleInit, OnApplicationShutdown 
         RETRY_AFTER_SECONDS,
       );
     }
+    this.waiting += incoming;
   }
 
   onApplicationShutdown(): void {

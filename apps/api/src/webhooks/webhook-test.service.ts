@@ -65,6 +65,6 @@ export class WebhookTestService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.caller.close();
+    await this.caller.destroy();
   }
 }
