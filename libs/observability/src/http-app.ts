@@ -1,5 +1,6 @@
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, validateEnvironment } from '@hookrunner/config';
+import { inspectJson, MAX_JSON_DEPTH } from '@hookrunner/webhook';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -37,12 +38,10 @@ export async function createHttpApp(module: unknown, options: HttpAppOptions = {
   return app;
 }
 
-/** Keys that could reach an object's prototype once the body is copied or merged somewhere. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
 /**
- * JSON bodies, refusing prototype-polluting keys at any depth with a 400 that names where the key
- * stood (JSON.parse makes `__proto__` an own property, so nothing is polluted while we look).
+ * JSON bodies, refusing prototype-polluting keys at any depth, and nesting past MAX_JSON_DEPTH,
+ * with a 400 that names where (JSON.parse makes `__proto__` an own property, so nothing is
+ * polluted while we look).
  */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) return undefined;
@@ -52,20 +51,10 @@ export function parseJsonBody(text: string): unknown {
   } catch (err) {
     throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
   }
-  const path = findForbiddenKey(value, 'body');
-  if (path) throw badRequest(`${path} is not allowed: __proto__, constructor and prototype keys are refused`);
+  const { forbidden, tooDeep } = inspectJson(value, 'body', 1);
+  if (tooDeep) throw badRequest(`body nests deeper than ${MAX_JSON_DEPTH} levels (at ${tooDeep.slice(0, 200)})`);
+  if (forbidden.length > 0) throw badRequest(`${forbidden[0]} is not allowed: __proto__, constructor and prototype keys are refused`);
   return value;
-}
-
-function findForbiddenKey(value: unknown, path: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const key of Object.keys(value)) {
-    const at = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
-    if (!Array.isArray(value) && FORBIDDEN_KEYS.has(key)) return at;
-    const found = findForbiddenKey((value as Record<string, unknown>)[key], at);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 function badRequest(message: string): Error {

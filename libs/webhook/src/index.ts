@@ -3,3 +3,4 @@ export * from './build-request';
 export * from './validate-reply';
 export * from './classify-outcome';
 export * from './backoff';
+export * from './inspect-json';

@@ -12,14 +12,15 @@ const LIST_KEYS = ['responses', 'quickreplies'];
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
 /** Keys that name something on Object.prototype, and the one a pollution would add. */
 const TRICKY_KEYS = [...FORBIDDEN, 'polluted', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'isPrototypeOf'];
-/** Each list reports at most 10 items and one summary line; each object at most the three forbidden keys. */
-const MAX_ERRORS = 2 * 11 + 2 * FORBIDDEN.length;
+/** Each list reports at most 10 items and one summary line; each object at most 10 forbidden keys. */
+const MAX_ERRORS = 2 * 11 + 2 * 10;
 const MAX_MESSAGE_LENGTH = 200;
 const MESSAGE_SUBJECT = /^(body|responses|quickreplies|memory|user_attributes)[ .[]/;
 
 /**
  * The contract, stated independently of the implementation: a JSON object with at least one of
- * the four keys; the lists hold only strings; the objects are plain and have no forbidden own key.
+ * the four keys; the lists hold only strings; the objects are plain and hold no forbidden key at
+ * any depth (arrays included).
  */
 function meetsContract(body: string): boolean {
   let value: unknown;
@@ -36,8 +37,29 @@ function meetsContract(body: string): boolean {
     const field = reply[key];
     if (LIST_KEYS.includes(key)) return Array.isArray(field) && field.every((item) => typeof item === 'string');
     if (Object.prototype.toString.call(field) !== '[object Object]') return false;
-    return Reflect.ownKeys(field as object).every((name) => !FORBIDDEN.includes(String(name)));
+    const problems = problemsOf(field);
+    return !problems.forbidden && !problems.tooDeep;
   });
+}
+
+/** Iterative, so the deepest generated values cannot overflow the oracle's stack either. */
+function holdsForbiddenKey(value: unknown): boolean {
+  return problemsOf(value).forbidden;
+}
+
+/** Forbidden keys anywhere, and nesting past the limit the validator refuses (64 levels). */
+function problemsOf(root: unknown): { forbidden: boolean; tooDeep: boolean } {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= 64) return { forbidden: false, tooDeep: true };
+    for (const name of Reflect.ownKeys(value)) {
+      if (!Array.isArray(value) && FORBIDDEN.includes(String(name))) return { forbidden: true, tooDeep: false };
+      stack.push([(value as Record<string, unknown>)[name as string], depth + 1]);
+    }
+  }
+  return { forbidden: false, tooDeep: false };
 }
 
 /** JSON values whose objects are lists of entries, so `__proto__` survives to the text (JSON.stringify drops it). */
@@ -207,7 +229,8 @@ describe(`${validateReply.name} under fuzzing`, () => {
       expect(Reflect.ownKeys(state).filter((name) => FORBIDDEN.includes(String(name)))).toEqual([]);
       expect(Object.keys(state)).toEqual(Object.hasOwn(parsed, key) ? Object.keys(parsed[key] as object) : []);
     }
-    // Deeper down, a `__proto__` key may stay as data, but never as a prototype.
+    // No accepted reply holds a forbidden key anywhere, and no object of it has another prototype.
+    expect(holdsForbiddenKey(reply.memory) || holdsForbiddenKey(reply.user_attributes)).toBe(false);
     for (const object of objectsIn(reply)) {
       const prototype = Object.getPrototypeOf(object);
       if (prototype !== Object.prototype && prototype !== Array.prototype) throw new Error(`an object of the reply has the prototype ${String(prototype)}`);

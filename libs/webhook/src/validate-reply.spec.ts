@@ -103,6 +103,15 @@ describe(validateReply.name, () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('rejects prototype-shaped keys at any depth, inside arrays too', () => {
+    const body = '{"memory":{"a":{"b":{"__proto__":{"x":1}}},"list":[{"constructor":{"prototype":1}}]},"user_attributes":{"ok":{"prototype":0}}}';
+    expect(errorsOf(body)).toEqual([
+      'memory.a.b.__proto__ is not allowed',
+      'memory.list[0].constructor is not allowed',
+      'user_attributes.ok.prototype is not allowed',
+    ]);
+  });
+
   it('collects every error at once', () => {
     const body = '{"responses":[1],"quickreplies":"x","memory":[],"user_attributes":{"__proto__":null}}';
     expect(errorsOf(body)).toEqual([

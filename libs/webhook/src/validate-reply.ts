@@ -1,4 +1,5 @@
 import type { WebhookReply } from '@hookrunner/contracts';
+import { inspectJson, MAX_JSON_DEPTH } from './inspect-json';
 
 /** The largest reply body read from an endpoint, in bytes. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
@@ -8,7 +9,6 @@ export type ReplyValidation = { ok: true; reply: WebhookReply } | { ok: false; e
 
 const REPLY_KEYS = ['responses', 'memory', 'user_attributes', 'quickreplies'] as const;
 const LIST_KEYS = new Set<string>(['responses', 'quickreplies']);
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // A megabyte of `[0,0,…]` must not become half a million error strings.
 const MAX_ITEM_ERRORS = 10;
 const MAX_REASON_LENGTH = 100;
@@ -71,9 +71,11 @@ function listErrors(key: string, value: unknown): string[] {
 function objectErrors(key: string, value: unknown): string[] {
   if (value === undefined) return [];
   if (!isPlainObject(value)) return [`${key} must be an object`];
-  return Object.keys(value)
-    .filter((name) => FORBIDDEN_KEYS.has(name))
-    .map((name) => `${key}.${name} is not allowed`);
+  // Values are stored and published as they are: a nested `__proto__` would reach whoever merges them.
+  const { forbidden, tooDeep } = inspectJson(value, key, MAX_ITEM_ERRORS);
+  const errors = forbidden.map((path) => `${path} is not allowed`);
+  if (tooDeep) errors.push(`${key} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return errors;
 }
 
 /** `Object.fromEntries` defines own properties, so no key of the copy can reach a prototype. */

@@ -16,7 +16,9 @@ export class ApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (this.config.auth.disabled || !request.url.startsWith('/v1/')) return true;
+    // The matched route's template, never the raw URL: `/%761/...` routes to /v1 too.
+    const route = request.routeOptions.url ?? '';
+    if (this.config.auth.disabled || !route.startsWith('/v1/')) return true;
     const key = authenticate(this.config.auth.keys, request.headers.authorization);
     if (!key) throw new UnauthorizedException('Authorization: Bearer <API key> is required');
     const botId = (request.params as Record<string, string> | undefined)?.botId;

@@ -78,3 +78,32 @@ export function IsStateObject(options?: ValidationOptions) {
       },
     });
 }
+
+/** Merge tags may stand in any part of a webhook URL; they are swapped for a placeholder to parse it. */
+const MERGE_TAG = /\{\{[^}]*\}\}/g;
+
+/**
+ * An absolute http(s) URL as WHATWG URL (what undici dials) reads it, so integer or hex IPv4
+ * spellings parse here and meet the outbound policy's address check, instead of failing as
+ * malformed. Merge tags may appear anywhere.
+ */
+export function IsWebhookUrl(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isWebhookUrl',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an absolute http(s) URL`, ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string' || value.length > 2048) return false;
+          try {
+            const url = new URL(value.replace(MERGE_TAG, 'tag'));
+            return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}

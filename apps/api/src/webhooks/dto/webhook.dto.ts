@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { HttpMethod, WEBHOOK_LIMITS } from '@hookrunner/contracts';
-import { IsStringRecord, IsStateObject } from '../../common/validators';
+import { IsStateObject, IsStringRecord, IsWebhookUrl } from '../../common/validators';
 
 /** Printable, no control characters: names travel in URLs (encoded), logs and events. */
 const NAME_PATTERN = /^[^\u0000-\u001f\u007f]+$/;
@@ -21,8 +21,7 @@ export class WebhookBodyDto {
 
   @IsString()
   @Length(1, 2048)
-  // Merge tags may stand anywhere after the scheme and host; the host itself must be literal.
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true }, { message: 'url must be an absolute http(s) URL' })
+  @IsWebhookUrl()
   url: string;
 
   @IsOptional() @IsStringRecord()
