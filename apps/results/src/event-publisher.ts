@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import type { CallEvent, CallResultJob } from '@hookrunner/contracts';
-import { eventsChannel, keys, PUBLISH_EVENT_LUA, BACKGROUND_REDIS } from '@hookrunner/redis';
+import { countCall, eventsChannel, keys, PUBLISH_EVENT_LUA, STATE_REDIS } from '@hookrunner/redis';
 
 const MARKER_TTL_SECONDS = 24 * 3600;
 
@@ -13,7 +13,7 @@ const MARKER_TTL_SECONDS = 24 * 3600;
 @Injectable()
 export class EventPublisher {
   constructor(
-    @Inject(BACKGROUND_REDIS) private readonly redis: Redis,
+    @Inject(STATE_REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.redis.defineCommand('hookrunnerPublishEvent', { numberOfKeys: 2, lua: PUBLISH_EVENT_LUA });
@@ -37,29 +37,31 @@ export class EventPublisher {
       lastAttempt: result.lastAttempt,
       ...(failed ? { error: event.error } : { result: result.reply }),
     };
+    // One round trip, executed in order: the record (and dead-letter index) before the event.
     const pipeline = this.redis.pipeline().set(keys.call(event.callId), JSON.stringify(record), 'EX', retention);
     if (failed) {
       // The bot's dead-letter index: newest last, trimmed to the retention window as it grows.
       const failedIndex = keys.failedCalls(event.botId);
       pipeline.zadd(failedIndex, result.finishedAt, event.callId).zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000);
     }
-    const results = (await pipeline.exec()) ?? [];
-    for (const [err] of results) if (err) throw err;
-
-    const json = JSON.stringify(event);
-    const published = await (this.redis as unknown as PublishCommand).hookrunnerPublishEvent(
+    (pipeline as unknown as PublishCommand).hookrunnerPublishEvent(
       keys.published(event.callId, result.run),
       keys.eventsStream,
       MARKER_TTL_SECONDS,
       this.config.events.streamMaxLen,
       eventsChannel(event.botId),
-      json,
+      JSON.stringify(event),
       event.type,
       event.botId,
       event.callId,
     );
-    return published === 1;
+    // Per-bot stats ride along; a result replayed after a crash past this point counts twice there
+    // (never in the event stream, whose marker holds).
+    countCall(pipeline, event.botId, result.outcome, Math.max(0, Date.now() - result.enqueuedAt) / 1000);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    return replies[failed ? 3 : 1][1] === 1;
   }
 }
 
-type PublishCommand = { hookrunnerPublishEvent(...args: (string | number)[]): Promise<number> };
+type PublishCommand = { hookrunnerPublishEvent(...args: (string | number)[]): unknown };

@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallResultJob, QUEUE_PREFIX, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, countCall, drainWithin } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin } from '@hookrunner/redis';
 import { buildEvent } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
@@ -45,14 +45,9 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     const event = buildEvent(result, merged);
     const publishedNow = await this.publisher.publish(result, event);
     if (!publishedNow) return;
-    const latencySeconds = (Date.now() - result.enqueuedAt) / 1000;
     eventsPublishedTotal.inc({ type: event.type });
     callsTotal.inc({ method: result.method, outcome: result.outcome, error_type: result.error?.type ?? 'none' });
-    callLatencySeconds.observe(latencySeconds);
-    // Per-bot figures live in Redis, not in metric labels: counted once, after the one publish.
-    const stats = this.connection.pipeline();
-    countCall(stats, result.botId, result.outcome, latencySeconds);
-    await stats.exec();
+    callLatencySeconds.observe((Date.now() - result.enqueuedAt) / 1000);
     this.logger.log({
       callId: result.callId,
       botId: result.botId,

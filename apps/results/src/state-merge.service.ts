@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import type { CallResultJob } from '@hookrunner/contracts';
 import { stateMergeSeconds } from '@hookrunner/observability';
-import { decodeFields, encodeChanges, keys, MERGE_STATE_LUA, BACKGROUND_REDIS } from '@hookrunner/redis';
+import { decodeFields, encodeChanges, keys, MERGE_STATE_LUA, STATE_REDIS } from '@hookrunner/redis';
 import type { MergedState } from './build-event';
 
 /** Applied-markers outlive any retry of a result job by far. */
@@ -17,7 +17,7 @@ const MARKER_TTL_SECONDS = 24 * 3600;
 @Injectable()
 export class StateMergeService {
   constructor(
-    @Inject(BACKGROUND_REDIS) private readonly redis: Redis,
+    @Inject(STATE_REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.redis.defineCommand('hookrunnerMergeState', { numberOfKeys: 3, lua: MERGE_STATE_LUA });

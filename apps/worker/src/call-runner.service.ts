@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
 import { AttemptReport, HttpCaller, performAttempt, prepareRequest, SigningSecrets } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, readState } from '@hookrunner/redis';
+import { STATE_REDIS, readState } from '@hookrunner/redis';
 import { OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
 
 /** Performs one attempt of a call: state for merge tags, the signed request, the HTTP exchange, its metrics. */
@@ -15,7 +15,7 @@ export class CallRunnerService {
   private readonly signing: SigningSecrets;
 
   constructor(
-    @Inject(BACKGROUND_REDIS) private readonly redis: Redis,
+    @Inject(STATE_REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.caller = new HttpCaller({ allow: config.outbound.allow });

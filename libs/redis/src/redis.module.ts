@@ -7,11 +7,19 @@ import { closeRedis, connectRedis, createRedis } from './connections';
 export const REDIS = Symbol('REDIS');
 
 /**
- * The background roles' connection (worker, results consumer, and the BullMQ workers they run):
- * queues commands while Redis is down and sends them once it is back, so a Redis restart delays
- * work instead of failing attempts.
+ * The background roles' connection for their BullMQ workers and queues: queues commands while
+ * Redis is down and sends them once it is back, so a Redis restart delays work instead of failing
+ * attempts.
  */
 export const BACKGROUND_REDIS = Symbol('BACKGROUND_REDIS');
+
+/**
+ * The background roles' own commands (state reads, merge and publish scripts, pipelines), with
+ * the same patience. Kept apart from BACKGROUND_REDIS because BullMQ defines some 45 scripts on
+ * the connection it is given and ioredis copies every one of them into each pipeline: on the hot
+ * path that copying cost a tenth of the results consumer's CPU.
+ */
+export const STATE_REDIS = Symbol('STATE_REDIS');
 
 @Injectable()
 class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -47,24 +55,24 @@ export class RedisModule {}
  */
 @Injectable()
 export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShutdown {
-  private readonly lifecycle: RedisLifecycle;
+  private readonly lifecycles: RedisLifecycle[];
   private abandoned = false;
 
-  constructor(@Inject(BACKGROUND_REDIS) client: Redis) {
-    this.lifecycle = new RedisLifecycle(client);
+  constructor(@Inject(BACKGROUND_REDIS) background: Redis, @Inject(STATE_REDIS) state: Redis) {
+    this.lifecycles = [new RedisLifecycle(background), new RedisLifecycle(state)];
   }
 
-  /** Leaves the connection open at shutdown: a worker on it still has jobs running. */
+  /** Leaves the connections open at shutdown: a worker on them still has jobs running. */
   abandon(): void {
     this.abandoned = true;
   }
 
-  onModuleInit(): Promise<void> {
-    return this.lifecycle.onModuleInit();
+  async onModuleInit(): Promise<void> {
+    await Promise.all(this.lifecycles.map((l) => l.onModuleInit()));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.abandoned) await this.lifecycle.onApplicationShutdown();
+    if (!this.abandoned) await Promise.all(this.lifecycles.map((l) => l.onApplicationShutdown()));
   }
 }
 
@@ -76,8 +84,13 @@ export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShut
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'blocking', 'hookrunner:background'),
     },
+    {
+      provide: STATE_REDIS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'blocking', 'hookrunner:state'),
+    },
     BackgroundRedisLifecycle,
   ],
-  exports: [BACKGROUND_REDIS, BackgroundRedisLifecycle],
+  exports: [BACKGROUND_REDIS, STATE_REDIS, BackgroundRedisLifecycle],
 })
 export class BackgroundRedisModule {}

@@ -66,7 +66,9 @@ export class EnqueueService {
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
     if (toAdd.length === 0) return results;
     try {
-      await this.queues.calls.addBulk(toAdd.map(({ job, definition }) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition) })));
+      // One job needs no pipeline: ioredis copies every BullMQ script into each one it builds.
+      if (toAdd.length === 1) await this.queues.calls.add(CALL_JOB, toAdd[0].job, this.jobOptions(toAdd[0].job, toAdd[0].definition));
+      else await this.queues.calls.addBulk(toAdd.map(({ job, definition }) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition) })));
     } catch (err) {
       await this.release(claimed).catch(() => undefined);
       throw err;
@@ -104,7 +106,9 @@ export class EnqueueService {
       jobId: job.callId,
       attempts: definition.retry.attempts,
       backoff: { type: 'webhook' },
-      removeOnComplete: { age: 60, count: 1_000 },
+      // The result job (same id) holds the call's status from before this completes until the
+      // record is written, so nothing needs keeping once done.
+      removeOnComplete: true,
       removeOnFail: { age: this.config.retention.failedSeconds },
     };
   }
