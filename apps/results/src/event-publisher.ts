@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import type { CallEvent, CallResultJob } from '@hookrunner/contracts';
+import { RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
 import { countCall, eventsChannel, keys, PUBLISH_EVENT_LUA, STATE_REDIS } from '@hookrunner/redis';
-
-const MARKER_TTL_SECONDS = 24 * 3600;
 
 /**
  * Records a finished call and publishes its event, exactly once per call and run. The record is
@@ -47,7 +45,7 @@ export class EventPublisher {
     (pipeline as unknown as PublishCommand).hookrunnerPublishEvent(
       keys.published(event.callId, result.run),
       keys.eventsStream,
-      MARKER_TTL_SECONDS,
+      RESULT_MARKER_TTL_SECONDS,
       this.config.events.streamMaxLen,
       eventsChannel(event.botId),
       JSON.stringify(event),

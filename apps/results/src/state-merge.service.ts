@@ -1,13 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import type { CallResultJob } from '@hookrunner/contracts';
+import { RESULT_MARKER_TTL_SECONDS, type CallResultJob } from '@hookrunner/contracts';
 import { stateMergeSeconds } from '@hookrunner/observability';
 import { decodeFields, encodeChanges, keys, MERGE_STATE_LUA, STATE_REDIS } from '@hookrunner/redis';
 import type { MergedState } from './build-event';
-
-/** Applied-markers outlive any retry of a result job by far. */
-const MARKER_TTL_SECONDS = 24 * 3600;
 
 /**
  * Merges what a call returned into the session memory and the profile in one Lua script: atomic
@@ -32,7 +29,7 @@ export class StateMergeService {
       keys.profile(result.botId, result.userId),
       keys.applied(result.botId, result.userId, result.callId, result.run),
       this.config.state.sessionTtlSeconds,
-      MARKER_TTL_SECONDS,
+      RESULT_MARKER_TTL_SECONDS,
       memory.length / 2,
       ...memory,
       profile.length / 2,

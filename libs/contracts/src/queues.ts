@@ -25,3 +25,12 @@ export const RESULT_JOB = 'result';
  * a result is idempotent, so a retry is always safe.
  */
 export const RESULT_RETRY = { attempts: 50, backoffType: 'result', baseMs: 100, capMs: 5_000 } as const;
+
+/**
+ * How long the merge's applied-marker and the publish's published-marker live. They only need to
+ * outlive the retries of one result job (minutes: a stalled job is taken over within seconds, a
+ * failed one retried within RESULT_RETRY's few minutes); an hour leaves a wide margin without
+ * keeping ~300 bytes a call for a day. Only if every results consumer stayed down for longer than
+ * this right after one crashed mid-result could that result be merged twice.
+ */
+export const RESULT_MARKER_TTL_SECONDS = 3_600;
