@@ -1,6 +1,6 @@
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, validateEnvironment } from '@hookrunner/config';
-import { inspectJson, MAX_JSON_DEPTH } from '@hookrunner/webhook';
+import { inspectJson, MAX_JSON_DEPTH, shortPath } from '@hookrunner/webhook';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -52,8 +52,8 @@ export function parseJsonBody(text: string): unknown {
     throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
   }
   const { forbidden, tooDeep } = inspectJson(value, 'body', 1);
-  if (tooDeep) throw badRequest(`body nests deeper than ${MAX_JSON_DEPTH} levels (at ${tooDeep.slice(0, 200)})`);
-  if (forbidden.length > 0) throw badRequest(`${forbidden[0]} is not allowed: __proto__, constructor and prototype keys are refused`);
+  if (tooDeep) throw badRequest(`body nests deeper than ${MAX_JSON_DEPTH} levels (at ${shortPath(tooDeep)})`);
+  if (forbidden.length > 0) throw badRequest(`${shortPath(forbidden[0])} is not allowed: __proto__, constructor and prototype keys are refused`);
   return value;
 }
 

@@ -3,3 +3,4 @@ export * from './attempt';
 export * from './user-agent';
 export * from './signing-secrets';
 export * from './prepare-request';
+export * from './webhook-sender';

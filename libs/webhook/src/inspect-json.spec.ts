@@ -1,4 +1,4 @@
-import { inspectJson, MAX_JSON_DEPTH } from './inspect-json';
+import { inspectJson, MAX_JSON_DEPTH, shortPath } from './inspect-json';
 
 describe(inspectJson.name, () => {
   const sut = inspectJson;
@@ -18,6 +18,15 @@ describe(inspectJson.name, () => {
     expect(sut(deep, 'body').tooDeep).toBe('body' + '[0]'.repeat(MAX_JSON_DEPTH));
     const fine = JSON.parse('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH));
     expect(sut(fine, 'body')).toEqual({ forbidden: [] });
+  });
+
+  it('shortens long paths for messages, keeping the field and the offending key', () => {
+    const long = `memory.${'k'.repeat(300)}.__proto__`;
+    const short = shortPath(long);
+    expect(short).toHaveLength(120);
+    expect(short.startsWith('memory.')).toBe(true);
+    expect(short.endsWith('.__proto__')).toBe(true);
+    expect(shortPath('memory.a.__proto__')).toBe('memory.a.__proto__');
   });
 
   it('accepts scalars and clean values', () => {

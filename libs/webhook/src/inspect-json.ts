@@ -43,3 +43,10 @@ export function inspectJson(value: unknown, path: string, limit = 10): JsonProbl
   }
   return problems;
 }
+
+/** A path fit for an error message: long ones keep their start (the field) and their end (the offending key). */
+export function shortPath(path: string, max = 120): string {
+  if (path.length <= max) return path;
+  const head = Math.floor(max / 3);
+  return `${path.slice(0, head)}…${path.slice(path.length - (max - head - 1))}`;
+}

@@ -1,5 +1,5 @@
 import type { WebhookReply } from '@hookrunner/contracts';
-import { inspectJson, MAX_JSON_DEPTH } from './inspect-json';
+import { inspectJson, MAX_JSON_DEPTH, shortPath } from './inspect-json';
 
 /** The largest reply body read from an endpoint, in bytes. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
@@ -73,7 +73,7 @@ function objectErrors(key: string, value: unknown): string[] {
   if (!isPlainObject(value)) return [`${key} must be an object`];
   // Values are stored and published as they are: a nested `__proto__` would reach whoever merges them.
   const { forbidden, tooDeep } = inspectJson(value, key, MAX_ITEM_ERRORS);
-  const errors = forbidden.map((path) => `${path} is not allowed`);
+  const errors = forbidden.map((path) => `${shortPath(path)} is not allowed`);
   if (tooDeep) errors.push(`${key} nests deeper than ${MAX_JSON_DEPTH} levels`);
   return errors;
 }

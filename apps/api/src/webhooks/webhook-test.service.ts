@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { DEFAULT_SESSION_ID, WebhookDefinition } from '@hookrunner/contracts';
 import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
-import { HttpCaller, performAttempt, prepareRequest, SigningSecrets } from '@hookrunner/outbound';
+import { UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { readState, REDIS } from '@hookrunner/redis';
 import { usesMergeTags, validateReply } from '@hookrunner/webhook';
 import { TestWebhookDto } from './dto/webhook.dto';
@@ -21,35 +21,24 @@ const OWN_HEADERS = new Set(['user-agent', 'idempotency-key', 'content-type', 'a
 /** Runs one attempt of a definition for its author, reading state but never writing it. */
 @Injectable()
 export class WebhookTestService implements OnApplicationShutdown {
-  private readonly caller: HttpCaller;
-  private readonly secretsKey: Buffer;
-  private readonly signing: SigningSecrets;
+  private readonly sender: WebhookSender;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.caller = new HttpCaller({ allow: config.outbound.allow });
-    this.secretsKey = requireSecretsKey(config);
-    this.signing = new SigningSecrets(redis, this.secretsKey);
+    this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey: requireSecretsKey(config) });
   }
 
   async run(botId: string, definition: WebhookDefinition, input: TestWebhookDto): Promise<WebhookTestReport> {
     const request = { ...definition, params: { ...definition.params, ...input.params } };
     const target = { botId, userId: input.userId ?? '', sessionId: input.sessionId ?? DEFAULT_SESSION_ID };
     const stored = input.userId ? await readState(this.redis, target, usesMergeTags(request)) : { memory: {}, user: {} };
-    const signingSecrets = await this.signing.forBot(botId);
-    let outgoing;
-    try {
-      outgoing = prepareRequest(
-        request,
-        { memory: { ...stored.memory, ...input.memory }, user: { ...stored.user, ...input.user } },
-        { callId: `test-${Date.now()}`, secretsKey: this.secretsKey, signingSecrets },
-      );
-    } catch (err) {
-      throw new DomainError(ErrorCode.InvalidInput, `the request could not be built: ${(err as Error).message}`);
-    }
-    const report = await performAttempt(this.caller, outgoing, definition.timeoutMs);
+    const ctx = { memory: { ...stored.memory, ...input.memory }, user: { ...stored.user, ...input.user } };
+    const outgoing = await this.sender.prepare(botId, `test-${Date.now()}`, request, ctx).catch((err: Error) => {
+      throw err instanceof UnbuildableRequestError ? new DomainError(ErrorCode.InvalidInput, `the request could not be built: ${err.message}`) : err;
+    });
+    const report = await this.sender.send(outgoing, definition.timeoutMs);
     const shown = {
       method: outgoing.method,
       url: outgoing.url,
@@ -65,6 +54,6 @@ export class WebhookTestService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.caller.destroy();
+    await this.sender.close();
   }
 }

@@ -1,0 +1,60 @@
+import type Redis from 'ioredis';
+import type { WebhookCallJob } from '@hookrunner/contracts';
+import type { ParsedCidr } from '@hookrunner/security';
+import type { MergeContext, OutgoingRequest } from '@hookrunner/webhook';
+import { AttemptReport, performAttempt } from './attempt';
+import { HttpCaller } from './http-caller';
+import { prepareRequest } from './prepare-request';
+import { SigningSecrets } from './signing-secrets';
+
+export class UnbuildableRequestError extends Error {
+  override readonly name = 'UnbuildableRequestError';
+}
+
+export interface WebhookSenderOptions {
+  /** OUTBOUND_ALLOW_CIDRS. */
+  allow: readonly ParsedCidr[];
+  /** SECRETS_KEY: opens sealed header values and signing secrets. */
+  secretsKey: Buffer;
+}
+
+/**
+ * Everything between a call's data and the endpoint, for the worker and the API's test button
+ * alike: the request prepared (headers opened, merge tags rendered, signed with the bot's secrets)
+ * and one attempt sent through the guarded keep-alive agent.
+ */
+export class WebhookSender {
+  private readonly caller: HttpCaller;
+  private readonly signing: SigningSecrets;
+
+  constructor(
+    redis: Redis,
+    private readonly options: WebhookSenderOptions,
+  ) {
+    this.caller = new HttpCaller({ allow: options.allow });
+    this.signing = new SigningSecrets(redis, options.secretsKey);
+  }
+
+  /**
+   * Throws UnbuildableRequestError when no request can be built (a merge tag rendered into the
+   * host, a header sealed with another key): no retry can fix that. Redis errors pass as they are.
+   */
+  async prepare(botId: string, callId: string, request: WebhookCallJob['request'], ctx: MergeContext): Promise<OutgoingRequest> {
+    const signingSecrets = await this.signing.forBot(botId);
+    try {
+      return prepareRequest(request, ctx, { callId, secretsKey: this.options.secretsKey, signingSecrets });
+    } catch (err) {
+      throw new UnbuildableRequestError((err as Error).message);
+    }
+  }
+
+  /** One attempt; never throws for anything the endpoint does. */
+  send(outgoing: OutgoingRequest, timeoutMs: number): Promise<AttemptReport> {
+    return performAttempt(this.caller, outgoing, timeoutMs);
+  }
+
+  /** Ends every connection now (at shutdown, once nothing is in flight). */
+  close(): Promise<void> {
+    return this.caller.destroy();
+  }
+}
