@@ -19,7 +19,7 @@ export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
   private readonly connection: Redis;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.connection = createRedis(config.redisUrl, 'command', 'hookrunner:api-queues');
+    this.connection = createRedis(config.redisUrl, 'command', 'hookrunner:api-queues', { autoPipelining: true });
     this.calls = openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection);
     this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
   }

@@ -41,7 +41,7 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'command', 'hookrunner') },
+    { provide: REDIS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'command', 'hookrunner', { autoPipelining: true }) },
     { provide: RedisLifecycle, inject: [REDIS], useFactory: (client: Redis) => new RedisLifecycle(client) },
   ],
   exports: [REDIS],
@@ -87,7 +87,7 @@ export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShut
     {
       provide: STATE_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'blocking', 'hookrunner:state'),
+      useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'blocking', 'hookrunner:state', { autoPipelining: true }),
     },
     BackgroundRedisLifecycle,
   ],
