@@ -9,14 +9,17 @@ import Redis, { RedisOptions } from 'ioredis';
  */
 export type RedisPurpose = 'command' | 'blocking';
 
+const BLOCKING_COMMANDS = ['bzpopmin', 'bzpopmax', 'bzmpop', 'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'xread', 'xreadgroup', 'wait'];
+
 export function createRedis(url: string, purpose: RedisPurpose, connectionName: string, tuning: { autoPipelining?: boolean } = {}): Redis {
   const options: RedisOptions = {
     connectionName,
     lazyConnect: true,
     connectTimeout: 2_000,
-    // Commands issued in one tick leave in one write: far fewer syscalls under load. Never on a
-    // connection BullMQ blocks on (its worker duplicates the one it is given).
+    // Commands issued in one tick leave in one write: far fewer syscalls under load. Blocking
+    // commands never join a batch (BullMQ's worker blocks on a duplicate of its connection).
     enableAutoPipelining: tuning.autoPipelining ?? false,
+    autoPipeliningIgnoredCommands: BLOCKING_COMMANDS,
     // Reconnect forever, quickly at first: a restarted Redis is picked up within about a second.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
     ...(purpose === 'command'
