@@ -1,4 +1,6 @@
-import { validateEnvironment } from './environment';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Environment, validateEnvironment } from './environment';
 
 describe(validateEnvironment.name, () => {
   const sut = validateEnvironment;
@@ -39,5 +41,13 @@ describe('optional variables', () => {
   it('reads variables that have no default', () => {
     const env = validateEnvironment({ API_KEYS: 'k1', OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32', RATE_LIMIT_BURST: '5' });
     expect(env).toMatchObject({ API_KEYS: 'k1', OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32', RATE_LIMIT_BURST: 5 });
+  });
+});
+
+describe('the README configuration table', () => {
+  it('lists every variable the environment schema reads', () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    const missing = Object.keys(new Environment()).filter((name) => !readme.includes(`| \`${name}\` |`));
+    expect(missing).toEqual([]);
   });
 });
