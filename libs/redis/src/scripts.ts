@@ -43,15 +43,23 @@ return 1
 
 /**
  * admit-calls: KEYS = the bot's rate bucket, the bot's webhook definitions (one slot: the bot's).
- *   ARGV = perSecond (0: no limit), burst, cost, name*
- * A token bucket refilled at perSecond up to burst, on Redis's clock so every API process shares
- * it. When `cost` tokens are there they are taken and the named definitions returned, all in the
- * one round trip enqueue needs anyway; otherwise nothing changes.
- * Returns {1, definitions...} or {0, msUntilEnoughTokens}.
+ *   ARGV = perSecond (0: no limit), burst, (name, callsNamingIt)*
+ * Reads the named definitions, then takes one token per call whose webhook exists from a bucket
+ * refilled at perSecond up to burst, on Redis's clock so every API process shares it: all in the
+ * one round trip enqueue needs anyway. Calls to unknown webhooks cost nothing, and a refusal
+ * changes nothing.
+ * Returns {1, definitions...} (in ARGV's name order) or {0, msUntilEnoughTokens}.
  */
 export const ADMIT_CALLS_LUA = `
-local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if rate > 0 then
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local names = {}
+for i = 3, #ARGV, 2 do names[#names + 1] = ARGV[i] end
+local out = redis.call('HMGET', KEYS[2], unpack(names))
+local cost = 0
+for i = 1, #names do
+  if out[i] then cost = cost + tonumber(ARGV[2 + 2 * i]) end
+end
+if rate > 0 and cost > 0 then
   local t = redis.call('TIME')
   local now = t[1] * 1000 + math.floor(t[2] / 1000)
   local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -62,9 +70,6 @@ if rate > 0 then
   redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - cost), 'at', tostring(now))
   redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 end
-local names = {}
-for i = 4, #ARGV do names[#names + 1] = ARGV[i] end
-local out = redis.call('HMGET', KEYS[2], unpack(names))
 table.insert(out, 1, 1)
 return out
 `;

@@ -76,20 +76,21 @@ export class EnqueueService {
     return results;
   }
 
-  /** Takes the bot's rate tokens for these calls and reads their definitions: one round trip. */
+  /** Reads the calls' definitions and takes the bot's rate tokens for those that exist: one round trip. */
   private async admit(botId: string, calls: EnqueueCallDto[]): Promise<Map<string, WebhookDefinition | undefined>> {
     const { perSecond, burst } = this.config.rateLimit;
     if (perSecond > 0 && calls.length > burst) {
       throw new DomainError(ErrorCode.RateLimited, `a batch may hold at most ${burst} calls (RATE_LIMIT_BURST)`);
     }
-    const names = [...new Set(calls.map((c) => c.webhook))];
+    const perName = new Map<string, number>();
+    for (const call of calls) perName.set(call.webhook, (perName.get(call.webhook) ?? 0) + 1);
+    const names = [...perName.keys()];
     const reply = (await (this.redis as unknown as AdmitCommand).hookrunnerAdmitCalls(
       keys.rateBucket(botId),
       keys.webhooks(botId),
       perSecond,
       burst,
-      calls.length,
-      ...names,
+      ...names.flatMap((name) => [name, perName.get(name)!]),
     )) as [number, ...(string | null)[]] | [0, number];
     if (reply[0] === 0) {
       const waitMs = reply[1] as number;
