@@ -1,4 +1,4 @@
-import type { HttpMethod, RetryPolicy } from './webhook-definition';
+import type { HttpMethod, RetryPolicy, WebhookDefinition } from './webhook-definition';
 import type { CallError, WebhookReply } from './webhook-response';
 
 /** The identity of one call: who it is for and which webhook it runs. */
@@ -15,14 +15,8 @@ export interface CallTarget {
  * runs the webhook as it was when the conversation reached it.
  */
 export interface WebhookCallJob extends CallTarget {
-  request: {
-    method: HttpMethod;
-    url: string;
-    /** Definition params overlaid by the params given at enqueue. */
-    params: Record<string, string>;
-    headers: Record<string, string>;
-    timeoutMs: number;
-  };
+  /** The definition's request, its params overlaid by those given at enqueue, its header values sealed. */
+  request: Pick<WebhookDefinition, 'method' | 'url' | 'params' | 'headers' | 'timeoutMs'>;
   retry: RetryPolicy;
   /** Given at enqueue; overlays the stored session memory when merge tags are rendered. */
   memory: Record<string, unknown>;
