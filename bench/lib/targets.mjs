@@ -19,6 +19,9 @@ const webhookUrls = (endpointPort) => ({
  * `dist` is the build to run; `nodeArgs` (e.g. --cpu-prof) go to every app; `connections`
  * bounds the API client's sockets.
  */
+/** The node flags the apps run with in production (package.json, Dockerfile); the baseline gets them too. */
+const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=32'];
+
 export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs = [] }) {
   const apps = {};
   /** Every app process started, restarts included: { role, pid }. */
@@ -42,7 +45,7 @@ export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs
   const startApp = async (role, extraEnv = {}) => {
     const port = await freePort();
     const variable = role === 'api' ? 'PORT' : 'METRICS_PORT';
-    const child = startChild(`hookrunner ${role}`, process.execPath, [...nodeArgs, `${dist}/apps/${role}/src/main.js`], { env: { ...env, [variable]: String(port), ...extraEnv } });
+    const child = startChild(`hookrunner ${role}`, process.execPath, [...PRODUCTION_NODE_ARGS, ...nodeArgs, `${dist}/apps/${role}/src/main.js`], { env: { ...env, [variable]: String(port), ...extraEnv } });
     child.port = port;
     started.push({ role, pid: child.pid });
     apps[role] = await waitReady(child, () => answers200(`http://127.0.0.1:${port}/health`), 'GET /health 200');
@@ -108,7 +111,7 @@ export function baseline({ redisUrl, endpointPort, producerConnection, concurren
     name: 'baseline',
     channel: baselineChannel,
     async start() {
-      worker = startChild('baseline worker', process.execPath, [fileURLToPath(new URL('../baseline/worker.mjs', import.meta.url))], {
+      worker = startChild('baseline worker', process.execPath, [...PRODUCTION_NODE_ARGS, fileURLToPath(new URL('../baseline/worker.mjs', import.meta.url))], {
         env: { REDIS_URL: redisUrl, CONCURRENCY: String(concurrency) },
         ipc: true,
       });
