@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig, validateEnvironment } from '@hookrunner/config';
 import { inspectJson, MAX_JSON_DEPTH, shortPath } from '@hookrunner/webhook';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from './app-logger';
 import { httpRequestDurationSeconds, httpRequestsTotal, statusClass } from './metrics';
 
 export interface HttpAppOptions {
@@ -18,7 +18,7 @@ export async function createHttpApp(module: unknown, options: HttpAppOptions = {
   const adapter = new FastifyAdapter({ bodyLimit, return503OnClosing: true, routerOptions: { maxParamLength: 2048 } });
   // bodyParser off: the JSON parser below replaces Fastify's own and Nest's.
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   const fastify = adapter.getInstance();
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {

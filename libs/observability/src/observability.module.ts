@@ -8,6 +8,7 @@ import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 import { startDefaultMetrics } from './metrics';
 import { Readiness } from './readiness';
+import { AppLogger } from './app-logger';
 import { watchRedis } from './redis-watch';
 
 /** Structured JSON logs, /health, /ready and /metrics: the same for every role. */
@@ -30,8 +31,8 @@ import { watchRedis } from './redis-watch';
     }),
   ],
   controllers: [HealthController, MetricsController],
-  providers: [Readiness],
-  exports: [Readiness],
+  providers: [Readiness, AppLogger],
+  exports: [Readiness, AppLogger],
 })
 export class ObservabilityModule implements OnModuleInit {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
