@@ -1,9 +1,22 @@
-import type { CallEvent, CallResultJob } from '@hookrunner/contracts';
+import { CallErrorType, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
 import { renderMergeTags } from '@hookrunner/webhook';
 
 export interface MergedState {
   memory: Record<string, unknown>;
   profile: Record<string, unknown>;
+  /** Set when the reply would have grown that store past MAX_STATE_FIELDS: nothing was merged. */
+  rejected?: 'memory' | 'profile';
+}
+
+/** The result as it ends when its merge was refused: failed, as an invalid response, nothing merged. */
+export function refusedResult(result: CallResultJob, store: 'memory' | 'profile', maxFields: number): CallResultJob {
+  const where = store === 'memory' ? `the session memory of ${result.userId}/${result.sessionId}` : `the profile of ${result.userId}`;
+  return {
+    ...result,
+    outcome: 'failed',
+    reply: undefined,
+    error: { type: CallErrorType.InvalidResponse, message: `the reply would leave ${where} with more than ${maxFields} keys; nothing was merged` },
+  };
 }
 
 /**

@@ -4,8 +4,8 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallResultJob, QUEUE_PREFIX, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin } from '@hookrunner/redis';
-import { buildEvent } from './build-event';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin, MAX_STATE_FIELDS } from '@hookrunner/redis';
+import { buildEvent, refusedResult } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
 
@@ -40,8 +40,8 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
   }
 
   private async process(job: Job<CallResultJob>): Promise<void> {
-    const result = job.data;
-    const merged = await this.merge.apply(result);
+    const merged = await this.merge.apply(job.data);
+    const result = merged.rejected ? refusedResult(job.data, merged.rejected, MAX_STATE_FIELDS) : job.data;
     const event = buildEvent(result, merged);
     const publishedNow = await this.publisher.publish(result, event);
     if (!publishedNow) return;

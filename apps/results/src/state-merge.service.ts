@@ -3,13 +3,14 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { RESULT_MARKER_TTL_SECONDS, type CallResultJob } from '@hookrunner/contracts';
 import { stateMergeSeconds } from '@hookrunner/observability';
-import { decodeFields, encodeChanges, keys, MERGE_STATE_LUA, STATE_REDIS } from '@hookrunner/redis';
+import { decodeFields, encodeChanges, keys, MAX_STATE_FIELDS, MERGE_STATE_LUA, STATE_REDIS } from '@hookrunner/redis';
 import type { MergedState } from './build-event';
 
 /**
  * Merges what a call returned into the session memory and the profile in one Lua script: atomic
  * (two calls finishing at once keep each other's keys) and once per call (a replay returns the
- * state the first run produced and writes nothing).
+ * state the first run produced and writes nothing). A reply that would leave either with more than
+ * MAX_STATE_FIELDS keys merges nothing and comes back `rejected`.
  */
 @Injectable()
 export class StateMergeService {
@@ -30,6 +31,7 @@ export class StateMergeService {
       keys.applied(result.botId, result.userId, result.callId, result.run),
       this.config.state.sessionTtlSeconds,
       RESULT_MARKER_TTL_SECONDS,
+      MAX_STATE_FIELDS,
       memory.length / 2,
       ...memory,
       profile.length / 2,
@@ -37,8 +39,10 @@ export class StateMergeService {
     )) as string;
     stateMergeSeconds.observe((performance.now() - started) / 1000);
     // cjson encodes an empty Lua table as {} rather than [].
-    const state = JSON.parse(raw) as { memory: string[] | object; profile: string[] | object };
-    return { memory: decodeFields(asArray(state.memory)), profile: decodeFields(asArray(state.profile)) };
+    const state = JSON.parse(raw) as { memory: string[] | object; profile: string[] | object; rejected?: 'memory' | 'profile' };
+    const merged: MergedState = { memory: decodeFields(asArray(state.memory)), profile: decodeFields(asArray(state.profile)) };
+    if (state.rejected) merged.rejected = state.rejected;
+    return merged;
   }
 }
 

@@ -54,3 +54,9 @@ function pairs(flat: string[]): [string, string][] {
   for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
   return out;
 }
+
+/**
+ * Most keys one session's memory, and one user's profile, may hold. A call whose reply would pass
+ * it merges nothing and fails as invalid_response: stored state per user stays bounded.
+ */
+export const MAX_STATE_FIELDS = 1_000;
