@@ -8,6 +8,7 @@ import { CallsController } from './calls/calls.controller';
 import { BackpressureService } from './calls/backpressure.service';
 import { DeadLettersService } from './calls/dead-letters.service';
 import { EnqueueService } from './calls/enqueue.service';
+import { BotEventsService } from './events/bot-events.service';
 import { DomainErrorFilter } from './errors/domain-error.filter';
 import { ApiQueues } from './queues';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -30,6 +31,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     BackpressureService,
     DeadLettersService,
     ApiQueues,
+    BotEventsService,
     AuthAnnouncer,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },
