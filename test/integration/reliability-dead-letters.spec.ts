@@ -215,4 +215,29 @@ describe('dead letters and replay', () => {
     const unknown = await http.post('/v1/calls/no-such-call/retry');
     expect(unknown.status).toBe(404);
   });
+
+  it('answers for a replayed call at every moment of its new run, never 404', async () => {
+    const broken = failed.filter((e) => e.webhook === 'broken')[1];
+    endpoint.reply('/broken', 200, { responses: ['fixed slowly'] }, { delayMs: 300 });
+
+    const retry = await http.post(`/v1/calls/${broken.callId}/retry`);
+    expect(retry.status).toBe(202);
+    const seen: { status: number; callStatus?: string }[] = [];
+    await pollUntil(
+      async () => {
+        const reply = await http.get(`/v1/calls/${broken.callId}`);
+        seen.push({ status: reply.status, callStatus: reply.body.status });
+        return events.forCall(broken.callId).some((e) => e.type === 'call.succeeded') && reply.body.status === 'succeeded';
+      },
+      { timeoutMs: 10_000, intervalMs: 5, message: 'the replayed call did not succeed' },
+    );
+
+    expect(seen.filter((s) => s.status !== 200)).toEqual([]);
+    // The new run moves forward only: queued, then running, then succeeded.
+    const order = ['queued', 'running', 'succeeded'];
+    const ranks = seen.map((s) => order.indexOf(s.callStatus!));
+    expect(ranks).not.toContain(-1);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(ranks).toContain(order.indexOf('running'));
+  });
 });

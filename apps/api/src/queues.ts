@@ -7,10 +7,10 @@ import { closeRedis, connectRedis, createRedis, openQueue } from '@hookrunner/re
 import { registerQueueMetrics } from '@hookrunner/observability';
 
 /**
- * The API's handles on both queues: it produces calls and reads job states for GET
- * /v1/calls/{callId}. They get a fail-fast connection of their own: BullMQ defines its scripts on
- * the connection it is given, and ioredis would copy all of them into every pipeline the API
- * builds on a shared one.
+ * The API's only door to BullMQ: it adds calls, replays failed ones and reads the queue depth;
+ * everything else about a call is read from its record (CallRepository). The queues get a
+ * fail-fast connection of their own: BullMQ defines its scripts on the connection it is given, and
+ * ioredis would copy all of them into every pipeline the API builds on a shared one.
  */
 @Injectable()
 export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
@@ -27,6 +27,20 @@ export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await connectRedis(this.connection).catch(() => undefined); // /ready reports it; enqueue answers 503 meanwhile
     registerQueueMetrics([this.calls, this.results] as never);
+  }
+
+  /** Whether a failed call's job is still kept (for FAILED_RETENTION_HOURS), so it can run again. */
+  async isReplayable(callId: string): Promise<boolean> {
+    const job = await this.calls.getJob(callId);
+    return job !== undefined && (await job.isFailed());
+  }
+
+  /** Runs a failed call's job again as run `run`, with a fresh attempt budget. */
+  async replay(callId: string, run: number): Promise<void> {
+    const job = await this.calls.getJob(callId);
+    if (!job) throw new Error(`the job of call ${callId} vanished during its replay`);
+    await job.updateData({ ...job.data, run });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { RESULT_MARKER_TTL_SECONDS, type CallResultJob } from '@hookrunner/contracts';
 import { stateMergeSeconds } from '@hookrunner/observability';
-import { decodeFields, encodeChanges, keys, MAX_STATE_FIELDS, MERGE_STATE_LUA, STATE_REDIS } from '@hookrunner/redis';
+import { decodeFields, encodeChanges, keys, MAX_STATE_FIELDS, STATE_REDIS } from '@hookrunner/redis';
 import type { MergedState } from './build-event';
 
 /**
@@ -17,15 +17,13 @@ export class StateMergeService {
   constructor(
     @Inject(STATE_REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.redis.defineCommand('hookrunnerMergeState', { numberOfKeys: 3, lua: MERGE_STATE_LUA });
-  }
+  ) {}
 
   async apply(result: CallResultJob): Promise<MergedState> {
     const started = performance.now();
     const memory = encodeChanges(result.reply?.memory ?? {});
     const profile = encodeChanges(result.reply?.user_attributes ?? {});
-    const raw = (await (this.redis as unknown as MergeCommand).hookrunnerMergeState(
+    const raw = await this.redis.hookrunnerMergeState(
       keys.session(result.botId, result.userId, result.sessionId),
       keys.profile(result.botId, result.userId),
       keys.applied(result.botId, result.userId, result.callId, result.run),
@@ -36,7 +34,7 @@ export class StateMergeService {
       ...memory,
       profile.length / 2,
       ...profile,
-    )) as string;
+    );
     stateMergeSeconds.observe((performance.now() - started) / 1000);
     // cjson encodes an empty Lua table as {} rather than [].
     const state = JSON.parse(raw) as { memory: string[] | object; profile: string[] | object; rejected?: 'memory' | 'profile' };
@@ -45,8 +43,6 @@ export class StateMergeService {
     return merged;
   }
 }
-
-type MergeCommand = { hookrunnerMergeState(...args: (string | number)[]): Promise<unknown> };
 
 function asArray(value: string[] | object): string[] {
   return Array.isArray(value) ? value : [];

@@ -29,7 +29,7 @@ export class CallRunnerService {
     } catch (err) {
       if (!(err instanceof UnbuildableRequestError)) throw err;
       // A merge tag rendered into the host, say, or a header sealed with another SECRETS_KEY: no retry can fix it.
-      return { outcome: { kind: 'fail', error: { type: CallErrorType.Network, message: `request could not be built: ${(err as Error).message}` } }, durationMs: 0 };
+      return { outcome: { kind: 'fail', error: { type: CallErrorType.Internal, message: `request could not be built: ${(err as Error).message}` } }, durationMs: 0 };
     }
     callsInFlight.inc();
     try {

@@ -4,11 +4,12 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin, keys, openQueue } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, drainWithin, openQueue } from '@hookrunner/redis';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
 import { attemptRecord, lostAttemptRecord } from './attempt-record';
+import { isStalledTooOften } from './stalled';
 
 /** Thrown after the final result was handed to the results queue: nothing more to report. */
 class ReportedFailure extends UnrecoverableError {}
@@ -31,6 +32,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly readiness: Readiness,
     @Inject(BACKGROUND_REDIS) private readonly connection: Redis,
     private readonly background: BackgroundRedisLifecycle,
+    private readonly calls: CallRepository,
   ) {}
 
   onModuleInit(): void {
@@ -67,6 +69,11 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     const attempt = job.attemptsMade + 1;
     if (job.attemptsMade === 0 && job.attemptsStarted === 1) queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
     const startedAt = new Date();
+    // Not awaited: the status write leaves with the next batch on the state connection, ahead of
+    // anything this attempt writes later on it, and never delays the request.
+    this.calls.attemptStarted(job.data, attempt, this.config.retention.failedSeconds).catch((err: Error) =>
+      this.logger.warn(`could not mark call ${job.data.callId} running: ${err.message}`),
+    );
     const report = await this.runner.attempt(job.data);
     const { outcome } = report;
     const logged = attemptRecord(job.data.run, attempt, startedAt, report);
@@ -78,7 +85,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     if (outcome.kind === 'retry' && attempt < (job.opts.attempts ?? 1)) {
       callAttemptsTotal.inc({ result: 'retry' });
       retriesTotal.inc({ reason: outcome.error.type });
-      await this.logAttempt(job.data.callId, logged);
+      await this.calls.retrying(job.data.callId, job.data.run, logged, this.config.retention.failedSeconds);
       throw new RetryableCallError(outcome.error, outcome.retryAfterMs);
     }
     callAttemptsTotal.inc({ result: 'fail' });
@@ -86,20 +93,14 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     throw new ReportedFailure(outcome.error.message);
   }
 
-  /** Attempts before the last go straight to the call's log; the last travels with the result. */
-  private async logAttempt(callId: string, record: AttemptRecord): Promise<void> {
-    const key = keys.attempts(callId);
-    await this.connection.multi().rpush(key, JSON.stringify(record)).expire(key, this.config.retention.failedSeconds).exec();
-  }
-
   /** A job that failed for good without a result (it stalled too often, or a bug threw): report it. */
   private async onFailed(job: Job<WebhookCallJob> | undefined, err: Error): Promise<void> {
     if (!job || err instanceof ReportedFailure || err instanceof RetryableCallError) return;
-    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than/.test(err.message);
+    const stalled = isStalledTooOften(err);
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1) || stalled;
     if (!final) return;
-    const stalled = /stalled more than/.test(err.message);
     const error: CallError = {
-      type: CallErrorType.Network,
+      type: CallErrorType.Internal,
       message: stalled ? `the call was interrupted more than ${this.config.worker.maxStalledCount} times by worker crashes` : `internal error: ${err.message}`,
     };
     await this.report(job, { error }, lostAttemptRecord(job.data.run, job.attemptsMade + 1, error)).catch((e: Error) => this.logger.error(`could not report failed call ${job.id}: ${e.message}`));

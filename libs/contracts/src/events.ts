@@ -25,5 +25,3 @@ export interface CallEvent {
   finishedAt: string;
   error?: CallError;
 }
-
-export type CallStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';

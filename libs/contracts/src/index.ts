@@ -4,3 +4,4 @@ export * from './webhook-response';
 export * from './jobs';
 export * from './events';
 export * from './identifiers';
+export * from './calls';

@@ -8,12 +8,21 @@ export interface WebhookReply {
 
 /** Why a call failed. `error.type` in the API, the events and the metrics. */
 export enum CallErrorType {
+  /** The endpoint did not answer within the webhook's timeoutMs. */
   Timeout = 'timeout',
+  /** The connection failed: refused, reset, unreachable, name not found. */
   Network = 'network',
   HttpStatus = 'http_status',
   InvalidResponse = 'invalid_response',
   /** The URL led to an address the outbound policy blocks (SSRF guard); never retried. */
   BlockedUrl = 'blocked_url',
+  /**
+   * Hookrunner could not perform the call itself: the request could not be built (a merge tag
+   * rendered into an invalid header, a header sealed with another SECRETS_KEY), the call was
+   * interrupted by worker crashes more than WORKER_MAX_STALLED_COUNT times, or an internal fault.
+   * Never retried.
+   */
+  Internal = 'internal',
 }
 
 export interface CallError {

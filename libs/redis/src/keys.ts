@@ -9,8 +9,8 @@
  * - Per user, slot `{<botId>/<userId>}`: the profile, every session's memory and the
  *   applied-markers. The merge script reads and writes all three atomically. `/` cannot occur in
  *   an identifier, so no two (botId, userId) pairs share a tag.
- * - Per call, slot `{<callId>}`: the call record and its attempt log, read together by
- *   GET /v1/calls/{callId}.
+ * - Per call, slot `{<callId>}`: the call's record (a hash, written only by the call-transition
+ *   script through CallRepository) and its attempt log, read together by GET /v1/calls/{callId}.
  * - The event stream `hookrunner:events` (no tag: its slot is that of the whole name) and the
  *   published-markers, whose tag `{hookrunner:events}` hashes to that same slot, so the publish
  *   script can check the marker and XADD atomically.
@@ -30,15 +30,12 @@ export const keys = {
   applied: (botId: string, userId: string, callId: string, run: number) =>
     `hookrunner:user:{${botId}/${userId}}:applied:${callId}:${run}`,
 
-  call: (callId: string) => `hookrunner:call:{${callId}}`,
+  call: (callId: string) => `hookrunner:call:{${callId}}:record`,
   attempts: (callId: string) => `hookrunner:call:{${callId}}:attempts`,
 
   eventsStream: 'hookrunner:events',
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
 } as const;
-
-/** BullMQ's hash of a job (its key layout, stable across BullMQ versions: `<prefix>:<queue>:<jobId>`). */
-export const bullJobKey = (prefix: string, queue: string, jobId: string) => `${prefix}:${queue}:${jobId}`;
 
 /** Pub/sub channel of one bot's events. Channels are not keys: they have no slot. */
 export const eventsChannel = (botId: string) => `hookrunner:events:${botId}`;

@@ -1,7 +1,9 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import { CallRepository } from './call-repository';
 import { closeRedis, connectRedis, createRedis } from './connections';
+import { defineScripts } from './scripts';
 
 /** The API's connection: fails fast while Redis is down, so requests get a 503 instead of hanging. */
 export const REDIS = Symbol('REDIS');
@@ -42,10 +44,16 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
 @Global()
 @Module({
   providers: [
-    { provide: REDIS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'command', 'hookrunner', { autoPipelining: true }) },
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        defineScripts(createRedis(config.redisUrl, 'command', 'hookrunner', { autoPipelining: true })),
+    },
     { provide: RedisLifecycle, inject: [REDIS], useFactory: (client: Redis) => new RedisLifecycle(client) },
+    { provide: CallRepository, inject: [REDIS], useFactory: (client: Redis) => new CallRepository(client) },
   ],
-  exports: [REDIS],
+  exports: [REDIS, CallRepository],
 })
 export class RedisModule {}
 
@@ -88,10 +96,12 @@ export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShut
     {
       provide: STATE_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'blocking', 'hookrunner:state', { autoPipelining: true }),
+      useFactory: (config: AppConfig) =>
+        defineScripts(createRedis(config.redisUrl, 'blocking', 'hookrunner:state', { autoPipelining: true })),
     },
+    { provide: CallRepository, inject: [STATE_REDIS], useFactory: (client: Redis) => new CallRepository(client) },
     BackgroundRedisLifecycle,
   ],
-  exports: [BACKGROUND_REDIS, STATE_REDIS, BackgroundRedisLifecycle],
+  exports: [BACKGROUND_REDIS, STATE_REDIS, CallRepository, BackgroundRedisLifecycle],
 })
 export class BackgroundRedisModule {}

@@ -1,97 +1,62 @@
-/**
- * Lua scripts, each touching keys of one hash slot (see keys.ts).
- *
- * merge-state: KEYS = session, profile, applied-marker.
- *   ARGV = sessionTtlSeconds, markerTtlSeconds, maxFields, nMemory, (field, json|"")*, nAttributes, (field, json|"")*
- *   An empty value deletes the field (a JSON encoding is never empty). The first run merges, refreshes
- *   the session's idle expiry and stores the state after the merge in the marker; any later run for the
- *   same call returns that stored state and changes nothing, so a replay after a crash never merges
- *   twice (a delete-then-set cannot be replayed out of order). A merge that would leave the session or
- *   the profile with more than maxFields keys changes nothing and is refused ("rejected": "memory" or
- *   "profile"), remembered by the marker the same way. Returns the JSON
- *   {"memory": [field, json, ...], "profile": [...], "rejected"?: ...}.
- */
-export const MERGE_STATE_LUA = `
-local stored = redis.call('GET', KEYS[3])
-if stored then return stored end
-local maxFields = tonumber(ARGV[3])
-local names = { 'memory', 'profile' }
-local i = 5
-for k, key in ipairs({KEYS[1], KEYS[2]}) do
-  local n, size = tonumber(ARGV[i - 1]), redis.call('HLEN', key)
-  for j = 0, n - 1 do
-    local exists = redis.call('HEXISTS', key, ARGV[i + 2 * j]) == 1
-    if ARGV[i + 2 * j + 1] == '' then
-      if exists then size = size - 1 end
-    elseif not exists then
-      size = size + 1
-    end
-  end
-  if size > maxFields then
-    local state = cjson.encode({ memory = redis.call('HGETALL', KEYS[1]), profile = redis.call('HGETALL', KEYS[2]), rejected = names[k] })
-    redis.call('SET', KEYS[3], state, 'EX', ARGV[2])
-    return state
-  end
-  i = i + 2 * n + 1
-end
-i = 5
-for _, key in ipairs({KEYS[1], KEYS[2]}) do
-  local n = tonumber(ARGV[i - 1])
-  for j = 0, n - 1 do
-    local field, value = ARGV[i + 2 * j], ARGV[i + 2 * j + 1]
-    if value == '' then redis.call('HDEL', key, field) else redis.call('HSET', key, field, value) end
-  end
-  i = i + 2 * n + 1
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local state = cjson.encode({ memory = redis.call('HGETALL', KEYS[1]), profile = redis.call('HGETALL', KEYS[2]) })
-redis.call('SET', KEYS[3], state, 'EX', ARGV[2])
-return state
-`;
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cluster, Redis, Result } from 'ioredis';
 
 /**
- * publish-event: KEYS = published-marker, events stream.
- *   ARGV = markerTtlSeconds, streamMaxLen, channel, eventJson, type, botId, callId
- * Publishes and appends the event only if this call's run has not been published yet: exactly one
- * event per call even when the results consumer dies after publishing and the job runs again.
- * Returns 1 when published now, 0 when it had been already.
+ * Every Lua script Hookrunner runs. Each lives in `lua/<file>.lua` with its KEYS/ARGV contract at
+ * the top, touches keys of one hash slot only (see keys.ts), and is defined once per connection
+ * by defineScripts: ioredis then calls it by EVALSHA, falling back to EVAL once per connection, so
+ * no script travels as text per call. The command names below are typed on every client and
+ * pipeline (the module augmentation at the end of this file), so callers need no casts.
  */
-export const PUBLISH_EVENT_LUA = `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'type', ARGV[5], 'botId', ARGV[6], 'callId', ARGV[7], 'event', ARGV[4])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
-`;
+export const SCRIPTS = {
+  hookrunnerMergeState: { file: 'merge-state', keys: 3 },
+  hookrunnerPublishEvent: { file: 'publish-event', keys: 2 },
+  hookrunnerAdmitCalls: { file: 'admit-calls', keys: 2 },
+  hookrunnerReleaseIdempotencyKey: { file: 'release-idempotency-key', keys: 1 },
+  hookrunnerCreateWebhook: { file: 'create-webhook', keys: 1 },
+  hookrunnerReplaceWebhook: { file: 'replace-webhook', keys: 1 },
+  hookrunnerRotateSigningSecret: { file: 'rotate-signing-secret', keys: 1 },
+  hookrunnerCallTransition: { file: 'call-transition', keys: 2 },
+} as const;
 
-/**
- * admit-calls: KEYS = the bot's rate bucket, the bot's webhook definitions (one slot: the bot's).
- *   ARGV = perSecond (0: no limit), burst, (name, callsNamingIt)*
- * Reads the named definitions, then takes one token per call whose webhook exists from a bucket
- * refilled at perSecond up to burst, on Redis's clock so every API process shares it: all in the
- * one round trip enqueue needs anyway. Calls to unknown webhooks cost nothing, and a refusal
- * changes nothing.
- * Returns {1, definitions...} (in ARGV's name order) or {0, msUntilEnoughTokens}.
- */
-export const ADMIT_CALLS_LUA = `
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local names = {}
-for i = 3, #ARGV, 2 do names[#names + 1] = ARGV[i] end
-local out = redis.call('HMGET', KEYS[2], unpack(names))
-local cost = 0
-for i = 1, #names do
-  if out[i] then cost = cost + tonumber(ARGV[2 + 2 * i]) end
-end
-if rate > 0 and cost > 0 then
-  local t = redis.call('TIME')
-  local now = t[1] * 1000 + math.floor(t[2] / 1000)
-  local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-  local tokens = tonumber(b[1]) or burst
-  local at = tonumber(b[2]) or now
-  tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
-  if tokens < cost then return {0, math.ceil((cost - tokens) * 1000 / rate)} end
-  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - cost), 'at', tostring(now))
-  redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-end
-table.insert(out, 1, 1)
-return out
-`;
+export type ScriptName = keyof typeof SCRIPTS;
+
+const sources = new Map<ScriptName, string>();
+
+/** A script's source, read from disk once per process. */
+export function scriptSource(name: ScriptName): string {
+  let lua = sources.get(name);
+  if (lua === undefined) {
+    lua = readFileSync(join(__dirname, 'lua', `${SCRIPTS[name].file}.lua`), 'utf8');
+    sources.set(name, lua);
+  }
+  return lua;
+}
+
+/** Defines every script on a client that runs Hookrunner's own commands; returns the client. */
+export function defineScripts<T extends Redis | Cluster>(client: T): T {
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    client.defineCommand(name, { numberOfKeys: SCRIPTS[name].keys, lua: scriptSource(name) });
+  }
+  return client;
+}
+
+type Arg = string | number | Buffer;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    hookrunnerMergeState(session: string, profile: string, applied: string, ...args: Arg[]): Result<string, Context>;
+    hookrunnerPublishEvent(marker: string, stream: string, ...args: Arg[]): Result<number, Context>;
+    hookrunnerAdmitCalls(
+      bucket: string,
+      webhooks: string,
+      ...args: Arg[]
+    ): Result<[1, ...(string | null)[]] | [0, number], Context>;
+    hookrunnerReleaseIdempotencyKey(key: string, callId: string): Result<number, Context>;
+    hookrunnerCreateWebhook(webhooks: string, ...args: Arg[]): Result<'ok' | 'exists' | 'limit', Context>;
+    hookrunnerReplaceWebhook(webhooks: string, ...args: Arg[]): Result<number, Context>;
+    hookrunnerRotateSigningSecret(secrets: string, ...args: Arg[]): Result<number, Context>;
+    hookrunnerCallTransition(record: string, log: string, ...args: Arg[]): Result<1 | string | null, Context>;
+  }
+}

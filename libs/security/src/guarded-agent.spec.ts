@@ -2,7 +2,8 @@ import type { LookupAddress } from 'node:dns';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Agent, request } from 'undici';
-import { BLOCKED_ADDRESS_CODE, BlockedAddressError, type Resolver, createGuardedAgent, guardedLookup } from './guarded-agent';
+import { BLOCKED_ADDRESS_CODE } from '@hookrunner/webhook';
+import { BlockedAddressError, type Resolver, createGuardedAgent, guardedLookup } from './guarded-agent';
 import { parseCidrList } from './ssrf';
 
 /** A resolver answering each call with the next of `answers` (the last one repeats), counting calls. */

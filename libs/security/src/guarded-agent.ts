@@ -1,10 +1,8 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { Agent, buildConnector } from 'undici';
+import { BLOCKED_ADDRESS_CODE } from '@hookrunner/webhook';
 import { type ParsedCidr, blockedRange, isBlockedHostname, normalizeHost } from './ssrf';
-
-/** Code of {@link BlockedAddressError}; the caller maps it to `blocked_url`, never retried. */
-export const BLOCKED_ADDRESS_CODE = 'EBLOCKED_ADDRESS';
 
 /** A connection refused because of where it would have gone. Carries no URL, only the host. */
 export class BlockedAddressError extends Error {

@@ -158,7 +158,7 @@ describe(classifyError.name, () => {
   });
 
   it('fails requests undici refuses to send, and blocked addresses, without retry', () => {
-    expect(sut(withCode('UND_ERR_INVALID_ARG'))).toEqual({ kind: 'fail', error: { type: CallErrorType.Network, message: 'request could not be sent (UND_ERR_INVALID_ARG)' } });
+    expect(sut(withCode('UND_ERR_INVALID_ARG'))).toEqual({ kind: 'fail', error: { type: CallErrorType.Internal, message: 'request could not be sent (UND_ERR_INVALID_ARG)' } });
     const blocked = Object.assign(new Error('blocked outbound connection to 10.0.0.1 (private)'), { code: 'EBLOCKED_ADDRESS' });
     expect(sut(blocked)).toEqual({ kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: 'blocked outbound connection to 10.0.0.1 (private)' } });
   });

@@ -43,7 +43,10 @@ export function classifyResponse(
   return { kind: 'fail', error };
 }
 
-/** Raised by the SSRF guard (libs/security) when a connection would reach a blocked address. */
+/**
+ * The code of the error the SSRF guard (libs/security) raises when a connection would reach a
+ * blocked address; classified as `blocked_url`, never retried.
+ */
 export const BLOCKED_ADDRESS_CODE = 'EBLOCKED_ADDRESS';
 
 const HEADER_OVERFLOW_CODES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'HPE_HEADER_OVERFLOW']);
@@ -82,7 +85,7 @@ export function classifyError(err: unknown): AttemptOutcome {
     return { kind: 'fail', error: { type: CallErrorType.InvalidResponse, message: `response headers exceed the size limit (${code})` } };
   }
   if (code && UNFIXABLE_CODES.has(code)) {
-    return { kind: 'fail', error: { type: CallErrorType.Network, message: `request could not be sent (${code})` } };
+    return { kind: 'fail', error: { type: CallErrorType.Internal, message: `request could not be sent (${code})` } };
   }
   // Read by shape: AbortSignal.timeout's DOMException is not an Error in every realm.
   const rawName = field(err, 'name');

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describeBodyTooLarge, MAX_REPLY_BYTES, ReplyTooLargeError, validateReply } from './validate-reply';
+import { FORBIDDEN_KEYS, inspectJson } from './inspect-json';
 
 describe(validateReply.name, () => {
   const sut = validateReply;
@@ -140,7 +141,10 @@ describe(validateReply.name, () => {
 
   it('accepts every reply made of valid parts', () => {
     const strings = fc.array(fc.string());
-    const objects = fc.dictionary(fc.string().filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k)), fc.jsonValue());
+    // Prototype keys are refused at any depth, so valid parts hold none, nested values included.
+    const allowedKey = (k: string) => !FORBIDDEN_KEYS.has(k);
+    const value = fc.jsonValue().filter((v) => inspectJson(v, 'value', 1).forbidden.length === 0);
+    const objects = fc.dictionary(fc.string().filter(allowedKey), value);
     const reply = fc.record(
       { responses: strings, quickreplies: strings, memory: objects, user_attributes: objects },
       { requiredKeys: [] },

@@ -1,74 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Job } from 'bullmq';
-import type Redis from 'ioredis';
-import type { AttemptRecord, CallStatus, WebhookCallJob } from '@hookrunner/contracts';
-import { keys, REDIS } from '@hookrunner/redis';
+import { Injectable } from '@nestjs/common';
+import type { CallView } from '@hookrunner/contracts';
+import { CallRepository } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
-import { ApiQueues } from '../queues';
-import { CallRecord, CallView } from './call-record';
 
-/**
- * Where a call stands. A finished call has a record, written by the results consumer before it
- * publishes the event; until then the call's job says how far it got.
- */
+/** Where a call stands, as its record says: written at enqueue, at each attempt and at the end. */
 @Injectable()
 export class CallStatusService {
-  constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly queues: ApiQueues,
-  ) {}
+  constructor(private readonly calls: CallRepository) {}
 
   async get(callId: string): Promise<CallView> {
-    const { record, attemptLog } = await this.readRecord(callId);
-    if (record) {
-      const { run: _run, lastAttempt, ...rest } = record;
-      return { ...rest, attemptLog: [...attemptLog, lastAttempt] };
-    }
-
-    const job = (await this.queues.calls.getJob(callId)) as Job<WebhookCallJob> | undefined;
-    if (job) return view(job.data, statusOf(await job.getState(), job.attemptsMade), job.attemptsStarted ?? job.attemptsMade, attemptLog);
-
-    // Between the worker's last attempt and the results consumer's record, the result job holds it.
-    const result = await this.queues.results.getJob(callId);
-    if (result) return view(result.data, 'running', result.data.attempts, [...attemptLog, result.data.lastAttempt]);
-    throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
+    const found = await this.calls.find(callId);
+    if (!found) throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
+    const { run: _run, lastAttempt, ...call } = found.call;
+    return { ...call, attemptLog: lastAttempt ? [...found.attemptLog, lastAttempt] : found.attemptLog };
   }
-
-  /** The record and the attempt log share the call's slot: one round trip. */
-  async readRecord(callId: string): Promise<{ record?: CallRecord; attemptLog: AttemptRecord[] }> {
-    const replies = (await this.redis.pipeline().get(keys.call(callId)).lrange(keys.attempts(callId), 0, -1).exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
-    const [raw, log] = replies.map(([, value]) => value) as [string | null, string[]];
-    return { record: raw === null ? undefined : (JSON.parse(raw) as CallRecord), attemptLog: log.map((entry) => JSON.parse(entry) as AttemptRecord) };
-  }
-}
-
-function statusOf(state: string, attemptsMade: number): CallStatus {
-  switch (state) {
-    case 'active':
-    case 'completed':
-    case 'failed':
-      return 'running';
-    default:
-      return attemptsMade > 0 ? 'retrying' : 'queued';
-  }
-}
-
-function view(
-  data: Pick<WebhookCallJob, 'callId' | 'botId' | 'webhook' | 'userId' | 'sessionId' | 'enqueuedAt'>,
-  status: CallStatus,
-  attempts: number,
-  attemptLog: AttemptRecord[],
-): CallView {
-  return {
-    callId: data.callId,
-    botId: data.botId,
-    webhook: data.webhook,
-    userId: data.userId,
-    sessionId: data.sessionId,
-    status,
-    attempts,
-    createdAt: new Date(data.enqueuedAt).toISOString(),
-    attemptLog,
-  };
 }

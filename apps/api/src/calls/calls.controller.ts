@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FastifyReply } from 'fastify';
+import type { CallView } from '@hookrunner/contracts';
 import { IdentifierPipe } from '../common/identifier.pipe';
 import { assertMayAccess, AuthenticatedRequest } from '../auth/api-key.guard';
 import { DomainError } from '../errors/domain-error';
@@ -9,7 +10,6 @@ import { CallStatusService } from './call-status.service';
 import { EnqueueBatchDto, EnqueueCallDto, ListCallsQueryDto } from './dto/enqueue-call.dto';
 import { DeadLettersService, FailedPage } from './dead-letters.service';
 import { EnqueueService } from './enqueue.service';
-import { CallView } from './call-record';
 
 type BatchEntry = { callId: string } | { error: { status: number; message: string } };
 

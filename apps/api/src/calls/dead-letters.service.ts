@@ -1,15 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import type { WebhookCallJob } from '@hookrunner/contracts';
-import { keys, REDIS } from '@hookrunner/redis';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
+import type { CallView } from '@hookrunner/contracts';
+import { CallRepository, keys, REDIS } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { ApiQueues } from '../queues';
-import { CallRecord } from './call-record';
-import { CallStatusService } from './call-status.service';
 
 export interface FailedPage {
-  calls: Omit<CallRecord, 'run' | 'lastAttempt'>[];
+  calls: Omit<CallView, 'attemptLog'>[];
   /** Pass as `cursor` for the next (older) page; absent on the last page. */
   nextCursor?: string;
 }
@@ -19,10 +17,10 @@ export interface FailedPage {
 export class DeadLettersService {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queues: ApiQueues,
-    private readonly status: CallStatusService,
+    private readonly calls: CallRepository,
   ) {}
-
   /**
    * A page of failed calls. The cursor is `<finishedAt ms>:<how many at that instant were already
    * returned>`, so paging stays stable while new failures arrive at the head.
@@ -36,15 +34,13 @@ export class DeadLettersService {
     const hasMore = entries.length > limit;
     const shown = entries.slice(0, limit);
 
-    const pipeline = this.redis.pipeline();
-    for (const { callId } of shown) pipeline.get(keys.call(callId));
-    const raws = ((await pipeline.exec()) ?? []).map(([, value]) => value as string | null);
-    const calls = raws.flatMap((raw) => {
-      if (raw === null) return [];
-      const { run: _run, lastAttempt: _last, ...call } = JSON.parse(raw) as CallRecord;
-      return call.status === 'failed' ? [call] : [];
+    const found = await this.calls.findMany(shown.map((e) => e.callId));
+    const calls = found.flatMap((stored) => {
+      if (stored?.status !== 'failed') return [];
+      const { run: _run, lastAttempt: _last, ...call } = stored;
+      return [call];
     });
-    const stale = shown.filter((_, i) => raws[i] === null).map((e) => e.callId);
+    const stale = shown.filter((_, i) => found[i] === undefined).map((e) => e.callId);
     if (stale.length > 0) await this.redis.zrem(index, ...stale);
 
     if (!hasMore || shown.length === 0) return { calls };
@@ -54,29 +50,22 @@ export class DeadLettersService {
   }
 
   /** Runs a failed call again with a fresh attempt budget; it ends in a new terminal event. */
-  async retry(callId: string, authorize: (botId: string) => void): Promise<{ callId: string; status: 'queued'; run: number }> {
-    const { record } = await this.status.readRecord(callId);
-    if (!record) throw new DomainError(ErrorCode.CallNotFound, `no finished call ${callId} (unknown, still running, or older than its retention)`);
-    authorize(record.botId);
-    if (record.status !== 'failed') throw new DomainError(ErrorCode.NotRetryable, `call ${callId} ${record.status}; only failed calls can be retried`);
-    const job = (await this.queues.calls.getJob(callId)) as Job<WebhookCallJob> | undefined;
-    if (!job) throw new DomainError(ErrorCode.CallExpired, `call ${callId} is older than its retention and can no longer be retried`);
-    const run = record.run + 1;
-    await job.updateData({ ...job.data, run });
-    try {
-      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    } catch {
-      throw new DomainError(ErrorCode.NotRetryable, `call ${callId} is being retried already`);
+  async retry(callId: string, mayAccess: (botId: string) => void): Promise<{ callId: string; status: 'queued'; run: number }> {
+    const found = await this.calls.find(callId);
+    if (!found) throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
+    const { call } = found;
+    mayAccess(call.botId);
+    if (call.status !== 'failed') throw new DomainError(ErrorCode.NotRetryable, `call ${callId} is ${call.status}; only failed calls can be retried`);
+    if (!(await this.queues.isReplayable(callId))) {
+      throw new DomainError(ErrorCode.CallExpired, `call ${callId} is older than its retention and can no longer be retried`);
     }
-    // The old verdict goes (the replay writes a new record when it ends); its last attempt moves to
-    // the log. Record and log share the call's slot, so this is one atomic step.
-    await this.redis
-      .multi()
-      .rpush(keys.attempts(callId), JSON.stringify(record.lastAttempt))
-      .expire(keys.attempts(callId), await this.redis.ttl(keys.call(callId)).then((ttl) => Math.max(ttl, 3600)))
-      .del(keys.call(callId))
-      .exec();
-    await this.redis.zrem(keys.failedCalls(record.botId), callId);
+    // The record moves first (failed at run n → queued at run n + 1, atomically): of two retries
+    // at once only one gets past this, and the replay's own writes never meet an older verdict.
+    const run = call.run + 1;
+    const moved = await this.calls.replayed(callId, run, this.config.retention.failedSeconds);
+    if (!moved.written) throw new DomainError(ErrorCode.NotRetryable, `call ${callId} is being retried already`);
+    await this.queues.replay(callId, run);
+    await this.redis.zrem(keys.failedCalls(call.botId), callId);
     return { callId, status: 'queued', run };
   }
 }

@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALL_JOB, CALLS_QUEUE, DEFAULT_SESSION_ID, QUEUE_PREFIX, RESULTS_QUEUE, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
-import { ADMIT_CALLS_LUA, bullJobKey, keys, REDIS } from '@hookrunner/redis';
+import { CALL_JOB, DEFAULT_SESSION_ID, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
+import { CallRepository, keys, REDIS, replies } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { notFound } from '../webhooks/definitions.service';
 import { ApiQueues } from '../queues';
@@ -12,9 +12,6 @@ import { EnqueueCallDto } from './dto/enqueue-call.dto';
 import { BackpressureService } from './backpressure.service';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-
-/** Drops a claimed idempotency key only if it still names our call. */
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export interface Accepted {
   callId: string;
@@ -24,7 +21,8 @@ export interface Accepted {
 
 /**
  * Turns enqueue requests into jobs. A batch costs a fixed number of round trips whatever its
- * size: one to read the definitions, one to claim idempotency keys, one to add the jobs.
+ * size: one to read the definitions, one to claim idempotency keys, one to add the jobs, one to
+ * write the calls' records.
  */
 @Injectable()
 export class EnqueueService {
@@ -33,9 +31,8 @@ export class EnqueueService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queues: ApiQueues,
     private readonly backpressure: BackpressureService,
-  ) {
-    this.redis.defineCommand('hookrunnerAdmitCalls', { numberOfKeys: 2, lua: ADMIT_CALLS_LUA });
-  }
+    private readonly calls: CallRepository,
+  ) {}
 
   async enqueue(botId: string, call: EnqueueCallDto): Promise<Accepted> {
     const [result] = await this.enqueueMany(botId, [call]);
@@ -73,6 +70,12 @@ export class EnqueueService {
       await this.release(claimed).catch(() => undefined);
       throw err;
     }
+    // After the add, so a record always means a job: a call whose record is missing was never
+    // started (an attempt writes the record too), which is what reviveUnenqueued relies on.
+    const ttl = this.config.retention.failedSeconds;
+    const pipeline = this.redis.pipeline();
+    for (const { job } of toAdd) this.calls.created(pipeline, job, ttl);
+    replies(await pipeline.exec());
     return results;
   }
 
@@ -85,15 +88,15 @@ export class EnqueueService {
     const perName = new Map<string, number>();
     for (const call of calls) perName.set(call.webhook, (perName.get(call.webhook) ?? 0) + 1);
     const names = [...perName.keys()];
-    const reply = (await (this.redis as unknown as AdmitCommand).hookrunnerAdmitCalls(
+    const reply = await this.redis.hookrunnerAdmitCalls(
       keys.rateBucket(botId),
       keys.webhooks(botId),
       perSecond,
       burst,
       ...names.flatMap((name) => [name, perName.get(name)!]),
-    )) as [number, ...(string | null)[]] | [0, number];
+    );
     if (reply[0] === 0) {
-      const waitMs = reply[1] as number;
+      const waitMs = reply[1];
       throw new DomainError(ErrorCode.RateLimited, `bot ${botId} may enqueue ${perSecond} calls per second (RATE_LIMIT_PER_BOT); retry later`, Math.max(1, Math.ceil(waitMs / 1000)));
     }
     return new Map(names.map((name, i) => {
@@ -130,12 +133,11 @@ export class EnqueueService {
     for (const { index, job } of keyed) {
       pipeline.call('SET', keys.idempotency(botId, calls[index].idempotencyKey!), job.callId, 'NX', 'GET', 'EX', IDEMPOTENCY_TTL_SECONDS);
     }
-    const replies = (await pipeline.exec()) ?? [];
+    const previous = replies(await pipeline.exec());
     const claimed: { key: string; callId: string }[] = [];
     keyed.forEach(({ index, job }, i) => {
-      const [err, previous] = replies[i];
-      if (err) throw err;
-      if (typeof previous === 'string') results[index] = { callId: previous, replayed: true };
+      const earlier = previous[i];
+      if (typeof earlier === 'string') results[index] = { callId: earlier, replayed: true };
       else claimed.push({ key: keys.idempotency(botId, calls[index].idempotencyKey!), callId: job.callId });
     });
     return claimed;
@@ -143,22 +145,16 @@ export class EnqueueService {
 
   /**
    * A key can name a call that never reached the queue: the request that claimed it lost Redis
-   * between the claim and the add (and so answered 503). When a replayed callId has no job, no
-   * result and no record, enqueue it now under that same callId; should the first add still be in
-   * flight, BullMQ ignores the second add of one jobId, so this never runs a call twice.
+   * between the claim and the add (and so answered 503). When a replayed callId has no record (so
+   * no attempt ever started), enqueue it now under that same callId; should the first add still be
+   * waiting, BullMQ ignores the second add of one jobId, so this never runs a call twice.
    */
   private async reviveUnenqueued(fresh: { index: number; job: WebhookCallJob }[], results: Array<Accepted | DomainError>): Promise<void> {
     const replayed = fresh.filter((f) => (results[f.index] as Accepted).replayed);
     if (replayed.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const { index } of replayed) {
-      const { callId } = results[index] as Accepted;
-      pipeline.exists(bullJobKey(QUEUE_PREFIX, CALLS_QUEUE, callId)).exists(bullJobKey(QUEUE_PREFIX, RESULTS_QUEUE, callId)).exists(keys.call(callId));
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const exist = await this.calls.exist(replayed.map(({ index }) => (results[index] as Accepted).callId));
     replayed.forEach((entry, i) => {
-      const found = replies.slice(3 * i, 3 * i + 3).some(([err, n]) => err || n === 1);
-      if (found) return;
+      if (exist[i]) return;
       const { callId } = results[entry.index] as Accepted;
       entry.job.callId = callId;
       results[entry.index] = { callId, replayed: false };
@@ -168,12 +164,10 @@ export class EnqueueService {
   private async release(claimed: { key: string; callId: string }[]): Promise<void> {
     if (claimed.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const { key, callId } of claimed) pipeline.eval(RELEASE_LUA, 1, key, callId);
+    for (const { key, callId } of claimed) pipeline.hookrunnerReleaseIdempotencyKey(key, callId);
     await pipeline.exec();
   }
 }
-
-type AdmitCommand = { hookrunnerAdmitCalls(...args: (string | number)[]): Promise<unknown> };
 
 function toJob(botId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
   return {

@@ -5,16 +5,6 @@ import { keys, REDIS } from '@hookrunner/redis';
 import { generateSigningSecret, seal } from '@hookrunner/security';
 import { IdentifierPipe } from '../common/identifier.pipe';
 
-/** Moves the current secret to `previous` (signing on until its grace ends) and installs the new one, atomically. */
-const ROTATE_LUA = `
-local current = redis.call('HGET', KEYS[1], 'current')
-if current then
-  redis.call('HSET', KEYS[1], 'previous', current, 'previousExpiresAt', ARGV[3])
-end
-redis.call('HSET', KEYS[1], 'current', ARGV[1], 'createdAt', ARGV[2])
-return current and 1 or 0
-`;
-
 export interface SigningSecretCreated {
   /** `whsec_...`: shown this once, never again. */
   secret: string;
@@ -35,12 +25,18 @@ export class SigningSecretsController {
     this.secretsKey = requireSecretsKey(config);
   }
 
+  /** Creates the bot's first secret or rotates it; the previous one signs on through its grace period. */
   @Post()
   async rotate(@Param('botId', IdentifierPipe) botId: string): Promise<SigningSecretCreated> {
     const secret = generateSigningSecret();
     const now = Date.now();
     const previousExpiresAt = now + this.config.signing.rotationGraceSeconds * 1000;
-    const rotated = await this.redis.eval(ROTATE_LUA, 1, keys.signingSecrets(botId), seal(this.secretsKey, secret), new Date(now).toISOString(), previousExpiresAt);
+    const rotated = await this.redis.hookrunnerRotateSigningSecret(
+      keys.signingSecrets(botId),
+      seal(this.secretsKey, secret),
+      new Date(now).toISOString(),
+      previousExpiresAt,
+    );
     return {
       secret,
       createdAt: new Date(now).toISOString(),

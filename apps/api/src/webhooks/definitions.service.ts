@@ -10,21 +10,6 @@ import { CreateWebhookDto, WebhookBodyDto } from './dto/webhook.dto';
 /** Most definitions one bot may hold. */
 export const MAX_WEBHOOKS_PER_BOT = 1_000;
 
-/** Creates only when the name is free and the bot is under its limit, in one step. */
-const CREATE_LUA = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'exists' end
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 'limit' end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 'ok'
-`;
-
-/** Replaces only what still exists, so a concurrent DELETE is never undone. */
-const REPLACE_LUA = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-`;
-
 /** Webhook definitions, one Redis hash per bot (name → JSON). */
 @Injectable()
 export class DefinitionsService {
@@ -40,7 +25,7 @@ export class DefinitionsService {
   async create(botId: string, dto: CreateWebhookDto): Promise<WebhookDefinition> {
     const now = new Date().toISOString();
     const definition = this.toStored(dto.name, dto, now, now);
-    const result = await this.redis.eval(CREATE_LUA, 1, keys.webhooks(botId), dto.name, JSON.stringify(definition), MAX_WEBHOOKS_PER_BOT);
+    const result = await this.redis.hookrunnerCreateWebhook(keys.webhooks(botId), dto.name, JSON.stringify(definition), MAX_WEBHOOKS_PER_BOT);
     if (result === 'exists') throw new DomainError(ErrorCode.WebhookExists, `bot ${botId} already has a webhook named ${JSON.stringify(dto.name)}`);
     if (result === 'limit') throw new DomainError(ErrorCode.TooManyWebhooks, `a bot may have at most ${MAX_WEBHOOKS_PER_BOT} webhooks`);
     return definition;
@@ -49,7 +34,7 @@ export class DefinitionsService {
   async replace(botId: string, name: string, dto: WebhookBodyDto): Promise<WebhookDefinition> {
     const existing = await this.get(botId, name);
     const definition = this.toStored(name, dto, existing.createdAt, new Date().toISOString());
-    const replaced = await this.redis.eval(REPLACE_LUA, 1, keys.webhooks(botId), name, JSON.stringify(definition));
+    const replaced = await this.redis.hookrunnerReplaceWebhook(keys.webhooks(botId), name, JSON.stringify(definition));
     if (replaced !== 1) throw notFound(botId, name);
     return definition;
   }

@@ -1,4 +1,8 @@
-import type { AttemptRecord, CallError, CallStatus, WebhookReply } from '@hookrunner/contracts';
+import type { AttemptRecord } from './jobs';
+import type { CallError, WebhookReply } from './webhook-response';
+
+/** Where a call stands. A replayed call goes from `failed` back to `queued`. */
+export type CallStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
 
 /** What GET /v1/calls/{callId} returns. */
 export interface CallView {
@@ -8,6 +12,7 @@ export interface CallView {
   userId: string;
   sessionId: string;
   status: CallStatus;
+  /** Attempts started in the current run. */
   attempts: number;
   createdAt: string;
   finishedAt?: string;
@@ -15,10 +20,4 @@ export interface CallView {
   error?: CallError;
   /** Every attempt that reported, oldest first, across replays. */
   attemptLog: AttemptRecord[];
-}
-
-/** A finished call as the results consumer stores it. */
-export interface CallRecord extends Omit<CallView, 'attemptLog'> {
-  run: number;
-  lastAttempt: AttemptRecord;
 }

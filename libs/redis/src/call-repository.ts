@@ -1,0 +1,172 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { AttemptRecord, CallError, CallTarget, CallView, WebhookReply } from '@hookrunner/contracts';
+import { keys } from './keys';
+
+/** A call as its record holds it: what GET /v1/calls/{callId} shows, less the log, plus the run. */
+export interface StoredCall extends Omit<CallView, 'attemptLog'> {
+  /** 0 for the first run, n after the n-th replay. */
+  run: number;
+  /** The final attempt of an ended run; the earlier ones are in the log. */
+  lastAttempt?: AttemptRecord;
+}
+
+/** How a run ended, as the results consumer reports it. */
+export interface CallEnd {
+  status: 'succeeded' | 'failed';
+  attempts: number;
+  finishedAt: number;
+  lastAttempt: AttemptRecord;
+  result?: WebhookReply;
+  error?: CallError;
+}
+
+/** What a refused transition found instead: the record's status, or none when there is no record. */
+export type Refusal = { written: false; status?: string };
+type Written = { written: true };
+
+/**
+ * The one owner of a call's status. Every role writes it through the call-transition script
+ * (lua/call-transition.lua, whose rules keep late or repeated writes from moving a call
+ * backwards), and the API reads it from here only: never from the queues' internals.
+ *
+ * The record is a hash beside the call's attempt log, in the call's own slot.
+ */
+export class CallRepository {
+  constructor(private readonly redis: Redis) {}
+
+  /** A new call, accepted and queued; appended to the caller's pipeline. No-op when a worker wrote the record first. */
+  created(pipeline: ChainableCommander, call: CallTarget & { enqueuedAt: number }, ttlSeconds: number): void {
+    const fields = [...identity(call), 'status', 'queued', 'run', 0, 'attempts', 0];
+    pipeline.hookrunnerCallTransition(keys.call(call.callId), keys.attempts(call.callId), 'create', 0, ttlSeconds, '', '', ...fields);
+  }
+
+  /** An attempt has started. Writes the whole identity too: the record may not exist yet. */
+  async attemptStarted(call: CallTarget & { enqueuedAt: number; run: number }, attempt: number, ttlSeconds: number) {
+    const fields = [...identity(call), 'status', 'running', 'run', call.run, 'attempts', attempt];
+    return this.write(this.redis, call.callId, 'advance', call.run, ttlSeconds, '', '', fields);
+  }
+
+  /** An attempt failed and the call will be tried again: the attempt goes to the log. */
+  async retrying(callId: string, run: number, logged: AttemptRecord, ttlSeconds: number) {
+    const fields = ['status', 'retrying', 'attempts', logged.attempt];
+    return this.write(this.redis, callId, 'advance', run, ttlSeconds, JSON.stringify(logged), '', fields);
+  }
+
+  /** The run ended. Appended to the caller's pipeline, so it goes out with the event it precedes. */
+  ended(pipeline: ChainableCommander, call: CallTarget & { enqueuedAt: number; run: number }, end: CallEnd, ttlSeconds: number): void {
+    const fields: (string | number)[] = [
+      ...identity(call),
+      'run',
+      call.run,
+      'status',
+      end.status,
+      'attempts',
+      end.attempts,
+      'finishedAt',
+      new Date(end.finishedAt).toISOString(),
+      'lastAttempt',
+      JSON.stringify(end.lastAttempt),
+    ];
+    if (end.result) fields.push('result', JSON.stringify(end.result));
+    if (end.error) fields.push('error', JSON.stringify(end.error));
+    pipeline.hookrunnerCallTransition(keys.call(call.callId), keys.attempts(call.callId), 'advance', call.run, ttlSeconds, '', 'result error', ...fields);
+  }
+
+  /** A failed call goes back to queued as run `run`; refused unless it is failed at run - 1. */
+  async replayed(callId: string, run: number, ttlSeconds: number): Promise<Written | Refusal> {
+    const clear = 'finishedAt lastAttempt result error';
+    return this.write(this.redis, callId, 'replay', run, ttlSeconds, '', clear, ['status', 'queued', 'run', run, 'attempts', 0]);
+  }
+
+  /** Whether each call has a record (one pipeline). */
+  async exist(callIds: string[]): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const callId of callIds) pipeline.exists(keys.call(callId));
+    return replies(await pipeline.exec()).map((n) => n === 1);
+  }
+
+  /** The call and its attempt log, oldest first: one round trip (they share the call's slot). */
+  async find(callId: string): Promise<{ call: StoredCall; attemptLog: AttemptRecord[] } | undefined> {
+    const [hash, log] = replies(await this.redis.pipeline().hgetall(keys.call(callId)).lrange(keys.attempts(callId), 0, -1).exec()) as [
+      Record<string, string>,
+      string[],
+    ];
+    const call = fromHash(hash);
+    return call && { call, attemptLog: log.map((entry) => JSON.parse(entry) as AttemptRecord) };
+  }
+
+  /** Several calls without their logs (one pipeline); undefined where a call is gone. */
+  async findMany(callIds: string[]): Promise<(StoredCall | undefined)[]> {
+    const pipeline = this.redis.pipeline();
+    for (const callId of callIds) pipeline.hgetall(keys.call(callId));
+    return (replies(await pipeline.exec()) as Record<string, string>[]).map(fromHash);
+  }
+
+  private async write(
+    target: Redis,
+    callId: string,
+    transition: 'create' | 'advance' | 'replay',
+    run: number,
+    ttlSeconds: number,
+    logEntry: string,
+    clear: string,
+    fields: (string | number)[],
+  ): Promise<Written | Refusal> {
+    const reply = await target.hookrunnerCallTransition(
+      keys.call(callId),
+      keys.attempts(callId),
+      transition,
+      run,
+      ttlSeconds,
+      logEntry,
+      clear,
+      ...fields,
+    );
+    return reply === 1 ? { written: true } : { written: false, status: reply ?? undefined };
+  }
+}
+
+function identity(call: CallTarget & { enqueuedAt: number }): (string | number)[] {
+  return [
+    'callId',
+    call.callId,
+    'botId',
+    call.botId,
+    'webhook',
+    call.webhook,
+    'userId',
+    call.userId,
+    'sessionId',
+    call.sessionId,
+    'createdAt',
+    new Date(call.enqueuedAt).toISOString(),
+  ];
+}
+
+function fromHash(hash: Record<string, string>): StoredCall | undefined {
+  if (!hash.status) return undefined;
+  const call: StoredCall = {
+    callId: hash.callId,
+    botId: hash.botId,
+    webhook: hash.webhook,
+    userId: hash.userId,
+    sessionId: hash.sessionId,
+    status: hash.status as StoredCall['status'],
+    attempts: Number(hash.attempts),
+    createdAt: hash.createdAt,
+    run: Number(hash.run),
+  };
+  if (hash.finishedAt) call.finishedAt = hash.finishedAt;
+  if (hash.result) call.result = JSON.parse(hash.result) as WebhookReply;
+  if (hash.error) call.error = JSON.parse(hash.error) as CallError;
+  if (hash.lastAttempt) call.lastAttempt = JSON.parse(hash.lastAttempt) as AttemptRecord;
+  return call;
+}
+
+/** The replies of an executed pipeline; the first error is thrown. */
+export function replies(results: [Error | null, unknown][] | null): unknown[] {
+  return (results ?? []).map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
