@@ -1,6 +1,5 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
 import { CallStatusService } from './calls/call-status.service';
@@ -44,5 +43,5 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 export class ApiModule {}
 
 /** The API as its own process. */
-@Module({ imports: [HookrunnerConfigModule, RedisModule, ObservabilityModule, ApiModule] })
+@Module({ imports: [RedisModule, ObservabilityModule, ApiModule] })
 export class ApiAppModule {}

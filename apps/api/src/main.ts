@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { serve } from '@hookrunner/observability';
 import { ApiAppModule } from './api.module';
 
-serve(ApiAppModule, 'api', (c) => c.http.port);
+serve({ role: 'api', module: ApiAppModule, port: (c) => c.http.port, requireSecretsKey: true });

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
 import { ApiModule } from '../../api/src/api.module';
@@ -7,5 +6,5 @@ import { ResultsModule } from '../../results/src/results.module';
 import { WorkerModule } from '../../worker/src/worker.module';
 
 /** Every role in one process: the embedded mode for trying Hookrunner and for small deployments. */
-@Module({ imports: [HookrunnerConfigModule, RedisModule, ObservabilityModule, ApiModule, WorkerModule, ResultsModule] })
+@Module({ imports: [RedisModule, ObservabilityModule, ApiModule, WorkerModule, ResultsModule] })
 export class HookrunnerModule {}

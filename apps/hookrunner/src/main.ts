@@ -1,15 +1,16 @@
 import 'reflect-metadata';
-import { validateEnvironment } from '@hookrunner/config';
+import { loadConfig } from '@hookrunner/config';
 import { serve } from '@hookrunner/observability';
 import { ensureRedis } from './ensure-redis';
 import { HookrunnerModule } from './hookrunner.module';
 import { ensureLocalSecrets } from './local-secrets';
 
 async function main(): Promise<void> {
-  const env = validateEnvironment(process.env);
-  await ensureRedis(env.REDIS_URL, !process.env.REDIS_URL, (line) => console.log(line));
+  // The local API key and SECRETS_KEY are set in the environment before it is read, once.
   ensureLocalSecrets(process.env, (line) => console.log(line));
-  serve(HookrunnerModule, 'hookrunner', (c) => c.http.port);
+  const config = loadConfig(process.env, { requireSecretsKey: true });
+  await ensureRedis(config.redisUrl, !process.env.REDIS_URL, (line) => console.log(line));
+  serve({ role: 'hookrunner', module: HookrunnerModule, port: (c) => c.http.port, config });
 }
 
 main().catch((err: Error) => {

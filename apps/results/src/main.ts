@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { serve } from '@hookrunner/observability';
 import { ResultsAppModule } from './results.module';
 
-serve(ResultsAppModule, 'results', (c) => c.http.metricsPort);
+serve({ role: 'results', module: ResultsAppModule, port: (c) => c.http.metricsPort });

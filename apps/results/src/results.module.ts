@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { BackgroundRedisModule, RedisModule } from '@hookrunner/redis';
 import { EventPublisher } from './event-publisher';
@@ -11,5 +10,5 @@ import { StateMergeService } from './state-merge.service';
 export class ResultsModule {}
 
 /** The results consumer as its own process: /metrics, /health and /ready on METRICS_PORT. */
-@Module({ imports: [HookrunnerConfigModule, RedisModule, ObservabilityModule, ResultsModule] })
+@Module({ imports: [RedisModule, ObservabilityModule, ResultsModule] })
 export class ResultsAppModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
+import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
 import { AttemptReport, UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
@@ -15,8 +15,9 @@ export class CallRunnerService {
   constructor(
     @Inject(STATE_REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(SECRETS_KEY) secretsKey: Buffer,
   ) {
-    this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey: requireSecretsKey(config) });
+    this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey });
   }
 
   async attempt(call: WebhookCallJob): Promise<AttemptReport> {

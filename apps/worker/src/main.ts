@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { serve } from '@hookrunner/observability';
 import { WorkerAppModule } from './worker.module';
 
-serve(WorkerAppModule, 'worker', (c) => c.http.metricsPort);
+serve({ role: 'worker', module: WorkerAppModule, port: (c) => c.http.metricsPort, requireSecretsKey: true });

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { BackgroundRedisModule, RedisModule } from '@hookrunner/redis';
 import { CallProcessor } from './call.processor';
@@ -10,5 +9,5 @@ import { CallRunnerService } from './call-runner.service';
 export class WorkerModule {}
 
 /** The worker as its own process: /metrics, /health and /ready on METRICS_PORT. */
-@Module({ imports: [HookrunnerConfigModule, RedisModule, ObservabilityModule, WorkerModule] })
+@Module({ imports: [RedisModule, ObservabilityModule, WorkerModule] })
 export class WorkerAppModule {}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ApiKey, parseApiKeys, parseCidrList, ParsedCidr, parseKeysFile, parseSecretsKey } from '@hookrunner/security';
-import { Environment } from './environment';
+import { Environment, validateEnvironment } from './environment';
 
 /** The one typed configuration object every role reads. Built once from the validated environment. */
 export interface AppConfig {
@@ -23,7 +23,7 @@ export interface AppConfig {
   auth: { disabled: boolean; keys: ApiKey[] };
   rateLimit: { perSecond: number; burst: number };
   outbound: { allow: ParsedCidr[] };
-  /** Undefined only where no role of this process needs it (see requireSecretsKey). */
+  /** Undefined only where no role of this process needs it (see loadConfig). */
   secretsKey?: Buffer;
   signing: { rotationGraceSeconds: number };
 }
@@ -55,12 +55,21 @@ export function toAppConfig(env: Environment): AppConfig {
   };
 }
 
-/** The key sealing secrets at rest; the API and the workers cannot run without it. */
-export function requireSecretsKey(config: AppConfig): Buffer {
-  if (!config.secretsKey) {
-    throw new Error('SECRETS_KEY is not set: generate one with `node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))"` and give every API and worker process the same value');
+/**
+ * Validates the environment and builds the config: the only place either happens, once per
+ * process at boot. Throws naming the variable and its rule. A role that seals or opens secrets
+ * (the API, the worker) asks for SECRETS_KEY, and cannot start without it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, { requireSecretsKey = false } = {}): AppConfig {
+  const config = toAppConfig(validateEnvironment(env));
+  if (requireSecretsKey && !config.secretsKey) {
+    throw new Error(
+      'SECRETS_KEY is not set: generate one with ' +
+        '`node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))"` ' +
+        'and give every API and worker process the same value',
+    );
   }
-  return config.secretsKey;
+  return config;
 }
 
 function loadKeys(env: Environment): ApiKey[] {

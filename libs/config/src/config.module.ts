@@ -1,24 +1,22 @@
-import { Global, Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { AppConfig, toAppConfig } from './app-config';
-import { Environment, validateEnvironment } from './environment';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AppConfig } from './app-config';
 
+/** The one typed configuration object, built by loadConfig at boot. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
-/** Validates process.env at boot (a bad value stops the process naming the variable) and provides AppConfig. */
+/** The key sealing secrets at rest (a Buffer): provided only when SECRETS_KEY is set. */
+export const SECRETS_KEY = Symbol('SECRETS_KEY');
+
+/**
+ * Provides the configuration loaded (and validated) once per process by loadConfig; nothing here
+ * reads the environment again.
+ */
 @Global()
-@Module({
-  imports: [ConfigModule.forRoot({ ignoreEnvFile: true, validate: validateEnvironment, cache: true })],
-  providers: [
-    {
-      provide: APP_CONFIG,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService): AppConfig => {
-        const env = Object.fromEntries(Object.keys(new Environment()).map((k) => [k, config.get(k)]));
-        return toAppConfig(env as unknown as Environment);
-      },
-    },
-  ],
-  exports: [APP_CONFIG],
-})
-export class HookrunnerConfigModule {}
+@Module({})
+export class HookrunnerConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const providers = [{ provide: APP_CONFIG, useValue: config }];
+    if (config.secretsKey) providers.push({ provide: SECRETS_KEY, useValue: config.secretsKey as never });
+    return { module: HookrunnerConfigModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}

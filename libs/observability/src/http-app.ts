@@ -1,5 +1,5 @@
-import { INestApplication, Logger as NestLogger } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, validateEnvironment } from '@hookrunner/config';
+import { INestApplication, Module, Logger as NestLogger } from '@nestjs/common';
+import { AppConfig, HookrunnerConfigModule, loadConfig } from '@hookrunner/config';
 import { inspectJson, MAX_JSON_DEPTH, shortPath } from '@hookrunner/webhook';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -84,21 +84,36 @@ export function closeOnSignals(app: INestApplication, name: string): void {
   }
 }
 
+export interface ServeOptions {
+  /** Names the process in its logs. */
+  role: string;
+  /** The role's root module; the configuration module is added around it. */
+  module: unknown;
+  /** The port the role listens on. */
+  port: (config: AppConfig) => number;
+  /** The role seals or opens secrets: it cannot start without SECRETS_KEY. */
+  requireSecretsKey?: boolean;
+  /** Configuration the caller loaded already (the one-process mode prepares its environment first). */
+  config?: AppConfig;
+}
+
 /**
- * The whole of a role's main(): build the app, close it on signals, listen on the port the role
- * uses. A bad configuration or a port in use stops the process with a message and exit code 1.
+ * The whole of a role's main(): load the configuration (validated once, here), build the app,
+ * close it on signals, listen on the role's port. A bad configuration or a port in use stops the
+ * process with a message and exit code 1.
  */
-export function serve(module: unknown, role: string, portOf: (config: AppConfig) => number): void {
+export function serve(options: ServeOptions): void {
   const run = async () => {
-    // The body limit is the adapter's, fixed before the modules (and their config) exist.
-    const app = await createHttpApp(module, { bodyLimit: validateEnvironment(process.env).MAX_BODY_BYTES });
-    const config = app.get<AppConfig>(APP_CONFIG);
-    closeOnSignals(app, role);
-    await app.listen(portOf(config), config.http.host);
-    new NestLogger(role).log(`listening on http://${config.http.host}:${portOf(config)}`);
+    const config = options.config ?? loadConfig(process.env, { requireSecretsKey: options.requireSecretsKey });
+    @Module({ imports: [HookrunnerConfigModule.forRoot(config), options.module as never] })
+    class RootModule {}
+    const app = await createHttpApp(RootModule, { bodyLimit: config.http.maxBodyBytes });
+    closeOnSignals(app, options.role);
+    await app.listen(options.port(config), config.http.host);
+    new NestLogger(options.role).log(`listening on http://${config.http.host}:${options.port(config)}`);
   };
   run().catch((err: Error) => {
-    console.error(`hookrunner ${role}: ${err.message}`);
+    console.error(`hookrunner ${options.role}: ${err.message}`);
     process.exit(1);
   });
 }

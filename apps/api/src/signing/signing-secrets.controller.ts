@@ -1,6 +1,6 @@
 import { Controller, Inject, Param, Post } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
+import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { keys, REDIS } from '@hookrunner/redis';
 import { generateSigningSecret, seal } from '@hookrunner/security';
 import { IdentifierPipe } from '../common/identifier.pipe';
@@ -16,14 +16,11 @@ export interface SigningSecretCreated {
 /** Each bot's Standard Webhooks signing secret: created or rotated here, stored sealed. */
 @Controller('v1/bots/:botId/signing-secret')
 export class SigningSecretsController {
-  private readonly secretsKey: Buffer;
-
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.secretsKey = requireSecretsKey(config);
-  }
+    @Inject(SECRETS_KEY) private readonly secretsKey: Buffer,
+  ) {}
 
   /** Creates the bot's first secret or rotates it; the previous one signs on through its grace period. */
   @Post()

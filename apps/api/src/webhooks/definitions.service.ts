@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { WEBHOOK_DEFAULTS, WebhookDefinition } from '@hookrunner/contracts';
-import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
+import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { keys, REDIS } from '@hookrunner/redis';
 import { checkUrlAtSave, seal } from '@hookrunner/security';
 import { DomainError, ErrorCode } from '../errors/domain-error';
@@ -13,14 +13,11 @@ export const MAX_WEBHOOKS_PER_BOT = 1_000;
 /** Webhook definitions, one Redis hash per bot (name → JSON). */
 @Injectable()
 export class DefinitionsService {
-  private readonly secretsKey: Buffer;
-
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.secretsKey = requireSecretsKey(config);
-  }
+    @Inject(SECRETS_KEY) private readonly secretsKey: Buffer,
+  ) {}
 
   async create(botId: string, dto: CreateWebhookDto): Promise<WebhookDefinition> {
     const now = new Date().toISOString();

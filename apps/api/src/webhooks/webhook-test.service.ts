@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { DEFAULT_SESSION_ID, WebhookDefinition } from '@hookrunner/contracts';
-import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
+import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { readState, REDIS } from '@hookrunner/redis';
 import { usesMergeTags, validateReply } from '@hookrunner/webhook';
@@ -26,8 +26,9 @@ export class WebhookTestService implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(SECRETS_KEY) secretsKey: Buffer,
   ) {
-    this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey: requireSecretsKey(config) });
+    this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey });
   }
 
   async run(botId: string, definition: WebhookDefinition, input: TestWebhookDto): Promise<WebhookTestReport> {
