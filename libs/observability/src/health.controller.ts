@@ -1,8 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type Redis from 'ioredis';
-import { REDIS } from '@hookrunner/redis';
+import { REDIS, TIMED_OUT, within } from '@hookrunner/redis';
 import { Readiness } from './readiness';
+
+const PING_TIMEOUT_MS = 1_000;
 
 /** Liveness and readiness for every process, without authentication. */
 @Controller()
@@ -35,18 +37,10 @@ export class HealthController {
   private async pingRedis() {
     const check = this.indicator.check('redis');
     try {
-      await withTimeout(this.redis.ping(), 1_000);
+      if ((await within(this.redis.ping(), PING_TIMEOUT_MS)) === TIMED_OUT) return check.down({ reason: `no answer within ${PING_TIMEOUT_MS} ms` });
       return check.up();
     } catch (err) {
       return check.down({ reason: (err as Error).message });
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
 }

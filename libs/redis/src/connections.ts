@@ -1,4 +1,5 @@
 import Redis, { RedisOptions } from 'ioredis';
+import { TIMED_OUT, within } from './time-limit';
 
 /**
  * - `command`: request/response work on the API's hot path. No offline queue and one retry, so a
@@ -32,17 +33,8 @@ export function createRedis(url: string, purpose: RedisPurpose, connectionName: 
 /** Connects a lazy client; resolves when it is ready, rejects after `timeoutMs`. */
 export async function connectRedis(client: Redis, timeoutMs = 3_000): Promise<void> {
   if (client.status === 'ready') return;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      client.status === 'wait' ? client.connect() : new Promise<void>((resolve) => client.once('ready', () => resolve())),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const ready = client.status === 'wait' ? client.connect() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+  if ((await within(ready, timeoutMs)) === TIMED_OUT) throw new Error(`Redis did not answer within ${timeoutMs} ms`);
 }
 
 /**
@@ -56,12 +48,9 @@ export async function closeRedis(client: Redis, timeoutMs = 1_000): Promise<void
     client.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
   const quit = client.quit().then(
     () => true,
     () => false,
   );
-  const quitted = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
-  clearTimeout(timer);
-  if (!quitted) client.disconnect();
+  if ((await within(quit, timeoutMs)) !== true) client.disconnect();
 }

@@ -6,3 +6,4 @@ export * from './redis.module';
 export * from './queues';
 export * from './bot-stats';
 export * from './call-repository';
+export * from './time-limit';

@@ -1,6 +1,7 @@
 import { Queue, QueueOptions, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { QUEUE_PREFIX } from '@hookrunner/contracts';
+import { TIMED_OUT, within } from './time-limit';
 
 /** A producer-side queue on a shared connection (which the caller owns and closes). */
 export function openQueue<T>(name: string, connection: Redis, options: Partial<QueueOptions> = {}): Queue<T> {
@@ -22,11 +23,5 @@ export function isRedisUnavailable(err: unknown): boolean {
 
 /** Closes a BullMQ worker gracefully; false when it still had work after `graceMs`. */
 export async function drainWithin(worker: Worker, graceMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const drained = await Promise.race([
-    worker.close().then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
-  ]);
-  clearTimeout(timer);
-  return drained;
+  return (await within(worker.close(), graceMs)) !== TIMED_OUT;
 }

@@ -1,6 +1,13 @@
-import { type ApiKey, authenticate, authorize, generateApiKey, mayAccessBot, parseApiKeys, parseKeysFile } from './api-keys';
+import { type ApiKey, authenticate, generateApiKey, mayAccessBot, parseApiKeys, parseKeysFile } from './api-keys';
 
 const bearer = (key: string) => `Bearer ${key}`;
+
+/** The guard's verdict: 401 without a valid key, 403 for another bot, else ok. */
+function authorize(keys: readonly ApiKey[], authorization: string | string[] | undefined, botId?: string): 'ok' | 'unauthenticated' | 'forbidden' {
+  const key = authenticate(keys, authorization);
+  if (!key) return 'unauthenticated';
+  return botId === undefined || mayAccessBot(key, botId) ? 'ok' : 'forbidden';
+}
 
 describe(parseApiKeys.name, () => {
   const sut = parseApiKeys;
@@ -53,7 +60,7 @@ describe(parseKeysFile.name, () => {
   });
 });
 
-describe(authorize.name, () => {
+describe('authenticate, then mayAccessBot (as the API key guard applies them)', () => {
   const sut = authorize;
   const keys = parseApiKeys('admin-key,bots-key:bot-1|bot-2');
 

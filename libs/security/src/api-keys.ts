@@ -9,7 +9,6 @@ export interface ApiKey {
   readonly botIds?: ReadonlySet<string>;
 }
 
-export type AuthorizeResult = 'ok' | 'unauthenticated' | 'forbidden';
 
 /** RFC 6750's b64token: every key must be sendable as a Bearer credential as-is. */
 const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -71,21 +70,6 @@ export function authenticate(keys: readonly ApiKey[], authorization: string | st
 /** Whether `key` may act for `botId`. */
 export function mayAccessBot(key: ApiKey, botId: string): boolean {
   return !key.botIds || key.botIds.has(botId);
-}
-
-/**
- * 401 (`unauthenticated`) without a valid Bearer key, 403 (`forbidden`) when the key is
- * restricted to other bots, else `ok`. Without `botId` any valid key is `ok`: a route that finds
- * its bot later (from a stored call, say) checks it then with {@link mayAccessBot}.
- */
-export function authorize(
-  keys: readonly ApiKey[],
-  authorization: string | string[] | undefined,
-  botId?: string,
-): AuthorizeResult {
-  const key = authenticate(keys, authorization);
-  if (!key) return 'unauthenticated';
-  return botId === undefined || mayAccessBot(key, botId) ? 'ok' : 'forbidden';
 }
 
 /** A new API key: `hr_` and 32 random bytes, base64url. */

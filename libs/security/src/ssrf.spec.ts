@@ -1,14 +1,13 @@
 import {
   blockedRange,
   checkUrlAtSave,
-  isBlockedAddress,
   isBlockedHostname,
   normalizeHost,
   parseCidrList,
 } from './ssrf';
 
-describe(isBlockedAddress.name, () => {
-  const sut = isBlockedAddress;
+describe(`${blockedRange.name} as a verdict`, () => {
+  const sut = (ip: string, allow: Parameters<typeof blockedRange>[1] = []) => blockedRange(ip, allow) !== undefined;
 
   it.each([
     ['127.0.0.1', 'loopback'],

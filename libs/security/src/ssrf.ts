@@ -68,15 +68,6 @@ export function isBlockedHostname(name: string): boolean {
 }
 
 /**
- * True unless `ip` is public unicast or inside `allow`. IPv4-mapped, IPv4-translated, NAT64
- * (64:ff9b::/96) and 6to4 addresses are judged by the IPv4 address they carry. Anything that is
- * not an IP address is blocked.
- */
-export function isBlockedAddress(ip: string, allow: readonly ParsedCidr[] = []): boolean {
-  return blockedRange(ip, allow) !== undefined;
-}
-
-/**
  * The name of the blocked range `ip` falls in (`loopback`, `private`, `linkLocal`,
  * `ipv4Mapped loopback`…), or undefined when it may be dialled. For error messages.
  */

@@ -1,6 +1,11 @@
 /** Keys that could reach an object's prototype once a value is copied or merged somewhere. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A JSON object (not null, not an array): the shape of a body, a reply, memory and a profile. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Deepest nesting accepted in bodies and replies: enough for any real payload, far below what breaks a recursive walk. */
 export const MAX_JSON_DEPTH = 64;
 

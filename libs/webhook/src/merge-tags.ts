@@ -1,4 +1,5 @@
 import type { WebhookCallJob } from '@hookrunner/contracts';
+import { isPlainObject } from './inspect-json';
 
 /** The state merge tags read from: the session memory and the user profile, flat key → value. */
 export interface MergeContext {
@@ -9,7 +10,6 @@ export interface MergeContext {
 type Source = keyof MergeContext;
 
 const TAG = String.raw`\{\{\s*(memory|user)\.([A-Za-z0-9\-_.:]+)\s*\}\}`;
-const TAG_TEST = new RegExp(TAG);
 
 /**
  * Replaces every `{{memory.KEY}}` and `{{user.KEY}}` in `template`, in a single pass: a value that
@@ -23,11 +23,6 @@ export function renderMergeTags(template: string, ctx: MergeContext, encode?: (v
     const text = formatValue(lookup(ctx[source], key));
     return encode ? encode(text) : text;
   });
-}
-
-/** Whether `s` holds at least one well-formed merge tag. */
-export function hasMergeTags(s: string): boolean {
-  return TAG_TEST.test(s);
 }
 
 /**
@@ -49,7 +44,7 @@ function lookup(source: Record<string, unknown>, key: string): unknown {
   if (!key.includes('.')) return undefined;
   let value: unknown = source;
   for (const part of key.split('.')) {
-    if (!isRecord(value) || !Object.hasOwn(value, part)) return undefined;
+    if (!isPlainObject(value) || !Object.hasOwn(value, part)) return undefined;
     value = value[part];
   }
   return value;
@@ -68,8 +63,4 @@ function formatValue(value: unknown): string {
     default:
       return '';
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
 import type { WebhookReply } from '@hookrunner/contracts';
-import { inspectJson, MAX_JSON_DEPTH, shortPath } from './inspect-json';
+import { inspectJson, isPlainObject, MAX_JSON_DEPTH, shortPath } from './inspect-json';
 
 /** The largest reply body read from an endpoint, in bytes. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
@@ -81,10 +81,6 @@ function objectErrors(key: string, value: unknown): string[] {
 /** `Object.fromEntries` defines own properties, so no key of the copy can reach a prototype. */
 function copyObject(value: unknown): Record<string, unknown> {
   return isPlainObject(value) ? Object.fromEntries(Object.entries(value)) : {};
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function kindOf(value: unknown): string {

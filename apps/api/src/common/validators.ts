@@ -1,7 +1,6 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { FORBIDDEN_KEYS, isPlainObject } from '@hookrunner/webhook';
 
-/** Keys that could pollute an object's prototype once merged somewhere. */
-export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export const RECORD_LIMITS = {
   /** Entries in params or headers of one definition or call. */
@@ -11,10 +10,6 @@ export const RECORD_LIMITS = {
   /** Serialized size of memory or user given at enqueue. */
   maxJsonBytes: 64 * 1024,
 };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function badKey(value: Record<string, unknown>): string | undefined {
   return Object.keys(value).find((k) => FORBIDDEN_KEYS.has(k) || k.length === 0 || k.length > RECORD_LIMITS.maxKeyLength);
