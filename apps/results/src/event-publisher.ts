@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
-import { CallRepository, countCall, eventsChannel, keys, replies, STATE_REDIS } from '@hookrunner/redis';
+import { eventsChannel, RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
+import { CallRepository, countCall, keys, replies, STATE_REDIS } from '@hookrunner/redis';
 
 /**
  * Records a finished call and publishes its event, exactly once per call and run. The record is

@@ -1,3 +1,5 @@
+import { EVENTS_STREAM } from '@hookrunner/contracts';
+
 /**
  * Every Redis key and channel Hookrunner uses, built in one place.
  *
@@ -33,9 +35,6 @@ export const keys = {
   call: (callId: string) => `hookrunner:call:{${callId}}:record`,
   attempts: (callId: string) => `hookrunner:call:{${callId}}:attempts`,
 
-  eventsStream: 'hookrunner:events',
+  eventsStream: EVENTS_STREAM,
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
 } as const;
-
-/** Pub/sub channel of one bot's events. Channels are not keys: they have no slot. */
-export const eventsChannel = (botId: string) => `hookrunner:events:${botId}`;

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import type { CallEvent } from '@hookrunner/contracts';
-import { closeRedis, createRedis, eventsChannel } from '@hookrunner/redis';
+import { type CallEvent, eventsChannel } from '@hookrunner/contracts';
+import { closeRedis, createRedis } from '@hookrunner/redis';
 
 /** Receives one bot's events as published; `raw` is the JSON exactly as it went out. */
 export type BotEventListener = (event: CallEvent, raw: string) => void;

@@ -1,5 +1,6 @@
-import type { HttpMethod, RetryPolicy, WebhookDefinition } from './webhook-definition';
-import type { CallError, WebhookReply } from './webhook-response';
+import type { AttemptRecord } from '../public/calls';
+import type { HttpMethod, RetryPolicy, WebhookDefinition } from '../public/webhook-definition';
+import type { CallError, WebhookReply } from '../public/webhook-response';
 
 /** The identity of one call: who it is for and which webhook it runs. */
 export interface CallTarget {
@@ -47,20 +48,3 @@ export interface CallResultJob extends CallTarget {
   finishedAt: number;
   run: number;
 }
-
-/** One HTTP attempt of a call, as GET /v1/calls/{callId} lists it in `attemptLog`. */
-export interface AttemptRecord {
-  /** 0 for the first run, n for the n-th replay. */
-  run: number;
-  /** 1-based within its run. */
-  attempt: number;
-  startedAt: string;
-  durationMs: number;
-  /** The endpoint's status, when it answered. */
-  httpStatus?: number;
-  error?: CallError;
-  /** The first bytes of the response body (at most ATTEMPT_BODY_EXCERPT_CHARS). */
-  bodyExcerpt?: string;
-}
-
-export const ATTEMPT_BODY_EXCERPT_CHARS = 512;

@@ -1,4 +1,3 @@
-import type { AttemptRecord } from './jobs';
 import type { CallError, WebhookReply } from './webhook-response';
 
 /** Where a call stands. A replayed call goes from `failed` back to `queued`. */
@@ -21,3 +20,20 @@ export interface CallView {
   /** Every attempt that reported, oldest first, across replays. */
   attemptLog: AttemptRecord[];
 }
+
+/** One HTTP attempt of a call, as GET /v1/calls/{callId} lists it in `attemptLog`. */
+export interface AttemptRecord {
+  /** 0 for the first run, n for the n-th replay. */
+  run: number;
+  /** 1-based within its run. */
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  /** The endpoint's status, when it answered. */
+  httpStatus?: number;
+  error?: CallError;
+  /** The first bytes of the response body (at most ATTEMPT_BODY_EXCERPT_CHARS). */
+  bodyExcerpt?: string;
+}
+
+export const ATTEMPT_BODY_EXCERPT_CHARS = 512;
