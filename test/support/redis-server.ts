@@ -23,6 +23,8 @@ export interface RedisServerOptions {
   dir?: string;
   /** Default: a free port. */
   port?: number;
+  /** More redis-server arguments (a cluster node's, say). */
+  extraArgs?: string[];
 }
 
 export interface TestRedis {
@@ -120,6 +122,7 @@ async function spawnRedis(port: number, dir: string, opts: RedisServerOptions): 
     '--appendfsync', opts.appendfsync ?? 'everysec',
     '--daemonize', 'no',
     '--logfile', '',
+    ...(opts.extraArgs ?? []),
   ];
   // Not detached: Ctrl+C in the terminal reaches redis-server too.
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CALLS_QUEUE, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
-import { closeRedis, connectRedis, createRedis, openQueue } from '@hookrunner/redis';
+import { closeRedis, connectRedis, createRedis, openQueue, type RedisClient } from '@hookrunner/redis';
 import { registerQueueMetrics } from '@hookrunner/observability';
 
 /**
@@ -16,10 +15,10 @@ import { registerQueueMetrics } from '@hookrunner/observability';
 export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
   readonly calls: Queue<WebhookCallJob>;
   readonly results: Queue<CallResultJob>;
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.connection = createRedis(config.redisUrl, 'command', 'hookrunner:api-queues', { autoPipelining: true });
+    this.connection = createRedis(config, 'command', 'hookrunner:api-queues', { autoPipelining: true });
     this.calls = openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection);
     this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
   }

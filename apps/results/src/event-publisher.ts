@@ -1,17 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { eventsChannel, RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
-import { CallRepository, countCall, keys, replies, STATE_REDIS } from '@hookrunner/redis';
+import { CallRepository, countCall, keepsOrder, keys, type RedisClient, replies, STATE_REDIS } from '@hookrunner/redis';
 
-/**
- * Records a finished call and publishes its event, exactly once per call and run. The record is
- * written first, so a bot engine that reads GET /v1/calls/{callId} on the event finds it final.
- */
+/** Records a finished call and publishes its event, exactly once per call and run. */
 @Injectable()
 export class EventPublisher {
   constructor(
-    @Inject(STATE_REDIS) private readonly redis: Redis,
+    @Inject(STATE_REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly calls: CallRepository,
   ) {}
@@ -20,21 +16,32 @@ export class EventPublisher {
   async publish(result: CallResultJob, event: CallEvent): Promise<boolean> {
     const failed = event.type === 'call.failed';
     const retention = failed ? this.config.retention.failedSeconds : this.config.retention.succeededSeconds;
-    // One round trip, executed in order: the record (and dead-letter index) before the event.
-    const pipeline = this.redis.pipeline();
-    this.calls.ended(pipeline, result, {
-      status: failed ? 'failed' : 'succeeded',
-      attempts: event.attempts,
-      finishedAt: result.finishedAt,
-      lastAttempt: result.lastAttempt,
-      ...(failed ? { error: event.error } : { result: result.reply }),
-    }, retention);
+    const ended = this.calls.ended(
+      result,
+      {
+        status: failed ? 'failed' : 'succeeded',
+        attempts: event.attempts,
+        finishedAt: result.finishedAt,
+        lastAttempt: result.lastAttempt,
+        ...(failed ? { error: event.error } : { result: result.reply }),
+      },
+      retention,
+    );
+    // The bot's own keys, one slot: the dead-letter index (newest last, trimmed to the retention
+    // window as it grows) and the per-bot stats. A result replayed after a crash past this point
+    // counts twice in the stats (never in the event stream, whose marker holds).
+    const bot = this.redis.pipeline();
     if (failed) {
-      // The bot's dead-letter index: newest last, trimmed to the retention window as it grows.
       const failedIndex = keys.failedCalls(event.botId);
-      pipeline.zadd(failedIndex, result.finishedAt, event.callId).zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000);
+      bot.zadd(failedIndex, result.finishedAt, event.callId).zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000);
     }
-    pipeline.hookrunnerPublishEvent(
+    countCall(bot, event.botId, result.outcome, Math.max(0, Date.now() - result.enqueuedAt) / 1000);
+    const botWrites = bot.exec().then(replies);
+    // The record before the event, so a bot engine that reads GET /v1/calls/{callId} on the event
+    // finds it final. One connection applies commands in the order sent, so both leave in one
+    // batch; a cluster may apply them on different nodes in any order, so there the event waits.
+    if (!keepsOrder(this.redis)) await ended;
+    const published = this.redis.hookrunnerPublishEvent(
       keys.published(event.callId, result.run),
       keys.eventsStream,
       RESULT_MARKER_TTL_SECONDS,
@@ -45,9 +52,7 @@ export class EventPublisher {
       event.botId,
       event.callId,
     );
-    // Per-bot stats ride along; a result replayed after a crash past this point counts twice there
-    // (never in the event stream, whose marker holds).
-    countCall(pipeline, event.botId, result.outcome, Math.max(0, Date.now() - result.enqueuedAt) / 1000);
-    return replies(await pipeline.exec())[failed ? 3 : 1] === 1;
+    const [, , publishedNow] = await Promise.all([ended, botWrites, published]);
+    return publishedNow === 1;
   }
 }

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallResultJob, QUEUE_PREFIX, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin, MAX_STATE_FIELDS } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin, MAX_STATE_FIELDS, type RedisClient } from '@hookrunner/redis';
 import { buildEvent, refusedResult } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
@@ -20,7 +19,7 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly merge: StateMergeService,
     private readonly publisher: EventPublisher,
     private readonly readiness: Readiness,
-    @Inject(BACKGROUND_REDIS) private readonly connection: Redis,
+    @Inject(BACKGROUND_REDIS) private readonly connection: RedisClient,
     private readonly background: BackgroundRedisLifecycle,
   ) {}
 

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { RESULT_MARKER_TTL_SECONDS, type CallResultJob } from '@hookrunner/contracts';
 import { stateMergeSeconds } from '@hookrunner/observability';
-import { decodeFields, encodeChanges, keys, MAX_STATE_FIELDS, STATE_REDIS } from '@hookrunner/redis';
+import { decodeFields, encodeChanges, keys, MAX_STATE_FIELDS, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
 import type { MergedState } from './build-event';
 
 /**
@@ -15,7 +14,7 @@ import type { MergedState } from './build-event';
 @Injectable()
 export class StateMergeService {
   constructor(
-    @Inject(STATE_REDIS) private readonly redis: Redis,
+    @Inject(STATE_REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

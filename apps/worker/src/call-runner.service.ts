@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
 import { AttemptReport, UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
-import { STATE_REDIS, readState } from '@hookrunner/redis';
+import { readState, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
 import { OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
 
 /** Performs one attempt of a call: state for merge tags, the signed request, the HTTP exchange, its metrics. */
@@ -13,7 +12,7 @@ export class CallRunnerService {
   private readonly sender: WebhookSender;
 
   constructor(
-    @Inject(STATE_REDIS) private readonly redis: Redis,
+    @Inject(STATE_REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(SECRETS_KEY) secretsKey: Buffer,
   ) {

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, MinimalJob, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, drainWithin, openQueue } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, drainWithin, openQueue, type RedisClient } from '@hookrunner/redis';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
@@ -30,7 +29,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runner: CallRunnerService,
     private readonly readiness: Readiness,
-    @Inject(BACKGROUND_REDIS) private readonly connection: Redis,
+    @Inject(BACKGROUND_REDIS) private readonly connection: RedisClient,
     private readonly background: BackgroundRedisLifecycle,
     private readonly calls: CallRepository,
   ) {}

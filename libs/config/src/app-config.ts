@@ -5,6 +5,8 @@ import { Environment, validateEnvironment } from './environment';
 /** The one typed configuration object every role reads. Built once from the validated environment. */
 export interface AppConfig {
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES: set in cluster mode, where it replaces redisUrl. */
+  redisClusterNodes?: { host: string; port: number }[];
   http: { host: string; port: number; metricsPort: number; maxBodyBytes: number };
   worker: {
     concurrency: number;
@@ -32,6 +34,10 @@ export interface AppConfig {
 export function toAppConfig(env: Environment): AppConfig {
   return {
     redisUrl: env.REDIS_URL,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES?.split(',').map((node) => {
+      const [host, port] = node.split(':');
+      return { host, port: Number(port) };
+    }),
     http: { host: env.HOST, port: env.PORT, metricsPort: env.METRICS_PORT, maxBodyBytes: env.MAX_BODY_BYTES },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,

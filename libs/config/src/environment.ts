@@ -12,6 +12,9 @@ export class Environment {
   /** Redis for queues, definitions and state. */
   @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+  /** Seed nodes of a Redis Cluster (`host:port,host:port,…`); when set, every role uses Cluster clients and REDIS_URL is not used. */
+  @IsOptional() @IsString() @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'REDIS_CLUSTER_NODES must be host:port pairs separated by commas' })
+  REDIS_CLUSTER_NODES?: string = undefined;
 
   @IsString() HOST = '127.0.0.1';
   /** The API's port (and, in the one-process mode, the port of every role's /metrics). */

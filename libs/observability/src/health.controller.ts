@@ -1,7 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import type Redis from 'ioredis';
-import { REDIS, TIMED_OUT, within } from '@hookrunner/redis';
+import { REDIS, type RedisClient, TIMED_OUT, within } from '@hookrunner/redis';
 import { Readiness } from './readiness';
 
 const PING_TIMEOUT_MS = 1_000;
@@ -13,7 +12,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
     private readonly readiness: Readiness,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   /** The process is alive and its event loop answers. */

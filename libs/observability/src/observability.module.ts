@@ -1,9 +1,8 @@
 import { Global, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import type Redis from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { REDIS } from '@hookrunner/redis';
+import { REDIS, type RedisClient } from '@hookrunner/redis';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 import { startDefaultMetrics } from './metrics';
@@ -35,7 +34,7 @@ import { watchRedis } from './redis-watch';
   exports: [Readiness, AppLogger],
 })
 export class ObservabilityModule implements OnModuleInit {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   onModuleInit(): void {
     startDefaultMetrics();

@@ -1,5 +1,4 @@
-import type Redis from 'ioredis';
-import { keys } from '@hookrunner/redis';
+import { keys, type RedisClient } from '@hookrunner/redis';
 import { open } from '@hookrunner/security';
 
 /** How long a process reuses a bot's secrets before reading them again: a rotation reaches every worker within this. */
@@ -16,7 +15,7 @@ export class SigningSecrets {
   private readonly cache = new Map<string, { secrets: string[]; until: number }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly secretsKey: Buffer,
   ) {}
 

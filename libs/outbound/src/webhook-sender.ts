@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@hookrunner/redis';
 import type { WebhookCallJob } from '@hookrunner/contracts';
 import type { ParsedCidr } from '@hookrunner/security';
 import type { MergeContext, OutgoingRequest } from '@hookrunner/webhook';
@@ -28,7 +28,7 @@ export class WebhookSender {
   private readonly signing: SigningSecrets;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly options: WebhookSenderOptions,
   ) {
     this.caller = new HttpCaller({ allow: options.allow });

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { RedisClient } from './connections';
 import type { AttemptRecord, CallError, CallTarget, CallView, WebhookReply } from '@hookrunner/contracts';
 import { keys } from './keys';
 
@@ -32,28 +32,28 @@ type Written = { written: true };
  * The record is a hash beside the call's attempt log, in the call's own slot.
  */
 export class CallRepository {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
-  /** A new call, accepted and queued; appended to the caller's pipeline. No-op when a worker wrote the record first. */
-  created(pipeline: ChainableCommander, call: CallTarget & { enqueuedAt: number }, ttlSeconds: number): void {
+  /** A new call, accepted and queued. No-op when a worker wrote the record first. */
+  async created(call: CallTarget & { enqueuedAt: number }, ttlSeconds: number): Promise<void> {
     const fields = [...identity(call), 'status', 'queued', 'run', 0, 'attempts', 0];
-    pipeline.hookrunnerCallTransition(keys.call(call.callId), keys.attempts(call.callId), 'create', 0, ttlSeconds, '', '', ...fields);
+    await this.write(call.callId, 'create', 0, ttlSeconds, '', '', fields);
   }
 
   /** An attempt has started. Writes the whole identity too: the record may not exist yet. */
   async attemptStarted(call: CallTarget & { enqueuedAt: number; run: number }, attempt: number, ttlSeconds: number) {
     const fields = [...identity(call), 'status', 'running', 'run', call.run, 'attempts', attempt];
-    return this.write(this.redis, call.callId, 'advance', call.run, ttlSeconds, '', '', fields);
+    return this.write(call.callId, 'advance', call.run, ttlSeconds, '', '', fields);
   }
 
   /** An attempt failed and the call will be tried again: the attempt goes to the log. */
   async retrying(callId: string, run: number, logged: AttemptRecord, ttlSeconds: number) {
     const fields = ['status', 'retrying', 'attempts', logged.attempt];
-    return this.write(this.redis, callId, 'advance', run, ttlSeconds, JSON.stringify(logged), '', fields);
+    return this.write(callId, 'advance', run, ttlSeconds, JSON.stringify(logged), '', fields);
   }
 
-  /** The run ended. Appended to the caller's pipeline, so it goes out with the event it precedes. */
-  ended(pipeline: ChainableCommander, call: CallTarget & { enqueuedAt: number; run: number }, end: CallEnd, ttlSeconds: number): void {
+  /** The run ended. */
+  async ended(call: CallTarget & { enqueuedAt: number; run: number }, end: CallEnd, ttlSeconds: number): Promise<void> {
     const fields: (string | number)[] = [
       ...identity(call),
       'run',
@@ -69,20 +69,21 @@ export class CallRepository {
     ];
     if (end.result) fields.push('result', JSON.stringify(end.result));
     if (end.error) fields.push('error', JSON.stringify(end.error));
-    pipeline.hookrunnerCallTransition(keys.call(call.callId), keys.attempts(call.callId), 'advance', call.run, ttlSeconds, '', 'result error', ...fields);
+    await this.write(call.callId, 'advance', call.run, ttlSeconds, '', 'result error', fields);
   }
 
   /** A failed call goes back to queued as run `run`; refused unless it is failed at run - 1. */
   async replayed(callId: string, run: number, ttlSeconds: number): Promise<Written | Refusal> {
     const clear = 'finishedAt lastAttempt result error';
-    return this.write(this.redis, callId, 'replay', run, ttlSeconds, '', clear, ['status', 'queued', 'run', run, 'attempts', 0]);
+    return this.write(callId, 'replay', run, ttlSeconds, '', clear, ['status', 'queued', 'run', run, 'attempts', 0]);
   }
 
-  /** Whether each call has a record (one pipeline). */
+  /**
+   * Whether each call has a record. Calls live in slots of their own, so this is one command per
+   * call, sent together: one write on one node (the client auto-pipelines), one per node on a cluster.
+   */
   async exist(callIds: string[]): Promise<boolean[]> {
-    const pipeline = this.redis.pipeline();
-    for (const callId of callIds) pipeline.exists(keys.call(callId));
-    return replies(await pipeline.exec()).map((n) => n === 1);
+    return (await Promise.all(callIds.map((callId) => this.redis.exists(keys.call(callId))))).map((n) => n === 1);
   }
 
   /** The call and its attempt log, oldest first: one round trip (they share the call's slot). */
@@ -95,15 +96,12 @@ export class CallRepository {
     return call && { call, attemptLog: log.map((entry) => JSON.parse(entry) as AttemptRecord) };
   }
 
-  /** Several calls without their logs (one pipeline); undefined where a call is gone. */
+  /** Several calls without their logs (sent together, as exist is); undefined where a call is gone. */
   async findMany(callIds: string[]): Promise<(StoredCall | undefined)[]> {
-    const pipeline = this.redis.pipeline();
-    for (const callId of callIds) pipeline.hgetall(keys.call(callId));
-    return (replies(await pipeline.exec()) as Record<string, string>[]).map(fromHash);
+    return (await Promise.all(callIds.map((callId) => this.redis.hgetall(keys.call(callId))))).map(fromHash);
   }
 
   private async write(
-    target: Redis,
     callId: string,
     transition: 'create' | 'advance' | 'replay',
     run: number,
@@ -112,7 +110,7 @@ export class CallRepository {
     clear: string,
     fields: (string | number)[],
   ): Promise<Written | Refusal> {
-    const reply = await target.hookrunnerCallTransition(
+    const reply = await this.redis.hookrunnerCallTransition(
       keys.call(callId),
       keys.attempts(callId),
       transition,

@@ -1,10 +1,10 @@
 import { Queue, QueueOptions, Worker } from 'bullmq';
-import type Redis from 'ioredis';
+import type { RedisClient } from './connections';
 import { QUEUE_PREFIX } from '@hookrunner/contracts';
 import { TIMED_OUT, within } from './time-limit';
 
 /** A producer-side queue on a shared connection (which the caller owns and closes). */
-export function openQueue<T>(name: string, connection: Redis, options: Partial<QueueOptions> = {}): Queue<T> {
+export function openQueue<T>(name: string, connection: RedisClient, options: Partial<QueueOptions> = {}): Queue<T> {
   return new Queue<T>(name, { connection, prefix: QUEUE_PREFIX, ...options });
 }
 

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from './connections';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallRepository } from './call-repository';
 import { closeRedis, connectRedis, createRedis } from './connections';
@@ -28,7 +28,7 @@ export const STATE_REDIS = Symbol('STATE_REDIS');
 class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
 
-  constructor(private readonly client: Redis) {}
+  constructor(private readonly client: RedisClient) {}
 
   async onModuleInit(): Promise<void> {
     // A process may start while Redis is down: it comes up, reports not ready, and reconnects.
@@ -48,10 +48,10 @@ class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
       provide: REDIS,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        defineScripts(createRedis(config.redisUrl, 'command', 'hookrunner', { autoPipelining: true })),
+        defineScripts(createRedis(config, 'command', 'hookrunner', { autoPipelining: true })),
     },
-    { provide: RedisLifecycle, inject: [REDIS], useFactory: (client: Redis) => new RedisLifecycle(client) },
-    { provide: CallRepository, inject: [REDIS], useFactory: (client: Redis) => new CallRepository(client) },
+    { provide: RedisLifecycle, inject: [REDIS], useFactory: (client: RedisClient) => new RedisLifecycle(client) },
+    { provide: CallRepository, inject: [REDIS], useFactory: (client: RedisClient) => new CallRepository(client) },
   ],
   exports: [REDIS, CallRepository],
 })
@@ -67,7 +67,7 @@ export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShut
   private readonly lifecycles: RedisLifecycle[];
   private abandoned = false;
 
-  constructor(@Inject(BACKGROUND_REDIS) background: Redis, @Inject(STATE_REDIS) state: Redis) {
+  constructor(@Inject(BACKGROUND_REDIS) background: RedisClient, @Inject(STATE_REDIS) state: RedisClient) {
     this.lifecycles = [new RedisLifecycle(background), new RedisLifecycle(state)];
   }
 
@@ -91,15 +91,15 @@ export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShut
     {
       provide: BACKGROUND_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createRedis(config.redisUrl, 'blocking', 'hookrunner:background'),
+      useFactory: (config: AppConfig) => createRedis(config, 'blocking', 'hookrunner:background'),
     },
     {
       provide: STATE_REDIS,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        defineScripts(createRedis(config.redisUrl, 'blocking', 'hookrunner:state', { autoPipelining: true })),
+        defineScripts(createRedis(config, 'blocking', 'hookrunner:state', { autoPipelining: true })),
     },
-    { provide: CallRepository, inject: [STATE_REDIS], useFactory: (client: Redis) => new CallRepository(client) },
+    { provide: CallRepository, inject: [STATE_REDIS], useFactory: (client: RedisClient) => new CallRepository(client) },
     BackgroundRedisLifecycle,
   ],
   exports: [BACKGROUND_REDIS, STATE_REDIS, CallRepository, BackgroundRedisLifecycle],

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './connections';
 import { keys } from './keys';
 
 export interface UserState {
@@ -27,7 +27,7 @@ export function encodeChanges(changes: Record<string, unknown>): string[] {
 
 /** Reads the session memory and/or the profile; skips what is not asked for (no round trip when neither is). */
 export async function readState(
-  redis: Redis,
+  redis: RedisClient,
   target: { botId: string; userId: string; sessionId: string },
   want: { memory: boolean; user: boolean } = { memory: true, user: true },
 ): Promise<UserState> {

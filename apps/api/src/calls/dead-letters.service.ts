@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import type { CallView } from '@hookrunner/contracts';
-import { CallRepository, keys, REDIS } from '@hookrunner/redis';
+import { CallRepository, keys, REDIS, type RedisClient } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { ApiQueues } from '../queues';
 
@@ -16,7 +15,7 @@ export interface FailedPage {
 @Injectable()
 export class DeadLettersService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queues: ApiQueues,
     private readonly calls: CallRepository,

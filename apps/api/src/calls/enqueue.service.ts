@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CALL_JOB, DEFAULT_SESSION_ID, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
-import { CallRepository, keys, REDIS, replies } from '@hookrunner/redis';
+import { CallRepository, keys, REDIS, type RedisClient, replies } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { notFound } from '../webhooks/definitions.service';
 import { ApiQueues } from '../queues';
@@ -27,7 +26,7 @@ export interface Accepted {
 @Injectable()
 export class EnqueueService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queues: ApiQueues,
     private readonly backpressure: BackpressureService,
@@ -73,9 +72,7 @@ export class EnqueueService {
     // After the add, so a record always means a job: a call whose record is missing was never
     // started (an attempt writes the record too), which is what reviveUnenqueued relies on.
     const ttl = this.config.retention.failedSeconds;
-    const pipeline = this.redis.pipeline();
-    for (const { job } of toAdd) this.calls.created(pipeline, job, ttl);
-    replies(await pipeline.exec());
+    await Promise.all(toAdd.map(({ job }) => this.calls.created(job, ttl)));
     return results;
   }
 

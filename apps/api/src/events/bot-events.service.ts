@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { type CallEvent, eventsChannel } from '@hookrunner/contracts';
-import { closeRedis, createRedis } from '@hookrunner/redis';
+import { closeRedis, createRedis, type RedisClient } from '@hookrunner/redis';
 
 /** Receives one bot's events as published; `raw` is the JSON exactly as it went out. */
 export type BotEventListener = (event: CallEvent, raw: string) => void;
@@ -16,7 +15,7 @@ export type BotEventListener = (event: CallEvent, raw: string) => void;
 @Injectable()
 export class BotEventsService implements OnApplicationShutdown {
   private readonly logger = new Logger('events');
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private readonly listeners = new Map<string, Set<BotEventListener>>();
   /** The SUBSCRIBE in flight or done per channel, so a second listener waits on the same one. */
   private readonly subscribed = new Map<string, Promise<unknown>>();
@@ -54,10 +53,10 @@ export class BotEventsService implements OnApplicationShutdown {
     this.subscriber?.unsubscribe(channel).catch(() => undefined);
   }
 
-  private connection(): Redis {
+  private connection(): RedisClient {
     if (this.subscriber) return this.subscriber;
     // Opened on first use: an API that nobody follows events on holds no subscriber connection.
-    const subscriber = createRedis(this.config.redisUrl, 'blocking', 'hookrunner:api-events');
+    const subscriber = createRedis(this.config, 'blocking', 'hookrunner:api-events');
     subscriber.on('message', (channel: string, raw: string) => this.dispatch(channel, raw));
     subscriber.on('error', (err: Error) => this.logger.warn(`event subscriber: ${err.message}`));
     this.subscriber = subscriber;

@@ -1,7 +1,6 @@
 import { Controller, Inject, Param, Post } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
-import { keys, REDIS } from '@hookrunner/redis';
+import { keys, REDIS, type RedisClient } from '@hookrunner/redis';
 import { generateSigningSecret, seal } from '@hookrunner/security';
 import { IdentifierPipe } from '../common/identifier.pipe';
 
@@ -17,7 +16,7 @@ export interface SigningSecretCreated {
 @Controller('v1/bots/:botId/signing-secret')
 export class SigningSecretsController {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SECRETS_KEY) private readonly secretsKey: Buffer,
   ) {}

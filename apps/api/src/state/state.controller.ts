@@ -1,12 +1,11 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { readState, REDIS } from '@hookrunner/redis';
+import { readState, REDIS, type RedisClient } from '@hookrunner/redis';
 import { IdentifierPipe } from '../common/identifier.pipe';
 
 /** The state webhooks read and write. A user or session with nothing stored reads as empty. */
 @Controller('v1/bots/:botId/users/:userId')
 export class StateController {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   @Get()
   async profile(@Param('botId', IdentifierPipe) botId: string, @Param('userId', IdentifierPipe) userId: string) {

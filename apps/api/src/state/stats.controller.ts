@@ -1,12 +1,11 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { BotStats, keys, REDIS, STATS_WINDOW_MINUTES, summarize } from '@hookrunner/redis';
+import { BotStats, keys, REDIS, type RedisClient, STATS_WINDOW_MINUTES, summarize } from '@hookrunner/redis';
 import { IdentifierPipe } from '../common/identifier.pipe';
 
 /** Per-bot figures over the last hour: what metrics cannot carry without a botId label. */
 @Controller('v1/bots/:botId/stats')
 export class StatsController {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   @Get()
   async get(@Param('botId', IdentifierPipe) botId: string): Promise<BotStats> {

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { WEBHOOK_DEFAULTS, WebhookDefinition } from '@hookrunner/contracts';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
-import { keys, REDIS } from '@hookrunner/redis';
+import { keys, REDIS, type RedisClient } from '@hookrunner/redis';
 import { checkUrlAtSave, seal } from '@hookrunner/security';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { CreateWebhookDto, WebhookBodyDto } from './dto/webhook.dto';
@@ -14,7 +13,7 @@ export const MAX_WEBHOOKS_PER_BOT = 1_000;
 @Injectable()
 export class DefinitionsService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SECRETS_KEY) private readonly secretsKey: Buffer,
   ) {}

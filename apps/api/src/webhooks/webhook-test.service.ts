@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { DEFAULT_SESSION_ID, WebhookDefinition } from '@hookrunner/contracts';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
-import { readState, REDIS } from '@hookrunner/redis';
+import { readState, REDIS, type RedisClient } from '@hookrunner/redis';
 import { usesMergeTags, validateReply } from '@hookrunner/webhook';
 import { TestWebhookDto } from './dto/webhook.dto';
 import { DomainError, ErrorCode } from '../errors/domain-error';
@@ -24,7 +23,7 @@ export class WebhookTestService implements OnApplicationShutdown {
   private readonly sender: WebhookSender;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(SECRETS_KEY) secretsKey: Buffer,
   ) {
