@@ -103,6 +103,43 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker-compose.cluster.yml over docker-compose.yml', () => {
+  const override = parse(readFileSync(join(ROOT, 'docker-compose.cluster.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, Service & { depends_on?: Record<string, { condition: string }> }>;
+    volumes: Record<string, unknown>;
+  };
+  const nodes = ['redis', 'redis-2', 'redis-3'];
+
+  it('runs three cluster-enabled masters that persist and never evict, each on its own volume', () => {
+    for (const name of nodes) {
+      const command = words(override.services[name].command).join(' ');
+      expect(command).toMatch(/--cluster-enabled yes\b/);
+      expect(command).toMatch(/--appendonly yes\b/);
+      expect(command).toMatch(/--maxmemory-policy noeviction\b/);
+    }
+    const volumes = nodes.map((name) => String(override.services[name].volumes?.[0]).split(':')[0]);
+    expect(new Set(volumes).size).toBe(3);
+    const declared = { ...(compose as unknown as { volumes: object }).volumes, ...override.volumes };
+    for (const volume of volumes) expect(Object.keys(declared)).toContain(volume);
+  });
+
+  it('joins the three masters once, after each is healthy', () => {
+    const init = override.services['redis-cluster'];
+    const script = words(init.command).join(' ');
+    expect(script).toContain(`--cluster create ${nodes.map((n) => `${n}:6379`).join(' ')} --cluster-replicas 0 --cluster-yes`);
+    expect(script).toMatch(/cluster_state:ok \|\|/);
+    expect(Object.keys(init.depends_on ?? {}).sort()).toEqual(nodes);
+  });
+
+  it('points every Hookrunner process at the cluster, started only once it is formed', () => {
+    for (const name of ['api', 'worker', 'results']) {
+      expect(environment(override.services[name]).REDIS_CLUSTER_NODES).toBe(nodes.map((n) => `${n}:6379`).join(','));
+      expect(override.services[name].depends_on?.['redis-cluster']).toEqual({ condition: 'service_completed_successfully' });
+      expect(services[name]).toBeDefined();
+    }
+  });
+});
+
 describe('Dockerfile', () => {
   it('runs a main.ts that exists', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
