@@ -24,6 +24,7 @@ const USAGE = `npm run bench -- [options]
   --high-concurrency <c>  the high WORKER_CONCURRENCY of the slow scenario (default 2000)
   --waves <k>             slow scenario calls = k × concurrency, at most --n (default 20)
   --only <list>           scenarios to run, e.g. 1,3 (default 1,2,3,4)
+  --cluster               instead: throughput over 30 bots on one Redis, then on a 3-master cluster
   --cpu-prof              profile the Hookrunner apps; summaries printed, files in bench/profiles/
   --out <file>            results file (default bench/results.json)`;
 
@@ -189,4 +190,5 @@ const abort = async (reason) => {
 };
 process.on('SIGINT', () => abort('interrupted'));
 process.on('SIGTERM', () => abort('terminated'));
-main().then((code) => process.exit(code), abort);
+if (process.argv.includes('--cluster')) await import('./cluster.mjs');
+else main().then((code) => process.exit(code), abort);

@@ -151,12 +151,13 @@ export function snapshotBuild(root) {
 }
 
 /** redis-server on a free port, without persistence; `url` and a `client()` factory. */
-export async function startRedis() {
+export async function startRedis({ extraArgs = [] } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hookrunner-bench-'));
   const server = startChild('redis-server', 'redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
     '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+    ...extraArgs,
   ]);
   const clients = [];
   const client = () => {

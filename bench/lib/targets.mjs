@@ -22,7 +22,7 @@ const webhookUrls = (endpointPort) => ({
 /** The node flags the apps run with in production (package.json, Dockerfile); the baseline gets them too. */
 const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=32'];
 
-export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs = [] }) {
+export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs = [], extraEnv = {} }) {
   const apps = {};
   /** Every app process started, restarts included: { role, pid }. */
   const started = [];
@@ -39,6 +39,7 @@ export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs
     // The per-bot limiter stays on the request path but never refuses: the bench drives one bot.
     RATE_LIMIT_PER_BOT: '1000000',
     SHUTDOWN_GRACE_MS: '3000',
+    ...extraEnv,
   };
   const urls = webhookUrls(endpointPort);
 

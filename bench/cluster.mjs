@@ -1,0 +1,172 @@
+// `npm run bench -- --cluster`: the throughput scenario over 30 bots, on one Redis and then on a
+// local 3-master Redis Cluster, in one run. Prints calls/s for both, each master's share of the
+// commands and of the Redis CPU the run caused, and the projection per added master.
+// Writes bench/results-cluster.json. `--smoke` keeps it working in CI; it measures nothing.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import Redis from 'ioredis';
+import { answers200, cpuMs, freePort, snapshotBuild, startChild, startRedis, stopAll, waitReady } from './lib/processes.mjs';
+import { hookrunner } from './lib/targets.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BOTS = 30;
+const MASTERS = 3;
+const run = promisify(execFile);
+
+const { values } = parseArgs({
+  options: { cluster: { type: 'boolean' }, smoke: { type: 'boolean' }, n: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' } },
+  strict: false,
+});
+const smoke = values.smoke ?? false;
+const n = Number(values.n ?? (smoke ? 300 : 20_000));
+const runs = Number(values.runs ?? (smoke ? 1 : 3));
+const out = values.out ?? `${ROOT}bench/results-cluster.json`;
+const log = (line) => console.log(`[cluster] ${line}`);
+
+/** Three cluster-enabled redis-servers joined by redis-cli: the nodes string and the servers. */
+async function startCluster() {
+  const servers = await Promise.all(
+    Array.from({ length: MASTERS }, () => startRedis({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] })),
+  );
+  await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+  for (const server of servers) {
+    const client = server.client();
+    while (!(await client.cluster('INFO')).includes('cluster_state:ok')) await new Promise((r) => setTimeout(r, 100));
+  }
+  return { nodes: servers.map((s) => `127.0.0.1:${s.port}`).join(','), servers };
+}
+
+const commandsServed = async (client) =>
+  [...(await client.info('commandstats')).matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+
+/** One throughput run over BOTS bots: calls/s from the first enqueue to the last event. */
+async function throughput(target, servers, subscriber, label) {
+  const bots = Array.from({ length: BOTS }, (_, i) => `${label}-bot-${i}`);
+  await Promise.all(bots.map((botId) => target.prepare(botId)));
+  let received = 0;
+  let failed = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => (resolveDone = resolve));
+  const onMessage = (_pattern, channel, message) => {
+    if (!channel.startsWith(`hookrunner:events:${label}-`)) return;
+    received++;
+    if (message.includes('"type":"call.failed"')) failed++;
+    if (received === n) resolveDone(performance.now());
+  };
+  subscriber.on('pmessage', onMessage);
+  const commandsBefore = await Promise.all(servers.map((s) => commandsServed(s.admin)));
+  const cpuBefore = servers.map((s) => cpuMs(s.server.pid));
+  const started = performance.now();
+  const batch = 500;
+  let next = 0;
+  const send = async () => {
+    while (next < n) {
+      const from = next;
+      next = Math.min(n, next + batch);
+      // Each batch is one bot's: bots take turns, so every bot's partition gets work.
+      const botId = bots[Math.floor(from / batch) % BOTS];
+      await target.enqueueBatch(botId, Array.from({ length: next - from }, (_, i) => `u${from + i}`), 'fast');
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, send));
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${received} of ${n} events within 120 s`)), 120_000).unref());
+  const ended = await Promise.race([done, timeout]);
+  subscriber.off('pmessage', onMessage);
+  const commands = (await Promise.all(servers.map((s) => commandsServed(s.admin)))).map((c, i) => c - commandsBefore[i]);
+  const cpu = servers.map((s, i) => cpuMs(s.server.pid) - cpuBefore[i]);
+  const totalCommands = commands.reduce((a, b) => a + b, 0);
+  const totalCpu = cpu.reduce((a, b) => a + b, 0);
+  return {
+    callsPerSec: n / ((ended - started) / 1000),
+    failed,
+    commandShare: commands.map((c) => c / totalCommands),
+    cpuShare: cpu.map((c) => c / totalCpu),
+    redisCpuMsPer1000Calls: (totalCpu / n) * 1000,
+  };
+}
+
+async function measure(mode, dist, endpointPort) {
+  let servers;
+  let extraEnv = {};
+  let redisUrl;
+  if (mode === 'single') {
+    const redis = await startRedis();
+    servers = [redis];
+    redisUrl = redis.url;
+  } else {
+    const cluster = await startCluster();
+    servers = cluster.servers;
+    redisUrl = servers[0].url;
+    extraEnv = { REDIS_CLUSTER_NODES: cluster.nodes };
+  }
+  for (const s of servers) s.admin = s.client();
+  const target = hookrunner({ dist, redisUrl, endpointPort, connections: 64, extraEnv });
+  await target.start();
+  // PUBLISH reaches every node: one subscriber on the first node hears every bot.
+  const subscriber = new Redis(servers[0].url);
+  await subscriber.psubscribe('hookrunner:events:*');
+  const results = [];
+  await throughput(target, servers, subscriber, `${mode}-warm`);
+  for (let i = 1; i <= runs; i++) {
+    const result = await throughput(target, servers, subscriber, `${mode}-${i}`);
+    log(`${mode} run ${i}: ${Math.round(result.callsPerSec)} calls/s, commands per master ${result.commandShare.map(pct).join(' / ')}, ` +
+      `Redis CPU per master ${result.cpuShare.map(pct).join(' / ')} (${result.failed} failed)`);
+    results.push(result);
+  }
+  subscriber.disconnect();
+  await target.stop();
+  await Promise.all(servers.map((s) => s.stop()));
+  return results;
+}
+
+const pct = (x) => `${(x * 100).toFixed(0)}%`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const dist = snapshotBuild(ROOT);
+  const endpointPort = await freePort();
+  const endpoint = startChild('endpoint', process.execPath, [fileURLToPath(new URL('endpoint.mjs', import.meta.url))], {
+    env: { PORT: String(endpointPort), SLOW_MS: '200' },
+  });
+  await waitReady(endpoint, () => answers200(`http://127.0.0.1:${endpointPort}/health`), 'an answer');
+  log(`${n} calls over ${BOTS} bots, ${runs} run(s) per mode, ${cpus().length} cores`);
+  const single = await measure('single', dist, endpointPort);
+  const cluster = await measure('cluster', dist, endpointPort);
+  await stopAll();
+
+  const singleRate = median(single.map((r) => r.callsPerSec));
+  const clusterRate = median(cluster.map((r) => r.callsPerSec));
+  const byMaster = (key) => Array.from({ length: MASTERS }, (_, i) => median(cluster.map((r) => r[key][i])));
+  const redisCpuPerCallMs = median(cluster.map((r) => r.redisCpuMsPer1000Calls)) / 1000;
+  const summary = {
+    singleCallsPerSec: Math.round(singleRate),
+    clusterCallsPerSec: Math.round(clusterRate),
+    clusterToSingle: +(clusterRate / singleRate).toFixed(2),
+    commandSharePerMaster: byMaster('commandShare').map((x) => +x.toFixed(3)),
+    cpuSharePerMaster: byMaster('cpuShare').map((x) => +x.toFixed(3)),
+    redisCpuMsPer1000Calls: +(redisCpuPerCallMs * 1000).toFixed(1),
+    // One master core spent on Redis work alone serves 1000 / (its share of the CPU per call) calls/s.
+    projectedCallsPerSecPerMaster: Math.round(1000 / (redisCpuPerCallMs / MASTERS)),
+    failed: [...single, ...cluster].reduce((sum, r) => sum + r.failed, 0),
+  };
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), n, runs, bots: BOTS, summary, single, cluster }, null, 2)}\n`);
+  console.log(`
+| mode | calls/s (median of ${runs}) | commands per master | Redis CPU per master |
+|---|---|---|---|
+| one node | ${summary.singleCallsPerSec} | 100% | 100% |
+| ${MASTERS}-master cluster | ${summary.clusterCallsPerSec} (${summary.clusterToSingle} of one node) | ${summary.commandSharePerMaster.map(pct).join(' / ')} | ${summary.cpuSharePerMaster.map(pct).join(' / ')} |
+
+Redis CPU per 1,000 calls on the cluster: ${summary.redisCpuMsPer1000Calls} ms in all; one more master adds about ${summary.projectedCallsPerSecPerMaster} calls/s of Redis capacity.
+results: ${out}`);
+  if (summary.failed > 0) console.error(`bench: ${summary.failed} calls failed`);
+  return summary.failed > 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), async (err) => {
+  console.error(`bench --cluster failed: ${err.stack ?? err.message}`);
+  await stopAll().catch(() => undefined);
+  process.exit(1);
+});
