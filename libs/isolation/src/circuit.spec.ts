@@ -83,7 +83,7 @@ describe('the circuit over any sequence of events', () => {
       fc.record({ kind: fc.constant('record' as const), dt: fc.integer({ min: 0, max: 20_000 }), failed: fc.boolean(), probe: fc.boolean() }),
     );
     fc.assert(
-      fc.property(fc.array(event, { maxLength: 200 }), (events) => {
+      fc.property(fc.array(event, { minLength: 30, maxLength: 200, size: 'max' }), (events) => {
         let record = CLOSED_CIRCUIT;
         let now = 0;
         let permits = 0;

@@ -5,3 +5,4 @@ export * from './state';
 export * from './redis.module';
 export * from './queues';
 export * from './bot-stats';
+export * from './circuit-store';
