@@ -1,37 +1,62 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALLS_QUEUE, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
+import { CALLS_QUEUE, callsQueuePrefix, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
+import { partitionOf } from '@hookrunner/isolation';
 import { closeRedis, connectRedis, createRedis, openQueue } from '@hookrunner/redis';
-import { registerQueueMetrics } from '@hookrunner/observability';
+import { partitionedCounter, registerQueueMetrics } from '@hookrunner/observability';
 
 /**
- * The API's handles on both queues: it produces calls and reads job states for GET
+ * The API's handles on the queues: it produces calls and reads job states for GET
  * /v1/calls/{callId}. They get a fail-fast connection of their own: BullMQ defines its scripts on
  * the connection it is given, and ioredis would copy all of them into every pipeline the API
  * builds on a shared one.
  */
 @Injectable()
 export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
-  readonly calls: Queue<WebhookCallJob>;
+  /** The partitions of the calls queue, by number (QUEUE_PARTITIONS). */
+  readonly callPartitions: Queue<WebhookCallJob>[];
   readonly results: Queue<CallResultJob>;
   private readonly connection: Redis;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.connection = createRedis(config.redisUrl, 'command', 'hookrunner:api-queues', { autoPipelining: true });
-    this.calls = openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection);
+    this.callPartitions = Array.from({ length: config.isolation.partitions }, (_, p) =>
+      openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection, { prefix: callsQueuePrefix(p) }),
+    );
     this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
+  }
+
+  partitionOf(botId: string): number {
+    return partitionOf(botId, this.callPartitions.length);
+  }
+
+  /** The partition of the calls queue that takes the bot's calls. */
+  callsFor(botId: string): Queue<WebhookCallJob> {
+    return this.callPartitions[this.partitionOf(botId)];
+  }
+
+  /** A call's job, in whichever partition holds it (QUEUE_PARTITIONS may have changed since it was queued). */
+  async findCall(callId: string): Promise<Job<WebhookCallJob> | undefined> {
+    const jobs = await Promise.all(this.callPartitions.map((q) => q.getJob(callId) as Promise<Job<WebhookCallJob> | undefined>));
+    return jobs.find((job) => job !== undefined);
+  }
+
+  /** Calls ready to run, over every partition. */
+  async waitingCalls(): Promise<number> {
+    const counts = await Promise.all(this.callPartitions.map((q) => q.getJobCountByTypes('waiting', 'prioritized')));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async onModuleInit(): Promise<void> {
     await connectRedis(this.connection).catch(() => undefined); // /ready reports it; enqueue answers 503 meanwhile
-    registerQueueMetrics([this.calls, this.results] as never);
+    registerQueueMetrics([partitionedCounter(CALLS_QUEUE, this.callPartitions as never), partitionedCounter(RESULTS_QUEUE, [this.results] as never)]);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // BullMQ does not close connections it was given.
-    await Promise.all([this.calls.close(), this.results.close()]);
+    await Promise.all([...this.callPartitions.map((q) => q.close()), this.results.close()]);
     await closeRedis(this.connection);
   }
 }

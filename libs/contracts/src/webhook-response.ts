@@ -14,6 +14,8 @@ export enum CallErrorType {
   InvalidResponse = 'invalid_response',
   /** The URL led to an address the outbound policy blocks (SSRF guard); never retried. */
   BlockedUrl = 'blocked_url',
+  /** The endpoint's origin failed too often lately: its circuit is open and no request was sent. Retried. */
+  CircuitOpen = 'circuit_open',
 }
 
 export interface CallError {

@@ -4,3 +4,4 @@ export * from './fair-priority';
 export * from './fair-share';
 export * from './deferral';
 export * from './circuit';
+export * from './origin-failure';

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
 import type { AttemptRecord, CallStatus, WebhookCallJob } from '@hookrunner/contracts';
 import { keys, REDIS } from '@hookrunner/redis';
@@ -25,7 +24,7 @@ export class CallStatusService {
       return { ...rest, attemptLog: [...attemptLog, lastAttempt] };
     }
 
-    const job = (await this.queues.calls.getJob(callId)) as Job<WebhookCallJob> | undefined;
+    const job = await this.queues.findCall(callId);
     if (job) return view(job.data, statusOf(await job.getState(), job.attemptsMade), job.attemptsStarted ?? job.attemptsMade, attemptLog);
 
     // Between the worker's last attempt and the results consumer's record, the result job holds it.

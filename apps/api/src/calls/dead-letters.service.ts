@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import type { WebhookCallJob } from '@hookrunner/contracts';
 import { keys, REDIS } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { ApiQueues } from '../queues';
@@ -59,7 +57,7 @@ export class DeadLettersService {
     if (!record) throw new DomainError(ErrorCode.CallNotFound, `no finished call ${callId} (unknown, still running, or older than its retention)`);
     authorize(record.botId);
     if (record.status !== 'failed') throw new DomainError(ErrorCode.NotRetryable, `call ${callId} ${record.status}; only failed calls can be retried`);
-    const job = (await this.queues.calls.getJob(callId)) as Job<WebhookCallJob> | undefined;
+    const job = await this.queues.findCall(callId);
     if (!job) throw new DomainError(ErrorCode.CallExpired, `call ${callId} is older than its retention and can no longer be retried`);
     const run = record.run + 1;
     await job.updateData({ ...job.data, run });

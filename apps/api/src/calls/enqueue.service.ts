@@ -3,7 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALL_JOB, CALLS_QUEUE, DEFAULT_SESSION_ID, QUEUE_PREFIX, RESULTS_QUEUE, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
+import { CALL_JOB, CALLS_QUEUE, callsQueuePrefix, DEFAULT_SESSION_ID, QUEUE_PREFIX, RESULTS_QUEUE, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
+import { fairPriority } from '@hookrunner/isolation';
 import { ADMIT_CALLS_LUA, bullJobKey, keys, REDIS } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { notFound } from '../webhooks/definitions.service';
@@ -12,6 +13,8 @@ import { EnqueueCallDto } from './dto/enqueue-call.dto';
 import { BackpressureService } from './backpressure.service';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/** A call pending longer than this no longer ranks its bot's next calls (its end may never have been reported). */
+const PENDING_HORIZON_MS = 3_600_000;
 
 /** Drops a claimed idempotency key only if it still names our call. */
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -34,7 +37,7 @@ export class EnqueueService {
     private readonly queues: ApiQueues,
     private readonly backpressure: BackpressureService,
   ) {
-    this.redis.defineCommand('hookrunnerAdmitCalls', { numberOfKeys: 2, lua: ADMIT_CALLS_LUA });
+    this.redis.defineCommand('hookrunnerAdmitCalls', { numberOfKeys: 3, lua: ADMIT_CALLS_LUA });
   }
 
   async enqueue(botId: string, call: EnqueueCallDto): Promise<Accepted> {
@@ -46,8 +49,9 @@ export class EnqueueService {
   /** One result per call, in order: accepted, or the DomainError that refused it. */
   async enqueueMany(botId: string, calls: EnqueueCallDto[]): Promise<Array<Accepted | DomainError>> {
     this.backpressure.admit(calls.length);
-    const definitions = await this.admit(botId, calls);
     const now = Date.now();
+    const callIds = calls.map(() => randomUUID());
+    const { definitions, pending } = await this.admit(botId, calls, callIds, now);
     const results: Array<Accepted | DomainError> = [];
     const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition }[] = [];
     for (const [index, call] of calls.entries()) {
@@ -56,55 +60,73 @@ export class EnqueueService {
         results[index] = notFound(botId, call.webhook);
         continue;
       }
-      const job = toJob(botId, call, definition, now);
+      const job = toJob(botId, callIds[index], call, definition, now);
       results[index] = { callId: job.callId, replayed: false };
       fresh.push({ index, job, definition });
     }
 
     const claimed = await this.claimIdempotencyKeys(botId, calls, fresh, results);
-    await this.reviveUnenqueued(fresh, results);
+    await this.reviveUnenqueued(botId, fresh, results);
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
+    const unused = fresh.filter((f) => f.job.callId !== callIds[f.index] || (results[f.index] as Accepted).replayed).map((f) => callIds[f.index]);
+    if (unused.length > 0) await this.redis.zrem(keys.pendingCalls(botId), ...unused);
     if (toAdd.length === 0) return results;
+    const queue = this.queues.callsFor(botId);
     try {
       // One job needs no pipeline: ioredis copies every BullMQ script into each one it builds.
-      if (toAdd.length === 1) await this.queues.calls.add(CALL_JOB, toAdd[0].job, this.jobOptions(toAdd[0].job, toAdd[0].definition));
-      else await this.queues.calls.addBulk(toAdd.map(({ job, definition }) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition) })));
+      if (toAdd.length === 1) await queue.add(CALL_JOB, toAdd[0].job, this.jobOptions(toAdd[0].job, toAdd[0].definition, fairPriority(pending, 0)));
+      else await queue.addBulk(toAdd.map(({ job, definition }, i) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition, fairPriority(pending, i)) })));
     } catch (err) {
       await this.release(claimed).catch(() => undefined);
+      await this.redis.zrem(keys.pendingCalls(botId), ...toAdd.map((f) => f.job.callId)).catch(() => undefined);
       throw err;
     }
     return results;
   }
 
-  /** Reads the calls' definitions and takes the bot's rate tokens for those that exist: one round trip. */
-  private async admit(botId: string, calls: EnqueueCallDto[]): Promise<Map<string, WebhookDefinition | undefined>> {
+  /**
+   * Reads the calls' definitions, takes the bot's rate tokens for those that exist and counts them
+   * among the bot's pending calls: one round trip. `pending`: the bot's unfinished calls before these.
+   */
+  private async admit(
+    botId: string,
+    calls: EnqueueCallDto[],
+    callIds: string[],
+    now: number,
+  ): Promise<{ definitions: Map<string, WebhookDefinition | undefined>; pending: number }> {
     const { perSecond, burst } = this.config.rateLimit;
     if (perSecond > 0 && calls.length > burst) {
       throw new DomainError(ErrorCode.RateLimited, `a batch may hold at most ${burst} calls (RATE_LIMIT_BURST)`);
     }
-    const perName = new Map<string, number>();
-    for (const call of calls) perName.set(call.webhook, (perName.get(call.webhook) ?? 0) + 1);
+    const perName = new Map<string, string[]>();
+    calls.forEach((call, i) => perName.set(call.webhook, [...(perName.get(call.webhook) ?? []), callIds[i]]));
     const names = [...perName.keys()];
     const reply = (await (this.redis as unknown as AdmitCommand).hookrunnerAdmitCalls(
       keys.rateBucket(botId),
       keys.webhooks(botId),
+      keys.pendingCalls(botId),
       perSecond,
       burst,
-      ...names.flatMap((name) => [name, perName.get(name)!]),
-    )) as [number, ...(string | null)[]] | [0, number];
+      now,
+      now - PENDING_HORIZON_MS,
+      ...names.flatMap((name) => [name, perName.get(name)!.length, ...perName.get(name)!]),
+    )) as [number, number, ...(string | null)[]] | [0, number];
     if (reply[0] === 0) {
       const waitMs = reply[1] as number;
       throw new DomainError(ErrorCode.RateLimited, `bot ${botId} may enqueue ${perSecond} calls per second (RATE_LIMIT_PER_BOT); retry later`, Math.max(1, Math.ceil(waitMs / 1000)));
     }
-    return new Map(names.map((name, i) => {
-      const raw = reply[i + 1] as string | null;
-      return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)];
+    const definitions = new Map(names.map((name, i) => {
+      const raw = reply[i + 2] as string | null;
+      return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)] as const;
     }));
+    return { definitions, pending: reply[1] as number };
   }
 
-  private jobOptions(job: WebhookCallJob, definition: WebhookDefinition): JobsOptions {
+  private jobOptions(job: WebhookCallJob, definition: WebhookDefinition, priority: number): JobsOptions {
     return {
       jobId: job.callId,
+      // The bot's fair-queuing rank within its partition (libs/isolation fairPriority).
+      priority,
       attempts: definition.retry.attempts,
       backoff: { type: 'webhook' },
       // The result job (same id) holds the call's status from before this completes until the
@@ -147,13 +169,13 @@ export class EnqueueService {
    * result and no record, enqueue it now under that same callId; should the first add still be in
    * flight, BullMQ ignores the second add of one jobId, so this never runs a call twice.
    */
-  private async reviveUnenqueued(fresh: { index: number; job: WebhookCallJob }[], results: Array<Accepted | DomainError>): Promise<void> {
+  private async reviveUnenqueued(botId: string, fresh: { index: number; job: WebhookCallJob }[], results: Array<Accepted | DomainError>): Promise<void> {
     const replayed = fresh.filter((f) => (results[f.index] as Accepted).replayed);
     if (replayed.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const { index } of replayed) {
       const { callId } = results[index] as Accepted;
-      pipeline.exists(bullJobKey(QUEUE_PREFIX, CALLS_QUEUE, callId)).exists(bullJobKey(QUEUE_PREFIX, RESULTS_QUEUE, callId)).exists(keys.call(callId));
+      pipeline.exists(bullJobKey(callsQueuePrefix(this.queues.partitionOf(botId)), CALLS_QUEUE, callId)).exists(bullJobKey(QUEUE_PREFIX, RESULTS_QUEUE, callId)).exists(keys.call(callId));
     }
     const replies = (await pipeline.exec()) ?? [];
     replayed.forEach((entry, i) => {
@@ -175,9 +197,9 @@ export class EnqueueService {
 
 type AdmitCommand = { hookrunnerAdmitCalls(...args: (string | number)[]): Promise<unknown> };
 
-function toJob(botId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
+function toJob(botId: string, callId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
   return {
-    callId: randomUUID(),
+    callId,
     botId,
     userId: call.userId,
     sessionId: call.sessionId ?? DEFAULT_SESSION_ID,
