@@ -9,7 +9,7 @@ const REBALANCE_MS = 250;
 
 /**
  * One BullMQ worker per partition of a queue, in one process, sharing `concurrency` between them:
- * the partitions with calls ready to run split it evenly, an idle one keeps a small reserve
+ * the partitions with calls waiting split it evenly, one with none waiting runs what arrives
  * (libs/isolation shareConcurrency). A partition full of one bot's backlog thus takes at most its
  * share while others have work, and all of it when alone.
  */

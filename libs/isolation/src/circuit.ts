@@ -11,6 +11,7 @@
  *   succeed closes the circuit, the first to fail opens it again. Outcomes of attempts that were
  *   not probes are ignored while open or half-open: they started before the circuit opened. Probe
  *   permits whose outcome never came (their worker died) are handed out again after `openMs`.
+ *   The window's counts are kept while open and half-open, and emptied when the circuit closes.
  */
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -101,7 +102,7 @@ export function admitAttempt(record: CircuitRecord, now: number, settings: Circu
 export function recordOutcome(record: CircuitRecord, outcome: { failed: boolean; probe: boolean }, now: number, settings: CircuitSettings): CircuitStep {
   if (record.state === 'open' || (record.state === 'half_open' && !outcome.probe)) return { record };
   if (record.state === 'half_open') {
-    return outcome.failed ? { record: opened(now, settings), transition: 'open' } : { record: CLOSED_CIRCUIT, transition: 'closed' };
+    return outcome.failed ? { record: opened(record, now, settings), transition: 'open' } : { record: CLOSED_CIRCUIT, transition: 'closed' };
   }
   const index = Math.floor(now / bucketMsOf(settings));
   const slot = index % CIRCUIT_BUCKETS;
@@ -112,7 +113,7 @@ export function recordOutcome(record: CircuitRecord, outcome: { failed: boolean;
   const next: CircuitRecord = { ...record, buckets };
   const { attempts, failures } = windowCounts(next, now, settings);
   if (attempts >= settings.minAttempts && failures * 100 >= settings.failurePercent * attempts) {
-    return { record: opened(now, settings), transition: 'open' };
+    return { record: opened(next, now, settings), transition: 'open' };
   }
   return { record: next };
 }
@@ -122,6 +123,7 @@ export function circuitStateAt(record: CircuitRecord, now: number): CircuitState
   return record.state === 'open' && now >= (record.reopensAt ?? 0) ? 'half_open' : record.state;
 }
 
-function opened(now: number, settings: CircuitSettings): CircuitRecord {
-  return { state: 'open', openedAt: now, reopensAt: now + settings.openMs, probes: 0, buckets: [] };
+/** The window is kept while open (the health shows what opened it) and emptied when it closes. */
+function opened(record: CircuitRecord, now: number, settings: CircuitSettings): CircuitRecord {
+  return { state: 'open', openedAt: now, reopensAt: now + settings.openMs, probes: 0, buckets: record.buckets };
 }

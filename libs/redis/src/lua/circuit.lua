@@ -63,8 +63,9 @@ local function save()
   redis.call('PEXPIRE', KEYS[1], windowMs + 2 * openMs)
 end
 
+-- The window is kept while open (the health shows what opened it) and emptied when the circuit closes.
 local function open()
-  state, openedAt, reopensAt, probes, halfOpenAt, buckets = 'open', now, now + openMs, 0, 0, {}
+  state, openedAt, reopensAt, probes, halfOpenAt = 'open', now, now + openMs, 0, 0
 end
 
 if op == 'read' then
