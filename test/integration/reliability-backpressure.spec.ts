@@ -8,12 +8,14 @@ import {
   EventCollector,
   freePort,
   pollUntil,
+  queuePrefixes,
   startApp,
   startEndpoint,
   startRedis,
   subscribeEvents,
   TestEndpoint,
   TestRedis,
+  waitingCallIds,
 } from '../support';
 
 /*
@@ -28,8 +30,8 @@ const MAX_DEPTH = 50;
 const DEPTH_REFRESH_MS = 500;
 /** removeOnComplete's count for call jobs (apps/api/src/calls/enqueue.service.ts). */
 const COMPLETED_KEPT = 1_000;
-/** A job's hash: `{hookrunner}:<queue>:<callId>` (results add `.r<run>` for replays), not `:meta` and kin. */
-const JOB_HASH = /^\{hookrunner\}:(calls|results):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.r\d+)?$/;
+/** A job's hash: `{hookrunner[:p]}:<queue>:<callId>` (results add `.r<run>` for replays), not `:meta` and kin. */
+const JOB_HASH = /^\{hookrunner(?::\d+)?\}:(calls|results):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.r\d+)?$/;
 
 describe('backpressure and finished-job cleanup', () => {
   let redis: TestRedis;
@@ -68,7 +70,7 @@ describe('backpressure and finished-job cleanup', () => {
     await Promise.all([endpoint?.close(), redis?.stop()]);
   });
 
-  const waiting = () => client.llen('{hookrunner}:calls:wait');
+  const waiting = async () => (await waitingCallIds(client)).length;
   const call = (i: number) => ({ webhook: 'ok', userId: `user-${i % 10}` });
 
   it('answers 429 with Retry-After past MAX_QUEUE_DEPTH, enqueues nothing it refused, and admits again once drained', async () => {
@@ -130,13 +132,13 @@ describe('backpressure and finished-job cleanup', () => {
     }
     const done = await events.waitForAll(ids, 40_000);
     expect(done.filter((e) => e.type !== 'call.succeeded')).toEqual([]);
-    await pollUntil(async () => (await client.llen('{hookrunner}:calls:active')) + (await client.llen('{hookrunner}:results:active')) === 0, {
+    await pollUntil(async () => (await sumOver(client, 'calls', 'active')) + (await client.llen('{hookrunner}:results:active')) === 0, {
       timeoutMs: 5_000,
       message: 'jobs were still active after every event arrived',
     });
 
     // Call jobs are removed once done (the result job, then the call record, answer for them).
-    expect(await client.zcard('{hookrunner}:calls:completed')).toBe(0);
+    expect(await sumOver(client, 'calls', 'completed')).toBe(0);
     const hashes = await scanJobHashes(client);
     expect(hashes.calls).toBe(0);
     // Result jobs are removed as soon as they are applied.
@@ -146,12 +148,19 @@ describe('backpressure and finished-job cleanup', () => {
   });
 });
 
-/** Job hashes per queue (`{hookrunner}:<queue>:<jobId>`), counted with SCAN. */
+/** A list's or set's length summed over the queue's partitions. */
+async function sumOver(client: Redis, queue: 'calls' | 'results', state: 'active' | 'completed'): Promise<number> {
+  let sum = 0;
+  for (const prefix of await queuePrefixes(client, queue)) sum += state === 'active' ? await client.llen(`${prefix}:active`) : await client.zcard(`${prefix}:completed`);
+  return sum;
+}
+
+/** Job hashes per queue (`{hookrunner[:p]}:<queue>:<jobId>`), counted with SCAN. */
 async function scanJobHashes(client: Redis): Promise<{ calls: number; results: number }> {
   const counts = { calls: 0, results: 0 };
   let cursor = '0';
   do {
-    const [next, found] = await client.scan(cursor, 'MATCH', '{hookrunner}:*', 'COUNT', 1_000);
+    const [next, found] = await client.scan(cursor, 'MATCH', '{hookrunner*}:*', 'COUNT', 1_000);
     cursor = next;
     for (const key of found) {
       const match = JOB_HASH.exec(key);

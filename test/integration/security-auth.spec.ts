@@ -137,7 +137,7 @@ describe('security: API keys', () => {
 
     // The refused create and secret rotation left nothing behind.
     expect(await client.exists('hookrunner:bot:{bot1}:webhooks', 'hookrunner:bot:{bot1}:signing')).toBe(0);
-    const jobKeys = (await client.keys('{hookrunner}:calls:*')).filter((key) => /:[0-9a-f]{8}-[0-9a-f-]{27}$/.test(key));
+    const jobKeys = (await client.keys('{hookrunner*}:calls:*')).filter((key) => /:[0-9a-f]{8}-[0-9a-f-]{27}$/.test(key));
     expect(jobKeys).toEqual([]);
   });
 

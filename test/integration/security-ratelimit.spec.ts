@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { WebhookCallJob } from '@hookrunner/contracts';
-import { api, ApiClient, ApiReply, AppProcess, pollUntil, startApp, startRedis, TestRedis, uniqueId } from '../support';
+import { api, ApiClient, ApiReply, AppProcess, callJobKey, pollUntil, startApp, startRedis, TestRedis, uniqueId, waitingCallIds } from '../support';
 
 /*
  * The per-bot rate limit on enqueue: a token bucket in Redis (RATE_LIMIT_PER_BOT calls per
@@ -45,10 +45,10 @@ describe('security: per-bot rate limit', () => {
 
   /** The ids of the jobs waiting in the calls queue for `botId` (nothing consumes them here). */
   async function queuedCalls(botId: string): Promise<string[]> {
-    const ids = await client.lrange('{hookrunner}:calls:wait', 0, -1);
+    const ids = await waitingCallIds(client);
     const found: string[] = [];
     for (const id of ids) {
-      const data = await client.hget(`{hookrunner}:calls:${id}`, 'data');
+      const data = await client.hget((await callJobKey(client, id))!, 'data');
       if (data && (JSON.parse(data) as WebhookCallJob).botId === botId) found.push(id);
     }
     return found.sort();

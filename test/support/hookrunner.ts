@@ -124,16 +124,39 @@ export async function streamEntriesFor(redis: Redis, callId: string): Promise<St
 const QUEUE_LISTS = ['wait', 'active', 'paused'];
 const QUEUE_SETS = ['delayed', 'prioritized', 'waiting-children'];
 
-/** Jobs of a BullMQ queue (`{hookrunner}:<queue>`) that are not finished yet. */
+/** Key prefixes of a queue's partitions in Redis: `{hookrunner}:<queue>`, `{hookrunner:1}:<queue>`... */
+export async function queuePrefixes(redis: Redis, queue: 'calls' | 'results'): Promise<string[]> {
+  const metas = await redis.keys(`{hookrunner*}:${queue}:meta`);
+  return [...new Set([`{hookrunner}:${queue}`, ...metas.map((key) => key.slice(0, -':meta'.length))])];
+}
+
+/** Jobs of a BullMQ queue (every partition of it) that are not finished yet. */
 export async function pendingJobs(redis: Redis, queue: 'calls' | 'results'): Promise<number> {
   const pipeline = redis.pipeline();
-  for (const list of QUEUE_LISTS) pipeline.llen(`{hookrunner}:${queue}:${list}`);
-  for (const set of QUEUE_SETS) pipeline.zcard(`{hookrunner}:${queue}:${set}`);
+  for (const prefix of await queuePrefixes(redis, queue)) {
+    for (const list of QUEUE_LISTS) pipeline.llen(`${prefix}:${list}`);
+    for (const set of QUEUE_SETS) pipeline.zcard(`${prefix}:${set}`);
+  }
   const replies = (await pipeline.exec()) ?? [];
   return replies.reduce((sum, [err, n]) => {
     if (err) throw err;
     return sum + Number(n);
   }, 0);
+}
+
+/** Ids of the calls waiting to run (ready, not delayed), over every partition. */
+export async function waitingCallIds(redis: Redis): Promise<string[]> {
+  const ids: string[] = [];
+  for (const prefix of await queuePrefixes(redis, 'calls')) {
+    ids.push(...(await redis.lrange(`${prefix}:wait`, 0, -1)), ...(await redis.zrange(`${prefix}:prioritized`, 0, -1)));
+  }
+  return ids;
+}
+
+/** The hash key of a call's job, in whichever partition holds it (undefined when none does). */
+export async function callJobKey(redis: Redis, callId: string): Promise<string | undefined> {
+  for (const prefix of await queuePrefixes(redis, 'calls')) if (await redis.exists(`${prefix}:${callId}`)) return `${prefix}:${callId}`;
+  return undefined;
 }
 
 /** Waits until neither the calls queue nor the results queue holds an unfinished job. */

@@ -18,6 +18,7 @@ import { SigningSecretsController } from './signing/signing-secrets.controller';
 import { DefinitionsService } from './webhooks/definitions.service';
 import { WebhookTestService } from './webhooks/webhook-test.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhookHealthService } from './webhooks/webhook-health.service';
 
 /** The HTTP API: definitions, enqueue, call status and state. */
 @Module({
@@ -25,6 +26,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
   providers: [
     DefinitionsService,
     WebhookTestService,
+    WebhookHealthService,
     EnqueueService,
     CallStatusService,
     BackpressureService,

@@ -1,50 +1,79 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALLS_QUEUE, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
+import { CALLS_QUEUE, callsQueuePrefix, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
+import { partitionOf } from '@hookrunner/isolation';
 import { closeRedis, connectRedis, createRedis, openQueue, type RedisClient } from '@hookrunner/redis';
-import { registerQueueMetrics } from '@hookrunner/observability';
+import { partitionedCounter, registerQueueMetrics } from '@hookrunner/observability';
 
 /**
- * The API's only door to BullMQ: it adds calls, replays failed ones and reads the queue depth;
- * everything else about a call is read from its record (CallRepository). The queues get a
- * fail-fast connection of their own: BullMQ defines its scripts on the connection it is given, and
- * ioredis would copy all of them into every pipeline the API builds on a shared one.
+ * The API's only door to BullMQ: it adds calls (to the bot's partition of the calls queue),
+ * replays failed ones and reads the queue depth; everything else about a call is read from its
+ * record (CallRepository). The queues get a fail-fast connection of their own: BullMQ defines its
+ * scripts on the connection it is given, and ioredis would copy all of them into every pipeline
+ * the API builds on a shared one.
  */
 @Injectable()
 export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
-  readonly calls: Queue<WebhookCallJob>;
+  /** The partitions of the calls queue, by number (QUEUE_PARTITIONS). */
+  readonly callPartitions: Queue<WebhookCallJob>[];
   readonly results: Queue<CallResultJob>;
   private readonly connection: RedisClient;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.connection = createRedis(config, 'command', 'hookrunner:api-queues', { autoPipelining: true });
-    this.calls = openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection);
+    this.callPartitions = Array.from({ length: config.isolation.partitions }, (_, p) =>
+      openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection, { prefix: callsQueuePrefix(p) }),
+    );
     this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
   }
 
-  async onModuleInit(): Promise<void> {
-    await connectRedis(this.connection).catch(() => undefined); // /ready reports it; enqueue answers 503 meanwhile
-    registerQueueMetrics([this.calls, this.results] as never);
+  partitionOf(botId: string): number {
+    return partitionOf(botId, this.callPartitions.length);
+  }
+
+  /** The partition of the calls queue that takes the bot's calls. */
+  callsFor(botId: string): Queue<WebhookCallJob> {
+    return this.callPartitions[this.partitionOf(botId)];
+  }
+
+  /** Calls ready to run, over every partition. */
+  async waitingCalls(): Promise<number> {
+    const counts = await Promise.all(this.callPartitions.map((q) => q.getJobCountByTypes('waiting', 'prioritized')));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** Whether a failed call's job is still kept (for FAILED_RETENTION_HOURS), so it can run again. */
   async isReplayable(callId: string): Promise<boolean> {
-    const job = await this.calls.getJob(callId);
+    const job = await this.findCall(callId);
     return job !== undefined && (await job.isFailed());
   }
 
   /** Runs a failed call's job again as run `run`, with a fresh attempt budget. */
   async replay(callId: string, run: number): Promise<void> {
-    const job = await this.calls.getJob(callId);
+    const job = await this.findCall(callId);
     if (!job) throw new Error(`the job of call ${callId} vanished during its replay`);
     await job.updateData({ ...job.data, run });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   }
 
+  /** A call's job, in whichever partition holds it (QUEUE_PARTITIONS may have changed since it was queued). */
+  private async findCall(callId: string): Promise<Job<WebhookCallJob> | undefined> {
+    const jobs = await Promise.all(this.callPartitions.map((q) => q.getJob(callId) as Promise<Job<WebhookCallJob> | undefined>));
+    return jobs.find((job) => job !== undefined);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await connectRedis(this.connection).catch(() => undefined); // /ready reports it; enqueue answers 503 meanwhile
+    registerQueueMetrics([
+      partitionedCounter(CALLS_QUEUE, this.callPartitions as never),
+      partitionedCounter(RESULTS_QUEUE, [this.results] as never),
+    ]);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     // BullMQ does not close connections it was given.
-    await Promise.all([this.calls.close(), this.results.close()]);
+    await Promise.all([...this.callPartitions.map((q) => q.close()), this.results.close()]);
     await closeRedis(this.connection);
   }
 }

@@ -3,13 +3,20 @@ import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
 import { AttemptReport, UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
-import { readState, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
+import { CircuitStore, readState, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
 import { OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
+import { OriginGuard } from './origin-guard';
+
+/** An attempt that did not go out because its origin's bulkhead is full: try again after `deferMs`, no attempt spent. */
+export interface Deferral {
+  deferMs: number;
+}
 
 /** Performs one attempt of a call: state for merge tags, the signed request, the HTTP exchange, its metrics. */
 @Injectable()
 export class CallRunnerService {
   private readonly sender: WebhookSender;
+  private readonly guard: OriginGuard;
 
   constructor(
     @Inject(STATE_REDIS) private readonly redis: RedisClient,
@@ -17,9 +24,11 @@ export class CallRunnerService {
     @Inject(SECRETS_KEY) secretsKey: Buffer,
   ) {
     this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey });
+    const { circuit, maxInFlightPerOrigin } = config.isolation;
+    this.guard = new OriginGuard(circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined, maxInFlightPerOrigin);
   }
 
-  async attempt(call: WebhookCallJob): Promise<AttemptReport> {
+  async attempt(call: WebhookCallJob): Promise<AttemptReport | Deferral> {
     // Stored state is read only when a merge tag needs it: most webhooks have none.
     const stored = await readState(this.redis, call, usesMergeTags(call.request));
     let outgoing: OutgoingRequest;
@@ -31,14 +40,19 @@ export class CallRunnerService {
       // A merge tag rendered into the host, say, or a header sealed with another SECRETS_KEY: no retry can fix it.
       return { outcome: { kind: 'fail', error: { type: CallErrorType.Internal, message: `request could not be built: ${(err as Error).message}` } }, durationMs: 0 };
     }
+    const clearance = await this.guard.clear(outgoing.url, call.request.timeoutMs);
+    if (clearance.kind === 'defer') return { deferMs: clearance.delayMs };
+    if (clearance.kind === 'refuse') return { outcome: { kind: 'retry', error: clearance.error }, durationMs: 0 };
     callsInFlight.inc();
+    let report: AttemptReport | undefined;
     try {
-      const report = await this.sender.send(outgoing, call.request.timeoutMs);
+      report = await this.sender.send(outgoing, call.request.timeoutMs);
       callDurationSeconds.observe({ method: call.request.method, outcome: report.outcome.kind }, report.durationMs / 1000);
       if (report.exchange) responseBytes.observe(report.exchange.bytes);
       return report;
     } finally {
       callsInFlight.dec();
+      this.guard.finish(clearance, report?.durationMs ?? 0, report && report.outcome.kind !== 'success' ? report.outcome.error : undefined);
     }
   }
 

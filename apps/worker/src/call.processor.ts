@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Job, MinimalJob, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, MinimalJob, Queue, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, QUEUE_PREFIX, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
+import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, drainWithin, openQueue, type RedisClient } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, keys, openQueue, type RedisClient } from '@hookrunner/redis';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
 import { attemptRecord, lostAttemptRecord } from './attempt-record';
+import { PartitionedWorker } from './partitioned-worker';
 import { isStalledTooOften } from './stalled';
 
 /** Thrown after the final result was handed to the results queue: nothing more to report. */
@@ -22,7 +23,7 @@ class ReportedFailure extends UnrecoverableError {}
 @Injectable()
 export class CallProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('worker');
-  private worker: Worker<WebhookCallJob>;
+  private worker: PartitionedWorker<WebhookCallJob>;
   private results: Queue<CallResultJob>;
 
   constructor(
@@ -39,9 +40,9 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     // The background connection queues commands through a Redis restart: a blip delays adding a
     // result instead of failing an attempt that already reached the endpoint.
     this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
-    this.worker = new Worker<WebhookCallJob>(CALLS_QUEUE, (job) => this.process(job), {
+    this.worker = new PartitionedWorker<WebhookCallJob>(CALLS_QUEUE, (job, token) => this.process(job, token), {
       connection: this.connection,
-      prefix: QUEUE_PREFIX,
+      partitions: this.config.isolation.partitions,
       concurrency: options.concurrency,
       // A healthy call keeps its lock by renewal every lockDuration/2, however long it runs; a
       // killed worker's calls are taken over once the lock expires and the next stalled check runs,
@@ -61,19 +62,25 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     });
     this.worker.on('failed', (job, err) => void this.onFailed(job, err));
     this.worker.on('error', (err) => this.logger.warn(`worker error: ${err.message}`));
-    this.readiness.add('worker', () => (!this.worker.isRunning() ? 'worker is not running' : this.worker.isPaused() ? 'worker is paused' : undefined));
+    this.readiness.add('worker', () => this.worker.problem());
   }
 
-  private async process(job: Job<WebhookCallJob>): Promise<void> {
+  private async process(job: Job<WebhookCallJob>, token?: string): Promise<void> {
     const attempt = job.attemptsMade + 1;
     if (job.attemptsMade === 0 && job.attemptsStarted === 1) queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
     const startedAt = new Date();
-    // Not awaited: the status write leaves with the next batch on the state connection, ahead of
-    // anything this attempt writes later on it, and never delays the request.
+    const report = await this.runner.attempt(job.data);
+    if ('deferMs' in report) {
+      // Back to wait, its slot freed and no attempt spent (BullMQ's documented manual delay).
+      await job.moveToDelayed(Date.now() + report.deferMs, token);
+      throw new DelayedError();
+    }
+    // Written once the attempt went out (a deferred one never did). Not awaited: the write leaves
+    // with the next batch on the state connection, ahead of anything this attempt writes later on
+    // it, and never delays the call.
     this.calls.attemptStarted(job.data, attempt, this.config.retention.failedSeconds).catch((err: Error) =>
       this.logger.warn(`could not mark call ${job.data.callId} running: ${err.message}`),
     );
-    const report = await this.runner.attempt(job.data);
     const { outcome } = report;
     const logged = attemptRecord(job.data.run, attempt, startedAt, report);
     if (outcome.kind === 'success') {
@@ -132,7 +139,11 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
       backoff: { type: RESULT_RETRY.backoffType },
       removeOnComplete: true,
       removeOnFail: { age: this.config.retention.failedSeconds },
+      // The call's fair-queuing rank carries over, so a flood's results do not delay a quiet bot's either.
+      priority: job.opts.priority,
     });
+    // No longer ranks the bot's next calls behind this one (idempotent: a second report removes nothing).
+    this.connection.zrem(keys.pendingCalls(call.botId), call.callId).catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -140,7 +151,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     // Stop taking calls; let those in flight finish within the grace period. Past it, stop
     // waiting: once this process exits its locks lapse and other workers run those calls again.
     // (A second, forced close() would only wait on the first: BullMQ returns the same promise.)
-    if (await drainWithin(this.worker, this.config.shutdownGraceMs)) {
+    if (await this.worker.drain(this.config.shutdownGraceMs)) {
       await Promise.all([this.results.close(), this.runner.close()]);
       return;
     }
@@ -149,7 +160,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** Run 0 keeps the callId itself, so GET /v1/calls/{callId} can find the result while it waits. */
+/** One result job per call and run: a second report of the same run (after a crash) is a no-op while the first waits. */
 export function resultJobId(callId: string, run: number): string {
   return run === 0 ? callId : `${callId}.r${run}`;
 }

@@ -16,6 +16,12 @@ export interface AppConfig {
     retryAfterCapMs: number;
   };
   results: { concurrency: number };
+  isolation: {
+    partitions: number;
+    maxInFlightPerOrigin: number;
+    /** minAttempts 0: no breaker. */
+    circuit: { windowMs: number; minAttempts: number; failurePercent: number; openMs: number; halfOpenProbes: number };
+  };
   state: { sessionTtlSeconds: number };
   events: { streamMaxLen: number };
   retention: { succeededSeconds: number; failedSeconds: number };
@@ -47,6 +53,17 @@ export function toAppConfig(env: Environment): AppConfig {
       retryAfterCapMs: env.RETRY_AFTER_CAP_MS,
     },
     results: { concurrency: env.RESULTS_CONCURRENCY },
+    isolation: {
+      partitions: env.QUEUE_PARTITIONS,
+      maxInFlightPerOrigin: env.MAX_IN_FLIGHT_PER_ORIGIN,
+      circuit: {
+        windowMs: env.CIRCUIT_WINDOW_MS,
+        minAttempts: env.CIRCUIT_MIN_ATTEMPTS,
+        failurePercent: env.CIRCUIT_FAILURE_PERCENT,
+        openMs: env.CIRCUIT_OPEN_MS,
+        halfOpenProbes: env.CIRCUIT_HALF_OPEN_PROBES,
+      },
+    },
     state: { sessionTtlSeconds: env.SESSION_TTL_SECONDS },
     events: { streamMaxLen: env.EVENTS_STREAM_MAXLEN },
     retention: { succeededSeconds: env.CALL_RETENTION_HOURS * 3600, failedSeconds: env.FAILED_RETENTION_HOURS * 3600 },

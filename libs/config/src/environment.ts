@@ -41,6 +41,21 @@ export class Environment {
   /** Upper bound on a Retry-After delay the workers will honour. */
   @Transform(toInt) @IsInt() @Min(0) RETRY_AFTER_CAP_MS = 60_000;
 
+  /** Calls-queue partitions (each its own BullMQ queue and hash tag); a bot's calls all go to one. Never lower it while calls wait. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(64) QUEUE_PARTITIONS = 4;
+  /** Calls one worker process runs at once to one origin (scheme, host, port); more wait without holding a slot. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) MAX_IN_FLIGHT_PER_ORIGIN = 20;
+  /** The circuit breaker's sliding window. */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000) CIRCUIT_WINDOW_MS = 60_000;
+  /** Attempts in the window before a circuit may open; 0 turns the breaker off. */
+  @Transform(toInt) @IsInt() @Min(0) CIRCUIT_MIN_ATTEMPTS = 10;
+  /** Share of timeouts, network errors and 5xx in the window that opens a circuit. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100) CIRCUIT_FAILURE_PERCENT = 50;
+  /** How long an open circuit refuses attempts before letting probes through. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) CIRCUIT_OPEN_MS = 30_000;
+  /** Probe attempts a half-open circuit lets through at once. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000) CIRCUIT_HALF_OPEN_PROBES = 3;
+
   @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_GRACE_MS = 30_000;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
 

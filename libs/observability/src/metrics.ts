@@ -94,6 +94,34 @@ export const redisReconnectsTotal = new Counter({
   help: 'Times this process started reconnecting to Redis.',
   registers: [registry],
 });
+export const circuitTransitionsTotal = new Counter({
+  name: 'hookrunner_circuit_transitions_total',
+  help: 'Circuit breaker state changes this process caused, by the state entered (open, half_open, closed).',
+  labelNames: ['to'] as const,
+  registers: [registry],
+});
+export const callsDeferredTotal = new Counter({
+  name: 'hookrunner_calls_deferred_total',
+  help: 'Calls put back to wait without spending an attempt, by reason (bulkhead: their origin was at MAX_IN_FLIGHT_PER_ORIGIN).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+/**
+ * Origins whose circuit this process sees open. Set by the worker when scraped; every worker
+ * sees the same shared circuits, so aggregate with max, not sum.
+ */
+export function registerCircuitsOpenGauge(count: () => number): void {
+  if (registry.getSingleMetric('hookrunner_circuits_open')) return;
+  new Gauge({
+    name: 'hookrunner_circuits_open',
+    help: 'Origins whose circuit breaker is open, as this worker last saw them (aggregate with max).',
+    registers: [registry],
+    collect() {
+      this.set(count());
+    },
+  });
+}
 
 let defaultsStarted = false;
 /** Node's process metrics (CPU, memory, event loop lag, GC); idempotent so the one-process mode registers them once. */

@@ -43,3 +43,31 @@ export function registerQueueMetrics(queues: QueueCounter[]): void {
     },
   });
 }
+
+/**
+ * One queue as the gauges see it, summed over its partitions. Prioritized jobs (every call is,
+ * for fair queuing) count as waiting; the oldest waiting is the oldest head of any partition's
+ * wait list or prioritized set (the head of a prioritized set is its best-ranked job, a close
+ * enough stand-in for its oldest).
+ */
+export function partitionedCounter(name: string, partitions: QueueCounter[]): QueueCounter {
+  return {
+    name,
+    async getJobCounts(...types: string[]) {
+      const all = await Promise.all(partitions.map((q) => q.getJobCounts(...types, 'prioritized')));
+      const sum: Record<string, number> = {};
+      for (const counts of all) {
+        for (const [state, n] of Object.entries(counts)) {
+          const key = state === 'prioritized' && !types.includes('prioritized') ? 'waiting' : state;
+          sum[key] = (sum[key] ?? 0) + (n ?? 0);
+        }
+      }
+      return sum;
+    },
+    async getJobs(types: string[], start: number, end: number, asc: boolean) {
+      const heads = await Promise.all(partitions.flatMap((q) => [q.getJobs(types, start, end, asc), q.getJobs(['prioritized'], start, end, asc)]));
+      const jobs = heads.flat().filter((job): job is { timestamp: number } => job !== undefined);
+      return jobs.sort((a, b) => a.timestamp - b.timestamp).slice(0, end - start + 1);
+    },
+  };
+}

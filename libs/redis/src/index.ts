@@ -7,3 +7,4 @@ export * from './queues';
 export * from './bot-stats';
 export * from './call-repository';
 export * from './time-limit';
+export * from './circuit-store';

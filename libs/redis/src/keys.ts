@@ -16,7 +16,13 @@ import { EVENTS_STREAM } from '@hookrunner/contracts';
  * - The event stream `hookrunner:events` (no tag: its slot is that of the whole name) and the
  *   published-markers, whose tag `{hookrunner:events}` hashes to that same slot, so the publish
  *   script can check the marker and XADD atomically.
- * - BullMQ's keys carry the `{hookrunner}` tag of QUEUE_PREFIX (libs/contracts).
+ * - BullMQ's keys carry the `{hookrunner}` tag of QUEUE_PREFIX (libs/contracts) for partition 0 of
+ *   the calls queue and for the results queue; partition p > 0 of the calls queue carries its own
+ *   tag `{hookrunner:p}` (callsQueuePrefix), so that on a cluster the partitions spread over the masters.
+ * - Per bot, slot `{<botId>}` again: the bot's pending calls (`pending`), added to by the admit
+ *   script in the same round trip as its rate tokens and definitions.
+ * - Per origin, slot `{<origin>}`: the circuit breaker's hash, the only key its script touches.
+ *   Braces in an origin are escaped, so no origin can change which tag applies.
  * Identifiers never hold braces (IDENTIFIER_PATTERN), so no id can change which tag applies.
  */
 export const keys = {
@@ -26,6 +32,11 @@ export const keys = {
   rateBucket: (botId: string) => `hookrunner:bot:{${botId}}:rate`,
   signingSecrets: (botId: string) => `hookrunner:bot:{${botId}}:signing`,
   botStats: (botId: string, minute: number) => `hookrunner:bot:{${botId}}:stats:${minute}`,
+  /** ZSET callId → enqueue time (ms) of the bot's unfinished calls: ranks its next call behind them. */
+  pendingCalls: (botId: string) => `hookrunner:bot:{${botId}}:pending`,
+
+  /** The circuit breaker of one origin (`https://host:port`), shared by every worker. */
+  circuit: (origin: string) => `hookrunner:circuit:{${origin.replace(/\{/g, '%7B').replace(/\}/g, '%7D')}}`,
 
   profile: (botId: string, userId: string) => `hookrunner:user:{${botId}/${userId}}:profile`,
   session: (botId: string, userId: string, sessionId: string) => `hookrunner:user:{${botId}/${userId}}:session:${sessionId}`,

@@ -12,12 +12,13 @@ import type { Cluster, Redis, Result } from 'ioredis';
 export const SCRIPTS = {
   hookrunnerMergeState: { file: 'merge-state', keys: 3 },
   hookrunnerPublishEvent: { file: 'publish-event', keys: 2 },
-  hookrunnerAdmitCalls: { file: 'admit-calls', keys: 2 },
+  hookrunnerAdmitCalls: { file: 'admit-calls', keys: 3 },
   hookrunnerReleaseIdempotencyKey: { file: 'release-idempotency-key', keys: 1 },
   hookrunnerCreateWebhook: { file: 'create-webhook', keys: 1 },
   hookrunnerReplaceWebhook: { file: 'replace-webhook', keys: 1 },
   hookrunnerRotateSigningSecret: { file: 'rotate-signing-secret', keys: 1 },
   hookrunnerCallTransition: { file: 'call-transition', keys: 2 },
+  hookrunnerCircuit: { file: 'circuit', keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -44,6 +45,9 @@ export function defineScripts<T extends Redis | Cluster>(client: T): T {
 
 type Arg = string | number | Buffer;
 
+/** circuit.lua's reply: state, openedAt, reopensAt, attempts, failures, allowed, probe, transition. */
+export type CircuitReplyRaw = [string, number, number, number, number, number, number, string];
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     hookrunnerMergeState(session: string, profile: string, applied: string, ...args: Arg[]): Result<string, Context>;
@@ -51,12 +55,14 @@ declare module 'ioredis' {
     hookrunnerAdmitCalls(
       bucket: string,
       webhooks: string,
+      pending: string,
       ...args: Arg[]
-    ): Result<[1, ...(string | null)[]] | [0, number], Context>;
+    ): Result<[1, number, ...(string | null)[]] | [0, number], Context>;
     hookrunnerReleaseIdempotencyKey(key: string, callId: string): Result<number, Context>;
     hookrunnerCreateWebhook(webhooks: string, ...args: Arg[]): Result<'ok' | 'exists' | 'limit', Context>;
     hookrunnerReplaceWebhook(webhooks: string, ...args: Arg[]): Result<number, Context>;
     hookrunnerRotateSigningSecret(secrets: string, ...args: Arg[]): Result<number, Context>;
     hookrunnerCallTransition(record: string, log: string, ...args: Arg[]): Result<1 | string | null, Context>;
+    hookrunnerCircuit(circuit: string, ...args: Arg[]): Result<CircuitReplyRaw, Context>;
   }
 }

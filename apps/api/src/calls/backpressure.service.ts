@@ -26,7 +26,7 @@ export class BackpressureService implements OnModuleInit, OnApplicationShutdown 
 
   onModuleInit(): void {
     const refresh = () => {
-      this.queues.calls.getWaitingCount().then(
+      this.queues.waitingCalls().then(
         (n) => (this.waiting = n),
         () => undefined, // Redis down: enqueue itself answers 503.
       );

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CALL_JOB, DEFAULT_SESSION_ID, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
+import { fairPriority } from '@hookrunner/isolation';
 import { CallRepository, keys, REDIS, type RedisClient, replies } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { notFound } from '../webhooks/definitions.service';
@@ -11,6 +12,8 @@ import { EnqueueCallDto } from './dto/enqueue-call.dto';
 import { BackpressureService } from './backpressure.service';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/** A call pending longer than this no longer ranks its bot's next calls (its end may never have been reported). */
+const PENDING_HORIZON_MS = 3_600_000;
 
 export interface Accepted {
   callId: string;
@@ -42,8 +45,9 @@ export class EnqueueService {
   /** One result per call, in order: accepted, or the DomainError that refused it. */
   async enqueueMany(botId: string, calls: EnqueueCallDto[]): Promise<Array<Accepted | DomainError>> {
     this.backpressure.admit(calls.length);
-    const definitions = await this.admit(botId, calls);
     const now = Date.now();
+    const callIds = calls.map(() => randomUUID());
+    const { definitions, pending } = await this.admit(botId, calls, callIds, now);
     const results: Array<Accepted | DomainError> = [];
     const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition }[] = [];
     for (const [index, call] of calls.entries()) {
@@ -52,7 +56,7 @@ export class EnqueueService {
         results[index] = notFound(botId, call.webhook);
         continue;
       }
-      const job = toJob(botId, call, definition, now);
+      const job = toJob(botId, callIds[index], call, definition, now);
       results[index] = { callId: job.callId, replayed: false };
       fresh.push({ index, job, definition });
     }
@@ -60,13 +64,17 @@ export class EnqueueService {
     const claimed = await this.claimIdempotencyKeys(botId, calls, fresh, results);
     await this.reviveUnenqueued(fresh, results);
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
+    const unused = fresh.filter((f) => f.job.callId !== callIds[f.index] || (results[f.index] as Accepted).replayed).map((f) => callIds[f.index]);
+    if (unused.length > 0) await this.redis.zrem(keys.pendingCalls(botId), ...unused);
     if (toAdd.length === 0) return results;
+    const queue = this.queues.callsFor(botId);
     try {
       // One job needs no pipeline: ioredis copies every BullMQ script into each one it builds.
-      if (toAdd.length === 1) await this.queues.calls.add(CALL_JOB, toAdd[0].job, this.jobOptions(toAdd[0].job, toAdd[0].definition));
-      else await this.queues.calls.addBulk(toAdd.map(({ job, definition }) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition) })));
+      if (toAdd.length === 1) await queue.add(CALL_JOB, toAdd[0].job, this.jobOptions(toAdd[0].job, toAdd[0].definition, fairPriority(pending, 0)));
+      else await queue.addBulk(toAdd.map(({ job, definition }, i) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition, fairPriority(pending, i)) })));
     } catch (err) {
       await this.release(claimed).catch(() => undefined);
+      await this.redis.zrem(keys.pendingCalls(botId), ...toAdd.map((f) => f.job.callId)).catch(() => undefined);
       throw err;
     }
     // After the add, so a record always means a job: a call whose record is missing was never
@@ -76,35 +84,49 @@ export class EnqueueService {
     return results;
   }
 
-  /** Reads the calls' definitions and takes the bot's rate tokens for those that exist: one round trip. */
-  private async admit(botId: string, calls: EnqueueCallDto[]): Promise<Map<string, WebhookDefinition | undefined>> {
+  /**
+   * Reads the calls' definitions, takes the bot's rate tokens for those that exist and counts them
+   * among the bot's pending calls: one round trip. `pending`: the bot's unfinished calls before these.
+   */
+  private async admit(
+    botId: string,
+    calls: EnqueueCallDto[],
+    callIds: string[],
+    now: number,
+  ): Promise<{ definitions: Map<string, WebhookDefinition | undefined>; pending: number }> {
     const { perSecond, burst } = this.config.rateLimit;
     if (perSecond > 0 && calls.length > burst) {
       throw new DomainError(ErrorCode.RateLimited, `a batch may hold at most ${burst} calls (RATE_LIMIT_BURST)`);
     }
-    const perName = new Map<string, number>();
-    for (const call of calls) perName.set(call.webhook, (perName.get(call.webhook) ?? 0) + 1);
+    const perName = new Map<string, string[]>();
+    calls.forEach((call, i) => perName.set(call.webhook, [...(perName.get(call.webhook) ?? []), callIds[i]]));
     const names = [...perName.keys()];
     const reply = await this.redis.hookrunnerAdmitCalls(
       keys.rateBucket(botId),
       keys.webhooks(botId),
+      keys.pendingCalls(botId),
       perSecond,
       burst,
-      ...names.flatMap((name) => [name, perName.get(name)!]),
+      now,
+      now - PENDING_HORIZON_MS,
+      ...names.flatMap((name) => [name, perName.get(name)!.length, ...perName.get(name)!]),
     );
     if (reply[0] === 0) {
       const waitMs = reply[1];
       throw new DomainError(ErrorCode.RateLimited, `bot ${botId} may enqueue ${perSecond} calls per second (RATE_LIMIT_PER_BOT); retry later`, Math.max(1, Math.ceil(waitMs / 1000)));
     }
-    return new Map(names.map((name, i) => {
-      const raw = reply[i + 1] as string | null;
-      return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)];
+    const definitions = new Map(names.map((name, i) => {
+      const raw = reply[i + 2] as string | null;
+      return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)] as const;
     }));
+    return { definitions, pending: reply[1] as number };
   }
 
-  private jobOptions(job: WebhookCallJob, definition: WebhookDefinition): JobsOptions {
+  private jobOptions(job: WebhookCallJob, definition: WebhookDefinition, priority: number): JobsOptions {
     return {
       jobId: job.callId,
+      // The bot's fair-queuing rank within its partition (libs/isolation fairPriority).
+      priority,
       attempts: definition.retry.attempts,
       backoff: { type: 'webhook' },
       // The result job (same id) holds the call's status from before this completes until the
@@ -166,9 +188,9 @@ export class EnqueueService {
   }
 }
 
-function toJob(botId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
+function toJob(botId: string, callId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
   return {
-    callId: randomUUID(),
+    callId,
     botId,
     userId: call.userId,
     sessionId: call.sessionId ?? DEFAULT_SESSION_ID,

@@ -5,12 +5,14 @@ import { DomainError, ErrorCode } from '../errors/domain-error';
 import { DefinitionsService, presentDefinition } from './definitions.service';
 import { CreateWebhookDto, ReplaceWebhookDto, TestWebhookDto } from './dto/webhook.dto';
 import { WebhookTestService, WebhookTestReport } from './webhook-test.service';
+import { DefinitionWithHealth, WebhookHealthService } from './webhook-health.service';
 
 @Controller('v1/bots/:botId/webhooks')
 export class WebhooksController {
   constructor(
     private readonly definitions: DefinitionsService,
     private readonly tester: WebhookTestService,
+    private readonly health: WebhookHealthService,
   ) {}
 
   @Post()
@@ -19,13 +21,14 @@ export class WebhooksController {
   }
 
   @Get()
-  async list(@Param('botId', IdentifierPipe) botId: string): Promise<{ webhooks: WebhookDefinition[] }> {
-    return { webhooks: (await this.definitions.list(botId)).map(presentDefinition) };
+  async list(@Param('botId', IdentifierPipe) botId: string): Promise<{ webhooks: DefinitionWithHealth[] }> {
+    return { webhooks: await this.health.withHealth((await this.definitions.list(botId)).map(presentDefinition)) };
   }
 
   @Get(':name')
-  async get(@Param('botId', IdentifierPipe) botId: string, @Param('name') name: string): Promise<WebhookDefinition> {
-    return presentDefinition(await this.definitions.get(botId, name));
+  async get(@Param('botId', IdentifierPipe) botId: string, @Param('name') name: string): Promise<DefinitionWithHealth> {
+    const [definition] = await this.health.withHealth([presentDefinition(await this.definitions.get(botId, name))]);
+    return definition;
   }
 
   /** Replaces the whole definition; `name` in the body, if given, must match the path. */

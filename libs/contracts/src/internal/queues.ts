@@ -12,6 +12,15 @@ export const QUEUE_PREFIX = '{hookrunner}';
 /** Webhook calls waiting for a worker. Job id = callId. */
 export const CALLS_QUEUE = 'calls';
 
+/**
+ * The key prefix of partition `partition` of the calls queue (QUEUE_PARTITIONS of them, a bot's
+ * calls all in one). Partition 0 keeps QUEUE_PREFIX, so calls queued before partitions existed
+ * run on; partition p > 0 has its own hash tag `{hookrunner:p}`. Persisted: never change them.
+ */
+export function callsQueuePrefix(partition: number): string {
+  return partition === 0 ? QUEUE_PREFIX : `{hookrunner:${partition}}`;
+}
+
 /** Finished calls waiting for the results consumer to merge state and publish. Job id = callId[:run]. */
 export const RESULTS_QUEUE = 'results';
 

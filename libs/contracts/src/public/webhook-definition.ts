@@ -35,3 +35,13 @@ export const WEBHOOK_LIMITS = {
   attempts: { min: 1, max: 10 },
   backoffMs: { min: 0, max: 600_000 },
 } as const;
+
+/** How the origin of a webhook's URL has fared lately, as GET /v1/bots/{botId}/webhooks shows it. */
+export interface WebhookHealth {
+  /** The origin's circuit breaker, shared by every worker. */
+  circuit: 'closed' | 'open' | 'half_open';
+  /** Timeouts, network errors and 5xx among the attempts of the breaker's window (0 when none). */
+  failureRatio: number;
+  /** When the circuit last opened, while it is open or half-open. */
+  openedAt?: string;
+}

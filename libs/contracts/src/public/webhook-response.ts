@@ -23,6 +23,8 @@ export enum CallErrorType {
    * Never retried.
    */
   Internal = 'internal',
+  /** The endpoint's origin failed too often lately: its circuit is open and no request was sent. Retried. */
+  CircuitOpen = 'circuit_open',
 }
 
 export interface CallError {

@@ -1,0 +1,124 @@
+import { Logger } from '@nestjs/common';
+import { CallError, CallErrorType } from '@hookrunner/contracts';
+import { CircuitState, circuitOpenMessage, DeferralSchedule, isOriginFailure, nextDeferral, originOf, updateAverage } from '@hookrunner/isolation';
+import { callsDeferredTotal, circuitTransitionsTotal, registerCircuitsOpenGauge } from '@hookrunner/observability';
+import { CircuitReply, CircuitStore } from '@hookrunner/redis';
+
+/**
+ * How long a closed circuit seen by this process is trusted without asking Redis. Each recorded
+ * outcome refreshes it, so an origin called more often than this never pays for a check; one
+ * called less often pays one round trip. Another worker opening the circuit is seen within it.
+ */
+const CLOSED_TRUST_MS = 1_000;
+/** Origins remembered at once; past it the idle ones are forgotten. */
+const ORIGINS_LIMIT = 10_000;
+
+/** What an attempt may do: go (then report through `finish`), wait without an attempt, or fail at once. */
+export type Clearance =
+  | { kind: 'go'; origin?: string; probe: boolean }
+  | { kind: 'defer'; delayMs: number }
+  | { kind: 'refuse'; error: CallError };
+
+interface OriginState {
+  inFlight: number;
+  averageMs?: number;
+  schedule: DeferralSchedule;
+  circuit?: CircuitReply & { seenAt: number };
+}
+
+/**
+ * The worker's guard between a call and its origin: the bulkhead (at most `maxInFlight` attempts
+ * in flight to one origin in this process; more are deferred without holding a worker slot) and
+ * the shared circuit breaker (an open circuit refuses at once, no request sent). Its checks cost
+ * nothing on most attempts: the bulkhead is in memory, an open circuit is remembered until it
+ * reopens, and a closed one is trusted for CLOSED_TRUST_MS; each finished attempt records its
+ * outcome with one script call, which answers the state. Redis trouble never blocks a call: the
+ * breaker then lets attempts through.
+ */
+export class OriginGuard {
+  private readonly logger = new Logger('worker');
+  private readonly origins = new Map<string, OriginState>();
+
+  constructor(
+    private readonly store: CircuitStore | undefined,
+    private readonly maxInFlight: number,
+  ) {
+    registerCircuitsOpenGauge(() => this.openCount());
+  }
+
+  async clear(url: string, timeoutMs: number, now = Date.now()): Promise<Clearance> {
+    const origin = originOf(url);
+    if (!origin) return { kind: 'go', probe: false };
+    const state = this.stateOf(origin);
+    const known = state.circuit;
+    if (known?.state === 'open' && known.reopensAt !== undefined && now < known.reopensAt) return this.refuse(origin, known);
+    if (state.inFlight >= this.maxInFlight) {
+      const next = nextDeferral(state.schedule, now, state.averageMs ?? timeoutMs, this.maxInFlight);
+      state.schedule = next.schedule;
+      callsDeferredTotal.inc({ reason: 'bulkhead' });
+      return { kind: 'defer', delayMs: next.delayMs };
+    }
+    // Taken before any await, so concurrent calls cannot all pass the cap.
+    state.inFlight++;
+    if (!this.store || (known?.state === 'closed' && now - known.seenAt < CLOSED_TRUST_MS)) return { kind: 'go', origin, probe: false };
+    const reply = await this.ask(origin, () => this.store!.admit(origin, now));
+    if (!reply || reply.allowed) return { kind: 'go', origin, probe: reply?.probe ?? false };
+    state.inFlight--;
+    return this.refuse(origin, reply);
+  }
+
+  /** Reports an attempt that went out: frees its bulkhead slot and records its outcome (not awaited). */
+  finish(clearance: Extract<Clearance, { kind: 'go' }>, durationMs: number, error: CallError | undefined): void {
+    const { origin } = clearance;
+    if (!origin) return;
+    const state = this.stateOf(origin);
+    state.inFlight = Math.max(0, state.inFlight - 1);
+    state.averageMs = updateAverage(state.averageMs, durationMs);
+    if (!this.store) return;
+    const failed = isOriginFailure(error);
+    void this.ask(origin, () => this.store!.record(origin, { failed, probe: clearance.probe }));
+  }
+
+  /** Origins whose circuit this process last saw open. */
+  openCount(now = Date.now()): number {
+    let n = 0;
+    for (const { circuit } of this.origins.values()) if (circuit?.state === 'open' && (circuit.reopensAt ?? 0) > now) n++;
+    return n;
+  }
+
+  private refuse(origin: string, circuit: CircuitReply): Clearance {
+    return { kind: 'refuse', error: { type: CallErrorType.CircuitOpen, message: circuitOpenMessage(origin, circuit) } };
+  }
+
+  private async ask(origin: string, call: () => Promise<CircuitReply>): Promise<CircuitReply | undefined> {
+    try {
+      const reply = await call();
+      this.stateOf(origin).circuit = { ...reply, seenAt: Date.now() };
+      if (reply.transition) this.onTransition(origin, reply.transition, reply);
+      return reply;
+    } catch (err) {
+      this.logger.warn(`circuit of ${origin} unavailable, letting the attempt through: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private onTransition(origin: string, to: CircuitState, reply: CircuitReply): void {
+    circuitTransitionsTotal.inc({ to });
+    const detail = to === 'open' ? ` until ${new Date(reply.reopensAt ?? 0).toISOString()}` : '';
+    this.logger.warn({ origin, circuit: to }, `circuit of ${origin} is now ${to}${detail}`);
+  }
+
+  private stateOf(origin: string): OriginState {
+    let state = this.origins.get(origin);
+    if (!state) {
+      if (this.origins.size >= ORIGINS_LIMIT) this.forgetIdle();
+      state = { inFlight: 0, schedule: { cursor: 0 } };
+      this.origins.set(origin, state);
+    }
+    return state;
+  }
+
+  private forgetIdle(): void {
+    for (const [origin, state] of this.origins) if (state.inFlight === 0) this.origins.delete(origin);
+  }
+}

@@ -1,0 +1,37 @@
+import { MAX_DEFER_MS, nextDeferral, updateAverage } from './deferral';
+
+describe(nextDeferral.name, () => {
+  const sut = nextDeferral;
+
+  it('spaces deferred calls by the time a slot takes to free', () => {
+    let schedule = { cursor: 0 };
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const next = sut(schedule, 1_000, 200, 20);
+      delays.push(next.delayMs);
+      schedule = next.schedule;
+    }
+    expect(delays).toEqual([10, 20, 30, 40]);
+  });
+
+  it('starts again from now once the schedule is in the past', () => {
+    expect(sut({ cursor: 500 }, 1_000, 200, 20).delayMs).toBe(10);
+  });
+
+  it('never defers longer than MAX_DEFER_MS, and the schedule does not run away', () => {
+    let schedule = { cursor: 0 };
+    for (let i = 0; i < 10_000; i++) {
+      const next = sut(schedule, 0, 3_000, 20);
+      expect(next.delayMs).toBeLessThanOrEqual(MAX_DEFER_MS);
+      schedule = next.schedule;
+    }
+    expect(schedule.cursor).toBeLessThanOrEqual(MAX_DEFER_MS);
+  });
+});
+
+describe(updateAverage.name, () => {
+  it('takes the first sample whole, then moves a fifth of the way', () => {
+    expect(updateAverage(undefined, 100)).toBe(100);
+    expect(updateAverage(100, 200)).toBe(120);
+  });
+});
