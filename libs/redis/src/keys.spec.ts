@@ -69,7 +69,10 @@ const SCRIPT_KEYS: Record<ScriptName, { keys: (i: Ids) => string[]; slotOf: (i: 
   // apps/api/src/calls/enqueue.service.ts (admit)
   hookrunnerAdmitCalls: { keys: (i) => [keys.rateBucket(i.botId), keys.webhooks(i.botId)], slotOf: (i) => i.botId },
   // apps/api/src/calls/enqueue.service.ts (release)
-  hookrunnerReleaseIdempotencyKey: { keys: (i) => [keys.idempotency(i.botId, i.idempotencyKey)], slotOf: (i) => i.botId },
+  hookrunnerReleaseIdempotencyKey: {
+    keys: (i) => [keys.idempotency(i.botId, i.idempotencyKey)],
+    slotOf: (i) => i.botId,
+  },
   // apps/api/src/webhooks/definitions.service.ts
   hookrunnerCreateWebhook: { keys: (i) => [keys.webhooks(i.botId)], slotOf: (i) => i.botId },
   hookrunnerReplaceWebhook: { keys: (i) => [keys.webhooks(i.botId)], slotOf: (i) => i.botId },
