@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { CallErrorType, eventsChannel, type AttemptRecord } from '@hookrunner/contracts';
 import { CallRepository, defineScripts, keys, replies } from '@hookrunner/redis';
 import { pollUntil, startRedis, type TestRedis } from '../support';
@@ -10,6 +10,8 @@ import { pollUntil, startRedis, type TestRedis } from '../support';
  */
 let redis: TestRedis;
 let client: Redis;
+/** Pub/sub followers, closed in afterAll even when a test fails before it closes its own. */
+const followers = new Set<Redis>();
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -17,6 +19,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all([...followers].map((follower) => follower.quit()));
   await redis?.stop();
 });
 
@@ -146,7 +149,9 @@ describe('merge-state', () => {
 
 describe('publish-event', () => {
   async function follow(botId: string) {
-    const subscriber = redis.client();
+    // Not from redis.client(): stop() would disconnect it again once quit, leaving a timer behind.
+    const subscriber = new Redis(redis.url);
+    followers.add(subscriber);
     const messages: string[] = [];
     subscriber.on('message', (_channel: string, message: string) => messages.push(message));
     await subscriber.subscribe(eventsChannel(botId));
@@ -157,7 +162,11 @@ describe('publish-event', () => {
       await pollUntil(() => messages.includes(sentinel), { timeoutMs: 5_000, message: 'sentinel message' });
       return messages.filter((m) => m !== sentinel);
     };
-    return { drained, close: () => subscriber.quit() };
+    const close = async () => {
+      followers.delete(subscriber);
+      await subscriber.quit();
+    };
+    return { drained, close };
   }
 
   const publish = (botId: string, callId: string, run: number, event: string, stream: string = keys.eventsStream) =>
@@ -187,7 +196,9 @@ describe('publish-event', () => {
     expect(await publish(botId, callId, 0, JSON.stringify({ again: true }))).toBe(0);
 
     expect(await subscriber.drained()).toEqual([event]);
-    expect(await entriesOf(callId)).toEqual([['type', 'call.succeeded', 'botId', botId, 'callId', callId, 'event', event]]);
+    expect(await entriesOf(callId)).toEqual([
+      ['type', 'call.succeeded', 'botId', botId, 'callId', callId, 'event', event],
+    ]);
     const markerTtl = await client.ttl(keys.published(callId, 0));
     expect(markerTtl > 0 && markerTtl <= 600).toBe(true);
     await subscriber.close();
@@ -209,7 +220,8 @@ describe('publish-event', () => {
     // A stream of this test's own: trimming the shared one would drop other tests' entries.
     const [botId, stream] = [fresh('bot'), fresh('stream')];
     for (let run = 0; run < 250; run++) {
-      await client.hookrunnerPublishEvent(fresh('marker'), stream, 600, 10, eventsChannel(botId), '{}', 't', botId, 'c');
+      const marker = fresh('marker');
+      await client.hookrunnerPublishEvent(marker, stream, 600, 10, eventsChannel(botId), '{}', 't', botId, 'c');
     }
     const length = await client.xlen(stream);
     expect(length).toBeGreaterThanOrEqual(10);
@@ -229,7 +241,7 @@ describe('admit-calls', () => {
     return { bucket, admit };
   }
 
-  it('returns the definitions in the order named, null for an unknown webhook; perSecond 0 takes no tokens', async () => {
+  it('returns the definitions in the order named, null for unknown ones; perSecond 0 takes no tokens', async () => {
     const { bucket, admit } = await bot();
 
     expect(await admit(0, 0, ['gamma', 1], ['nope', 1], ['alpha', 1000])).toEqual([
@@ -466,14 +478,15 @@ describe('call-transition (through CallRepository)', () => {
     await calls.attemptStarted({ ...call, run: 1 }, 1, TTL);
 
     expect(await calls.attemptStarted(call, 3, TTL)).toEqual({ written: false, status: 'running' });
-    expect(await calls.retrying(call.callId, 0, attempt(0, 3, 503), TTL)).toEqual({ written: false, status: 'running' });
+    const late = attempt(0, 3, 503);
+    expect(await calls.retrying(call.callId, 0, late, TTL)).toEqual({ written: false, status: 'running' });
     expect((await calls.find(call.callId))?.call).toMatchObject({ status: 'running', run: 1, attempts: 1 });
 
     const ended = target();
     await create(ended);
     await end(ended, 'failed');
     expect(await calls.attemptStarted(ended, 3, TTL)).toEqual({ written: false, status: 'failed' });
-    expect(await calls.retrying(ended.callId, 0, attempt(0, 3, 503), TTL)).toEqual({ written: false, status: 'failed' });
+    expect(await calls.retrying(ended.callId, 0, late, TTL)).toEqual({ written: false, status: 'failed' });
     expect(await client.llen(keys.attempts(ended.callId))).toBe(0);
     // A newer run may still advance past an ended one.
     expect(await calls.attemptStarted({ ...ended, run: 1 }, 1, TTL)).toEqual({ written: true });
