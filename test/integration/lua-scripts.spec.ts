@@ -145,6 +145,15 @@ describe('merge-state', () => {
 
     expect(parse(raw)).toEqual({ memory: { b: '20', c: '3', d: '4' }, profile: {} });
   });
+
+  it('does not count deleting a field that is not there as making room', async () => {
+    const u = user();
+    await client.hset(u.session, 'a', '1', 'b', '2', 'c', '3');
+
+    const raw = await u.merge(0, ['never', '', 'd', '4'], [], { ttl: 3600, maxFields: 3 });
+
+    expect(parse(raw)).toEqual({ memory: { a: '1', b: '2', c: '3' }, profile: {}, rejected: 'memory' });
+  });
 });
 
 describe('publish-event', () => {
@@ -265,15 +274,16 @@ describe('admit-calls', () => {
 
   it('refuses with the wait for enough tokens, and changes nothing', async () => {
     const { bucket, admit } = await bot();
-    await admit(1, 100, ['alpha', 100]);
+    await admit(1, 100, ['alpha', 60]);
     const before = await client.hgetall(bucket);
+    expect(before.tokens).toBe('40');
 
-    const reply = await admit(1, 100, ['gamma', 60], ['alpha', 40]);
+    const reply = await admit(1, 100, ['gamma', 50], ['alpha', 20]);
 
     expect(reply[0]).toBe(0);
-    // 100 tokens at 1 per second: up to 100 s, less what refilled since the first call.
+    // 30 tokens short at 1 per second: up to 30 s, less what refilled since the first call.
     expect(reply[1]).toBeGreaterThan(0);
-    expect(reply[1]).toBeLessThanOrEqual(100_000);
+    expect(reply[1]).toBeLessThanOrEqual(30_000);
     expect(await client.hgetall(bucket)).toEqual(before);
   });
 
