@@ -3,6 +3,8 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
+import { KeyController } from './auth/key.controller';
+import { EventsStreamController } from './events/events-stream.controller';
 import { CallStatusService } from './calls/call-status.service';
 import { CallsController } from './calls/calls.controller';
 import { BackpressureService } from './calls/backpressure.service';
@@ -22,7 +24,16 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** The HTTP API: definitions, enqueue, call status and state. */
 @Module({
-  controllers: [WebhooksController, CallsController, StateController, StatsController, SigningSecretsController],
+  controllers: [
+    WebhooksController,
+    CallsController,
+    StateController,
+    StatsController,
+    SigningSecretsController,
+    // What a client (the Webhooks page) asks first, and the bot's live events.
+    KeyController,
+    EventsStreamController,
+  ],
   providers: [
     DefinitionsService,
     WebhookTestService,
