@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
+import { AdminController } from './admin/admin.controller';
 import { KeyController } from './auth/key.controller';
 import { EventsStreamController } from './events/events-stream.controller';
 import { CallStatusService } from './calls/call-status.service';
@@ -30,9 +31,10 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     StateController,
     StatsController,
     SigningSecretsController,
-    // What a client (the Webhooks page) asks first, and the bot's live events.
+    // The Webhooks page, the key check its sign-in uses, and the live event stream it follows.
     KeyController,
     EventsStreamController,
+    AdminController,
   ],
   providers: [
     DefinitionsService,

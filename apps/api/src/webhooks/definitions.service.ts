@@ -25,6 +25,9 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
 
+/** What every response shows instead of a header value. */
+export const HEADER_MASK = '***';
+
 /** Webhook definitions, one Redis hash per bot (name → JSON). */
 @Injectable()
 export class DefinitionsService {
@@ -48,7 +51,7 @@ export class DefinitionsService {
 
   async replace(botId: string, name: string, dto: WebhookBodyDto): Promise<WebhookDefinition> {
     const existing = await this.get(botId, name);
-    const definition = this.toStored(name, dto, existing.createdAt, new Date().toISOString());
+    const definition = this.toStored(name, dto, existing.createdAt, new Date().toISOString(), existing.headers);
     const replaced = await this.redis.eval(REPLACE_LUA, 1, keys.webhooks(botId), name, JSON.stringify(definition));
     if (replaced !== 1) throw notFound(botId, name);
     return definition;
@@ -73,13 +76,22 @@ export class DefinitionsService {
   /**
    * The definition as stored: its URL checked against the outbound policy (a literal blocked
    * address is refused now; names are checked again at every connect), its header values sealed
-   * (AES-256-GCM) because they may be credentials.
+   * (AES-256-GCM) because they may be credentials. On replace, a value sent as the mask `***` keeps
+   * the stored (`kept`, sealed) value of that header, so a definition read back can be sent back.
    */
-  private toStored(name: string, dto: WebhookBodyDto, createdAt: string, updatedAt: string): WebhookDefinition {
+  private toStored(
+    name: string,
+    dto: WebhookBodyDto,
+    createdAt: string,
+    updatedAt: string,
+    kept: Record<string, string> = {},
+  ): WebhookDefinition {
     const blocked = checkUrlAtSave(dto.url, this.config.outbound.allow);
     if (blocked) throw new DomainError(ErrorCode.BlockedUrl, blocked);
     const definition = toDefinition(name, dto, createdAt, updatedAt);
-    definition.headers = Object.fromEntries(Object.entries(definition.headers).map(([k, v]) => [k, seal(this.secretsKey, v)]));
+    definition.headers = Object.fromEntries(
+      Object.entries(definition.headers).map(([k, v]) => [k, v === HEADER_MASK ? keptValue(kept, k) : seal(this.secretsKey, v)]),
+    );
     return definition;
   }
 }
@@ -115,5 +127,10 @@ export function presentDefinition(definition: WebhookDefinition): WebhookDefinit
 }
 
 export function maskValues(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(headers).map((k) => [k, '***']));
+  return Object.fromEntries(Object.keys(headers).map((k) => [k, HEADER_MASK]));
+}
+
+function keptValue(kept: Record<string, string>, header: string): string {
+  if (Object.hasOwn(kept, header)) return kept[header];
+  throw new DomainError(ErrorCode.InvalidInput, `headers.${header} is ${HEADER_MASK}, but there is no stored value to keep`);
 }
