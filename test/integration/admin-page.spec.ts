@@ -47,7 +47,11 @@ describe('the Webhooks page', () => {
     const headers: Record<string, string> = {};
     if (key !== null) headers.authorization = `Bearer ${key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     const json = res.headers.get('content-type')?.startsWith('application/json');
     return { status: res.status, headers: res.headers, text, body: json ? JSON.parse(text) : undefined };
@@ -59,9 +63,13 @@ describe('the Webhooks page', () => {
   };
   const fillField = async (selector: string, value: string) => {
     await page.waitForSelector(selector, { visible: true, timeout: 20_000 });
-    await page.$eval(selector, (field, text) => {
-      (field as unknown as { value: string }).value = text as string;
-    }, value);
+    await page.$eval(
+      selector,
+      (field, text) => {
+        (field as unknown as { value: string }).value = text as string;
+      },
+      value,
+    );
   };
   /** The attempt log's rows, each as its cells' texts (run, attempt, started, status, duration, excerpt). */
   const attemptRows = async (): Promise<string[][]> => {
@@ -77,11 +85,19 @@ describe('the Webhooks page', () => {
     endpoint.reply('/html', 200, XSS_BODY, { headers: { 'content-type': 'text/html' } });
     endpoint.script('/flaky', (_req, res) => {
       const [status, body] = flakyHealthy
-        ? [200, { responses: ['Back on <em>track</em>'], memory: { recovered: true }, user_attributes: { tier: 'gold' } }]
+        ? [
+            200,
+            { responses: ['Back on <em>track</em>'], memory: { recovered: true }, user_attributes: { tier: 'gold' } },
+          ]
         : [503, { error: 'maintenance <b>window</b>' }];
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn', AUTH_DISABLED: 'false', API_KEYS: `${KEY}:${BOT}|other-bot` };
+    const env = {
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'warn',
+      AUTH_DISABLED: 'false',
+      API_KEYS: `${KEY}:${BOT}|other-bot`,
+    };
     const [apiPort, examplesPort] = [await freePort(), await freePort()];
     apps.push(
       ...(await Promise.all([
@@ -125,8 +141,12 @@ describe('the Webhooks page', () => {
       }
       expect(ADMIN_CSP).toContain("default-src 'self'");
       expect(ADMIN_CSP).not.toMatch(/https?:|'unsafe-|\*/);
-      expect((await send('GET', '/admin', undefined, null)).headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect((await send('GET', '/admin/admin.js', undefined, null)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect((await send('GET', '/admin', undefined, null)).headers.get('content-type')).toBe(
+        'text/html; charset=utf-8',
+      );
+      expect((await send('GET', '/admin/admin.js', undefined, null)).headers.get('content-type')).toBe(
+        'text/javascript; charset=utf-8',
+      );
       // Nothing but the files built beside the controller.
       for (const path of ['/admin/nope.js', '/admin/..%2Fadmin.controller.js', '/admin/%2e%2e%2f%2e%2e%2fmain.js']) {
         expect((await send('GET', path, undefined, null)).status).toBe(404);
@@ -141,20 +161,34 @@ describe('the Webhooks page', () => {
 
     it('keeps a stored header value that PUT sends back as ***, and refuses *** with nothing to keep', async () => {
       endpoint.reply('/echo', 200, { responses: ['ok'] });
-      const definition = { method: 'POST', url: `${endpoint.url}/echo`, headers: { 'X-Secret': 'v1', 'X-Plain': 'p1' } };
+      const definition = {
+        method: 'POST',
+        url: `${endpoint.url}/echo`,
+        headers: { 'X-Secret': 'v1', 'X-Plain': 'p1' },
+      };
       expect((await send('POST', '/v1/bots/other-bot/webhooks', { name: 'masked', ...definition })).status).toBe(201);
       const shown = await send('GET', '/v1/bots/other-bot/webhooks/masked');
       expect(shown.body.headers).toEqual({ 'x-secret': '***', 'x-plain': '***' });
 
-      const replaced = await send('PUT', '/v1/bots/other-bot/webhooks/masked', { ...definition, headers: { ...shown.body.headers, 'x-plain': 'p2' } });
+      const replaced = await send('PUT', '/v1/bots/other-bot/webhooks/masked', {
+        ...definition,
+        headers: { ...shown.body.headers, 'x-plain': 'p2' },
+      });
       expect(replaced.status).toBe(200);
       expect((await send('POST', '/v1/bots/other-bot/webhooks/masked/test', {})).status).toBe(200);
       expect(endpoint.requestsTo('/echo').at(-1)!.headers).toMatchObject({ 'x-secret': 'v1', 'x-plain': 'p2' });
 
-      const unknown = await send('PUT', '/v1/bots/other-bot/webhooks/masked', { ...definition, headers: { 'X-New': '***' } });
+      const unknown = await send('PUT', '/v1/bots/other-bot/webhooks/masked', {
+        ...definition,
+        headers: { 'X-New': '***' },
+      });
       expect(unknown.status).toBe(400);
       expect(unknown.body.message).toBe('headers.x-new is ***, but there is no stored value to keep');
-      const created = await send('POST', '/v1/bots/other-bot/webhooks', { name: 'masked-2', ...definition, headers: { 'X-Secret': '***' } });
+      const created = await send('POST', '/v1/bots/other-bot/webhooks', {
+        name: 'masked-2',
+        ...definition,
+        headers: { 'X-Secret': '***' },
+      });
       expect(created.status).toBe(400);
       expect(created.body.message).toBe('headers.x-secret is ***, but there is no stored value to keep');
     });
@@ -171,7 +205,10 @@ describe('the Webhooks page', () => {
       await page.type('#api-key', KEY);
       await click('#sign-in-form button[type=submit]');
       await page.waitForSelector('#bot-picker:not([hidden])');
-      expect(await page.$$eval('#bot-list button', (buttons) => buttons.map((b) => b.textContent))).toEqual(['other-bot', BOT]);
+      expect(await page.$$eval('#bot-list button', (buttons) => buttons.map((b) => b.textContent))).toEqual([
+        'other-bot',
+        BOT,
+      ]);
       expect(await page.evaluate('sessionStorage.getItem("hookrunner.apiKey")')).toBe(KEY);
       await fillField('#bot-id', 'someone-elses-bot');
       await click('#bot-form button[type=submit]');
@@ -192,7 +229,9 @@ describe('the Webhooks page', () => {
       await fillField('#webhook-form [name=headers]', 'X-Api-Token: s3cret-token');
       await click('#webhook-form button[type=submit]');
       await waitForText(page, '#webhook-form .field-error[data-for=url]', 'url must be an absolute http(s) URL');
-      expect(await textOf(page, '#webhook-form .field-error[data-for="retry.attempts"]')).toBe('retry.attempts must not be greater than 10');
+      expect(await textOf(page, '#webhook-form .field-error[data-for="retry.attempts"]')).toBe(
+        'retry.attempts must not be greater than 10',
+      );
       expect(await textOf(page, '#webhook-form .field-error[data-for=name]')).toBe('');
       await shot('03-field-errors');
 
@@ -201,7 +240,12 @@ describe('the Webhooks page', () => {
       await click('#webhook-form button[type=submit]');
       await page.waitForSelector(row('webhook-table', 'webhook', 'random_number'));
       const listed = (await send('GET', `/v1/bots/${BOT}/webhooks/random_number`)).body;
-      expect(listed).toMatchObject({ method: 'GET', params: { min: '1', max: '6' }, headers: { 'x-api-token': '***' }, retry: { attempts: 2 } });
+      expect(listed).toMatchObject({
+        method: 'GET',
+        params: { min: '1', max: '6' },
+        headers: { 'x-api-token': '***' },
+        retry: { attempts: 2 },
+      });
       // Circuit health shows once the API reports it (tenant isolation); until then a dash.
       const circuit = listed.health?.circuit ?? '—';
       expect((await cells(row('webhook-table', 'webhook', 'random_number'))).slice(0, 5)).toEqual([
@@ -218,7 +262,9 @@ describe('the Webhooks page', () => {
     it('edits a webhook, keeping the header value it never showed', async () => {
       const sealedBefore = JSON.parse((await redis.client().hget(keys.webhooks(BOT), 'random_number'))!).headers;
       await click(`${row('webhook-table', 'webhook', 'random_number')} button:first-of-type`);
-      expect(await page.$eval('#webhook-form [name=headers]', (f) => (f as unknown as { value: string }).value)).toBe('x-api-token: ***');
+      expect(await page.$eval('#webhook-form [name=headers]', (f) => (f as unknown as { value: string }).value)).toBe(
+        'x-api-token: ***',
+      );
       await fillField('#webhook-form [name=params]', 'min=1\nmax=3');
       await click('#webhook-form button[type=submit]');
       await page.waitForSelector('#webhook-form', { hidden: true });
@@ -259,7 +305,13 @@ describe('the Webhooks page', () => {
       const event = await events.waitFor(callId, 20_000);
       const selector = row('event-table', 'call', callId);
       await page.waitForSelector(selector, { timeout: 20_000 });
-      expect((await cells(selector)).slice(1)).toEqual(['call.succeeded', callId, 'random_number', 'live-user', event.responses[0]]);
+      expect((await cells(selector)).slice(1)).toEqual([
+        'call.succeeded',
+        callId,
+        'random_number',
+        'live-user',
+        event.responses[0],
+      ]);
       await shot('06-live-event');
     });
 
@@ -291,7 +343,9 @@ describe('the Webhooks page', () => {
 
       expect(await page.$$eval('img', (images) => images.length)).toBe(0);
       expect(await page.$('#injected')).toBeNull();
-      expect(await page.$$eval('script', (scripts) => scripts.map((s) => s.getAttribute('src')))).toEqual(['/admin/admin.js']);
+      expect(await page.$$eval('script', (scripts) => scripts.map((s) => s.getAttribute('src')))).toEqual([
+        '/admin/admin.js',
+      ]);
     });
 
     it('opens a failed call with its attempt log, and replays it', async () => {
@@ -305,7 +359,12 @@ describe('the Webhooks page', () => {
       const callId = enqueued.body.callId as string;
       const failedRow = row('failed-table', 'call', callId);
       await page.waitForSelector(failedRow, { timeout: 20_000 });
-      expect((await cells(failedRow)).slice(1, 5)).toEqual([callId, 'flaky', 'flaky-user', 'endpoint answered HTTP 503']);
+      expect((await cells(failedRow)).slice(1, 5)).toEqual([
+        callId,
+        'flaky',
+        'flaky-user',
+        'endpoint answered HTTP 503',
+      ]);
 
       await click(`${failedRow} button:first-of-type`);
       await waitForText(page, '#call-summary dd[data-fact=Status]', 'failed');
@@ -325,7 +384,9 @@ describe('the Webhooks page', () => {
       await click('#call-retry');
       await waitForText(page, '#call-summary dd[data-fact=Status]', 'succeeded');
       await page.waitForSelector(`${row('event-table', 'call', callId)}.succeeded`);
-      expect(await textOf(page, '#call-result')).toBe(JSON.stringify({ responses: ['Back on <em>track</em>'], quickreplies: [] }, null, 2));
+      expect(await textOf(page, '#call-result')).toBe(
+        JSON.stringify({ responses: ['Back on <em>track</em>'], quickreplies: [] }, null, 2),
+      );
       expect(JSON.parse((await textOf(page, '#call-memory'))!)).toEqual({ recovered: true });
       expect(JSON.parse((await textOf(page, '#call-user'))!)).toEqual({ tier: 'gold' });
       expect((await attemptRows()).map((attempt) => attempt[0])).toEqual(['0', '0', '1']);
@@ -339,7 +400,10 @@ describe('the Webhooks page', () => {
       await page.waitForSelector(selector, { hidden: true });
       expect(dialogs).toEqual([`confirm: Delete webhook ${XSS_NAME}?`]);
       expect((await send('GET', `/v1/bots/${BOT}/webhooks/${encodeURIComponent(XSS_NAME)}`)).status).toBe(404);
-      expect(await page.$$eval('#test-form option', (options) => options.map((o) => o.textContent))).toEqual(['flaky', 'random_number']);
+      expect(await page.$$eval('#test-form option', (options) => options.map((o) => o.textContent))).toEqual([
+        'flaky',
+        'random_number',
+      ]);
     });
 
     it('signs out, forgetting the key', async () => {

@@ -1,6 +1,14 @@
 import type { CallEvent } from '@hookrunner/contracts';
 import { HEARTBEAT_MS } from '../../apps/api/src/events/events-stream.controller';
-import { HookrunnerStack, pollUntil, startEndpoint, startHookrunner, subscribeEvents, TestEndpoint, uniqueId } from '../support';
+import {
+  HookrunnerStack,
+  pollUntil,
+  startEndpoint,
+  startHookrunner,
+  subscribeEvents,
+  TestEndpoint,
+  uniqueId,
+} from '../support';
 
 /*
  * GET /v1/bots/{botId}/events/stream: the bot's events as server-sent events, authorised like
@@ -34,7 +42,10 @@ async function openStream(base: string, botId: string, key?: string): Promise<St
   const controller = new AbortController();
   const headers: Record<string, string> = { accept: 'text/event-stream' };
   if (key) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(`${base}/v1/bots/${encodeURIComponent(botId)}/events/stream`, { headers, signal: controller.signal });
+  const res = await fetch(`${base}/v1/bots/${encodeURIComponent(botId)}/events/stream`, {
+    headers,
+    signal: controller.signal,
+  });
   let text = '';
   const read = async (): Promise<void> => {
     const decoder = new TextDecoder();
@@ -57,7 +68,8 @@ function parseFrame(block: string): Frame {
     const [field, ...rest] = line.split(':');
     const value = rest.join(':').replace(/^ /, '');
     if (field === '') frame.comment = value;
-    else if (field === 'id' || field === 'event' || field === 'data') frame[field] = frame[field] === undefined ? value : `${frame[field]}\n${value}`;
+    else if (field === 'id' || field === 'event' || field === 'data')
+      frame[field] = frame[field] === undefined ? value : `${frame[field]}\n${value}`;
   }
   return frame;
 }
@@ -88,7 +100,10 @@ describe('GET /v1/bots/{botId}/events/stream', () => {
   const subscribers = async (botId: string) =>
     ((await stack.client.pubsub('NUMSUB', `hookrunner:events:${botId}`)) as [string, number])[1];
   const eventFrame = (s: Stream, callId: string) =>
-    pollUntil(() => s.frames().find((f) => f.id === callId), { timeoutMs: 20_000, message: `no SSE event for ${callId}` });
+    pollUntil(() => s.frames().find((f) => f.id === callId), {
+      timeoutMs: 20_000,
+      message: `no SSE event for ${callId}`,
+    });
 
   beforeAll(async () => {
     endpoint = await startEndpoint();
@@ -105,14 +120,22 @@ describe('GET /v1/bots/{botId}/events/stream', () => {
 
   const withWebhook = async (): Promise<string> => {
     const botId = uniqueId('sse');
-    const res = await send('POST', `/v1/bots/${botId}/webhooks`, { name: 'hello', method: 'POST', url: `${endpoint.url}/hello` });
+    const res = await send('POST', `/v1/bots/${botId}/webhooks`, {
+      name: 'hello',
+      method: 'POST',
+      url: `${endpoint.url}/hello`,
+    });
     expect(res.status).toBe(201);
     return botId;
   };
 
   it('answers 401 without a key or with an unknown one, and 403 for a key restricted to other bots', async () => {
     const botId = uniqueId('sse');
-    for (const [key, status] of [[undefined, 401], ['not-a-key', 401], [KEY_OTHER, 403]] as const) {
+    for (const [key, status] of [
+      [undefined, 401],
+      ['not-a-key', 401],
+      [KEY_OTHER, 403],
+    ] as const) {
       const s = await stream(botId, key);
       expect(s.status).toBe(status);
       await s.ended;
@@ -125,7 +148,10 @@ describe('GET /v1/bots/{botId}/events/stream', () => {
     const s = await stream('no spaces allowed', KEY_ALL);
     expect(s.status).toBe(400);
     await s.ended;
-    expect(JSON.parse(s.text())).toMatchObject({ statusCode: 400, message: [expect.stringMatching(/^botId must be 1-128 characters/)] });
+    expect(JSON.parse(s.text())).toMatchObject({
+      statusCode: 400,
+      message: [expect.stringMatching(/^botId must be 1-128 characters/)],
+    });
   });
 
   it('sends each event as published, with the callId as the SSE id and the type as the event name', async () => {
@@ -171,7 +197,9 @@ describe('GET /v1/bots/{botId}/events/stream', () => {
     expect(await subscribers(botId)).toBe(1);
 
     second.close();
-    await pollUntil(async () => (await subscribers(botId)) === 0, { message: 'the API kept the subscription after both clients left' });
+    await pollUntil(async () => (await subscribers(botId)) === 0, {
+      message: 'the API kept the subscription after both clients left',
+    });
 
     // A new client subscribes afresh.
     const third = await stream(botId, KEY_ALL);
@@ -179,15 +207,19 @@ describe('GET /v1/bots/{botId}/events/stream', () => {
     await eventFrame(third, last);
   });
 
-  it(`sends a heartbeat comment on an idle stream (every ${HEARTBEAT_MS / 1000} s)`, async () => {
-    const s = await stream(uniqueId('sse'), KEY_ALL);
-    expect(s.status).toBe(200);
-    await pollUntil(() => s.frames().find((f) => f.comment === 'heartbeat'), {
-      timeoutMs: HEARTBEAT_MS + 15_000,
-      intervalMs: 250,
-      message: 'no heartbeat comment',
-    });
-  }, HEARTBEAT_MS + 30_000);
+  it(
+    `sends a heartbeat comment on an idle stream (every ${HEARTBEAT_MS / 1000} s)`,
+    async () => {
+      const s = await stream(uniqueId('sse'), KEY_ALL);
+      expect(s.status).toBe(200);
+      await pollUntil(() => s.frames().find((f) => f.comment === 'heartbeat'), {
+        timeoutMs: HEARTBEAT_MS + 15_000,
+        intervalMs: 250,
+        message: 'no heartbeat comment',
+      });
+    },
+    HEARTBEAT_MS + 30_000,
+  );
 
   it('ends every open stream when the API shuts down, and exits cleanly', async () => {
     const s = await stream(uniqueId('sse'), KEY_ALL);

@@ -44,7 +44,12 @@ export async function textOf(page: Page, selector: string): Promise<string | und
 }
 
 /** Waits until the element's text matches, and returns it. */
-export function waitForText(page: Page, selector: string, expected: string | RegExp, timeoutMs = 20_000): Promise<string> {
+export function waitForText(
+  page: Page,
+  selector: string,
+  expected: string | RegExp,
+  timeoutMs = 20_000,
+): Promise<string> {
   return pollUntil(
     async () => {
       const text = await textOf(page, selector);

@@ -34,7 +34,9 @@ export class EventsStreamController implements BeforeApplicationShutdown {
     };
     // Subscribing first: a Redis failure is still an ordinary error reply (503), and every event
     // published after the client sees the first comment reaches it.
-    const unsubscribe = await this.events.subscribe(botId, (event, raw) => send(sseMessage({ id: event.callId, event: event.type, data: raw })));
+    const unsubscribe = await this.events.subscribe(botId, (event, raw) =>
+      send(sseMessage({ id: event.callId, event: event.type, data: raw })),
+    );
     reply.hijack();
     if (isGone(res)) return unsubscribe();
     res.writeHead(200, SSE_HEADERS);

@@ -89,9 +89,9 @@ export class DefinitionsService {
     const blocked = checkUrlAtSave(dto.url, this.config.outbound.allow);
     if (blocked) throw new DomainError(ErrorCode.BlockedUrl, blocked);
     const definition = toDefinition(name, dto, createdAt, updatedAt);
-    definition.headers = Object.fromEntries(
-      Object.entries(definition.headers).map(([k, v]) => [k, v === HEADER_MASK ? keptValue(kept, k) : seal(this.secretsKey, v)]),
-    );
+    const stored = (header: string, value: string) =>
+      value === HEADER_MASK ? keptValue(kept, header) : seal(this.secretsKey, value);
+    definition.headers = Object.fromEntries(Object.entries(definition.headers).map(([k, v]) => [k, stored(k, v)]));
     return definition;
   }
 }
@@ -132,5 +132,6 @@ export function maskValues(headers: Record<string, string>): Record<string, stri
 
 function keptValue(kept: Record<string, string>, header: string): string {
   if (Object.hasOwn(kept, header)) return kept[header];
-  throw new DomainError(ErrorCode.InvalidInput, `headers.${header} is ${HEADER_MASK}, but there is no stored value to keep`);
+  const message = `headers.${header} is ${HEADER_MASK}, but there is no stored value to keep`;
+  throw new DomainError(ErrorCode.InvalidInput, message);
 }

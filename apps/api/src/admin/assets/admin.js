@@ -44,9 +44,14 @@ function showBotPicker(scope) {
   show($('bot'), false);
   show($('change-bot'), false);
   $('bot-name').textContent = '';
-  $('bot-scope').textContent = scope.allBots ? 'This key may act for every bot: enter a bot id.' : 'This key may act for these bots:';
+  $('bot-scope').textContent = scope.allBots
+    ? 'This key may act for every bot: enter a bot id.'
+    : 'This key may act for these bots:';
   const choices = scope.allBots ? [] : scope.botIds;
-  fill($('bot-list'), choices.map((id) => h('li', {}, h('button', { type: 'button', 'data-bot': id, onclick: () => openBot(id) }, id))));
+  fill(
+    $('bot-list'),
+    choices.map((id) => h('li', {}, h('button', { type: 'button', 'data-bot': id, onclick: () => openBot(id) }, id))),
+  );
   $('bot-picker').dataset.scope = JSON.stringify(scope);
   show($('bot-picker'), true);
 }

@@ -106,14 +106,26 @@ function renderCall(call) {
     ['Finished', when(call.finishedAt)],
     ['Error', call.error ? `${call.error.type}: ${call.error.message}` : ''],
   ];
-  fill($('call-summary'), facts.flatMap(([term, detail]) => [h('dt', {}, term), h('dd', { 'data-fact': term }, detail)]));
+  fill(
+    $('call-summary'),
+    facts.flatMap(([term, detail]) => [h('dt', {}, term), h('dd', { 'data-fact': term }, detail)]),
+  );
   show($('call-retry'), call.status === 'failed');
   const attempts = (call.attemptLog ?? []).map((a) =>
-    row([a.run, a.attempt, when(a.startedAt), attemptStatus(a), `${a.durationMs} ms`, h('pre', {}, a.bodyExcerpt ?? '')]),
+    row([
+      a.run,
+      a.attempt,
+      when(a.startedAt),
+      attemptStatus(a),
+      `${a.durationMs} ms`,
+      h('pre', {}, a.bodyExcerpt ?? ''),
+    ]),
   );
   fill($('attempt-table').tBodies[0], attempts);
   const result = call.result;
-  $('call-result').textContent = result ? pretty({ responses: result.responses, quickreplies: result.quickreplies }) : '(none)';
+  $('call-result').textContent = result
+    ? pretty({ responses: result.responses, quickreplies: result.quickreplies })
+    : '(none)';
   $('call-memory').textContent = result ? pretty(result.memory) : '(none)';
   $('call-user').textContent = result ? pretty(result.user_attributes) : '(none)';
   show($('call-detail'), true);

@@ -25,7 +25,11 @@ export function fill(node, ...children) {
 
 /** A table row of text cells; a Node cell is put in as is. */
 export function row(cells, attrs = {}) {
-  return h('tr', attrs, cells.map((cell) => h('td', {}, cell ?? '')));
+  return h(
+    'tr',
+    attrs,
+    cells.map((cell) => h('td', {}, cell ?? '')),
+  );
 }
 
 /** JSON for a <pre>, shown as text. */

@@ -17,7 +17,9 @@ export function showErrors(form, messages, fallback) {
   for (const message of messages) {
     const path = message.split(' ', 1)[0];
     const field = fieldFor(form, path) ?? fieldFor(form, path.split('.')[0]) ?? fallback;
-    const slot = field ? form.querySelector(`.field-error[data-for="${CSS.escape(field)}"]`) : form.querySelector('.form-error');
+    const slot = field
+      ? form.querySelector(`.field-error[data-for="${CSS.escape(field)}"]`)
+      : form.querySelector('.form-error');
     slot.append(h('span', {}, message));
     if (field) form.elements.namedItem(field)?.setAttribute('aria-invalid', 'true');
   }

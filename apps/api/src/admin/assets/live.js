@@ -90,7 +90,8 @@ function parseFrame(text) {
 }
 
 function addRow(event, openCall) {
-  const outcome = event.type === 'call.failed' ? (event.error?.message ?? 'failed') : (event.responses ?? []).join(' · ');
+  const outcome =
+    event.type === 'call.failed' ? (event.error?.message ?? 'failed') : (event.responses ?? []).join(' · ');
   const call = h('button', { type: 'button', class: 'link', onclick: () => openCall(event.callId) }, event.callId);
   const cells = [when(event.finishedAt), event.type, call, event.webhook, event.userId, outcome];
   const tr = h('tr', { class: event.type === 'call.failed' ? 'failed' : 'succeeded', 'data-call': event.callId });

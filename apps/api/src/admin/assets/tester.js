@@ -24,7 +24,10 @@ export function resetTester(bot) {
 export function setTestWebhooks(webhooks) {
   const select = form.elements.namedItem('webhook');
   const chosen = select.value;
-  fill(select, webhooks.map((w) => h('option', { value: w.name }, w.name)));
+  fill(
+    select,
+    webhooks.map((w) => h('option', { value: w.name }, w.name)),
+  );
   if (webhooks.some((w) => w.name === chosen)) select.value = chosen;
 }
 
@@ -52,12 +55,17 @@ async function runTest() {
 
 function showReport(report) {
   $('test-valid').textContent = report.valid ? 'yes' : 'no';
-  fill($('test-errors'), (report.errors ?? []).map((e) => h('li', {}, e)));
+  fill(
+    $('test-errors'),
+    (report.errors ?? []).map((e) => h('li', {}, e)),
+  );
   const { method, url, headers, body } = report.request;
   $('test-request').textContent = [`${method} ${url}`, headerLines(headers), '', body ?? ''].join('\n');
   const response = report.response;
   $('test-response').textContent = response
-    ? [`HTTP ${response.status} · ${response.durationMs} ms`, headerLines(response.headers), '', response.body].join('\n')
+    ? [`HTTP ${response.status} · ${response.durationMs} ms`, headerLines(response.headers), '', response.body].join(
+        '\n',
+      )
     : '(no response)';
   show($('test-result'), true);
 }
