@@ -307,12 +307,24 @@ describe('the Webhooks page', () => {
       await page.waitForSelector(selector, { timeout: 20_000 });
       expect((await cells(selector)).slice(1)).toEqual([
         'call.succeeded',
-        callId,
+        `${callId.slice(0, 8)}…`,
         'random_number',
         'live-user',
         event.responses[0],
       ]);
       await shot('06-live-event');
+
+      // Its call link opens the detail: the result and the memory the example webhook set.
+      await click(`${selector} button.link`);
+      await waitForText(page, '#call-summary dd[data-fact=Call]', callId);
+      expect(await textOf(page, '#call-summary dd[data-fact=Status]')).toBe('succeeded');
+      expect(JSON.parse((await textOf(page, '#call-result'))!)).toEqual({
+        responses: event.responses,
+        quickreplies: [],
+      });
+      expect(JSON.parse((await textOf(page, '#call-memory'))!)).toEqual(event.changes.memory);
+      expect(JSON.parse((await textOf(page, '#call-user'))!)).toEqual({});
+      expect((await attemptRows()).map((attempt) => attempt[3])).toEqual(['HTTP 200']);
     });
 
     it('renders a hostile webhook name and an HTML response body as text', async () => {
@@ -360,7 +372,7 @@ describe('the Webhooks page', () => {
       const failedRow = row('failed-table', 'call', callId);
       await page.waitForSelector(failedRow, { timeout: 20_000 });
       expect((await cells(failedRow)).slice(1, 5)).toEqual([
-        callId,
+        `${callId.slice(0, 8)}…`,
         'flaky',
         'flaky-user',
         'endpoint answered HTTP 503',
@@ -373,7 +385,7 @@ describe('the Webhooks page', () => {
       for (const [i, attempt] of attempts.entries()) {
         expect(attempt[0]).toBe('0');
         expect(attempt[1]).toBe(String(i + 1));
-        expect(attempt[3]).toMatch(/^HTTP 503/);
+        expect(attempt[3]).toBe('HTTP 503');
         expect(attempt[4]).toMatch(/^\d+ ms$/);
         expect(attempt[5]).toBe('{"error":"maintenance <b>window</b>"}');
       }
@@ -383,6 +395,8 @@ describe('the Webhooks page', () => {
       flakyHealthy = true;
       await click('#call-retry');
       await waitForText(page, '#call-summary dd[data-fact=Status]', 'succeeded');
+      // The "queued again" note goes once the replay's event is in.
+      await waitForText(page, '#call-retry-status', '');
       await page.waitForSelector(`${row('event-table', 'call', callId)}.succeeded`);
       expect(await textOf(page, '#call-result')).toBe(
         JSON.stringify({ responses: ['Back on <em>track</em>'], quickreplies: [] }, null, 2),

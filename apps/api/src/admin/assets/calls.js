@@ -1,7 +1,7 @@
 // Failed calls (dead letters), paged, and one call's detail, with Retry.
 
 import { botPath, callPath, request } from './api.js';
-import { $, fill, h, pretty, row, show, when } from './dom.js';
+import { $, fill, h, pretty, row, shortId, show, when } from './dom.js';
 
 const PAGE_SIZE = 10;
 const callForm = $('call-form');
@@ -59,7 +59,7 @@ function failedRow(call) {
     h('button', { type: 'button', onclick: () => void openCall(call.callId) }, 'Open'),
     h('button', { type: 'button', onclick: () => void retry(call.callId) }, 'Retry'),
   ];
-  return row([when(call.finishedAt), call.callId, call.webhook, call.userId, call.error?.message, actions], {
+  return row([when(call.finishedAt), shortId(call.callId), call.webhook, call.userId, call.error?.message, actions], {
     'data-call': call.callId,
   });
 }
@@ -92,6 +92,7 @@ export async function openCall(callId, scroll = true) {
   shownCall = callId;
   renderCall(call);
   if (scroll) $('call').scrollIntoView({ block: 'start' });
+  return call;
 }
 
 function renderCall(call) {
@@ -108,7 +109,9 @@ function renderCall(call) {
   ];
   fill(
     $('call-summary'),
-    facts.flatMap(([term, detail]) => [h('dt', {}, term), h('dd', { 'data-fact': term }, detail)]),
+    facts
+      .filter(([, detail]) => detail !== '' && detail !== undefined)
+      .flatMap(([term, detail]) => [h('dt', {}, term), h('dd', { 'data-fact': term }, detail)]),
   );
   show($('call-retry'), call.status === 'failed');
   const attempts = (call.attemptLog ?? []).map((a) =>
@@ -133,19 +136,27 @@ function renderCall(call) {
 
 function attemptStatus(attempt) {
   const status = attempt.httpStatus !== undefined ? `HTTP ${attempt.httpStatus}` : '';
-  const error = attempt.error ? `${attempt.error.type}: ${attempt.error.message}` : '';
+  // An http_status error only repeats the status.
+  const error =
+    attempt.error && attempt.error.type !== 'http_status' ? `${attempt.error.type}: ${attempt.error.message}` : '';
   return [status, error].filter(Boolean).join(' · ') || 'ok';
 }
 
 async function retry(callId) {
   const status = $('call-retry-status');
+  let queued;
   try {
-    const queued = await request('POST', callPath(callId, '/retry'));
-    await openCall(callId);
-    status.textContent = `Queued again (run ${queued.run}); the result shows here when it ends.`;
+    queued = await request('POST', callPath(callId, '/retry'));
   } catch (err) {
     await openCall(callId);
     status.textContent = `Retry refused: ${err.message}`;
+    return;
   }
   await showFailedPage(current);
+  const call = await openCall(callId);
+  // Said only while the replay runs: once its event is in, the detail above shows how it ended.
+  const ended = call && (call.status === 'succeeded' || call.status === 'failed');
+  if (!(ended && call.attemptLog.some((attempt) => attempt.run === queued.run))) {
+    status.textContent = `Queued again (run ${queued.run}); the result shows here when it ends.`;
+  }
 }

@@ -37,6 +37,11 @@ export function pretty(value) {
   return value === undefined ? '' : JSON.stringify(value, null, 2);
 }
 
+/** A call id short enough for a table cell; the whole id is in the tooltip. */
+export function shortId(id) {
+  return h('span', { title: id }, id.length > 8 ? `${id.slice(0, 8)}…` : id);
+}
+
 export function show(node, visible) {
   node.hidden = !visible;
 }

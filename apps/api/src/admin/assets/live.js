@@ -1,7 +1,7 @@
 // Live events: the bot's SSE stream, read with fetch so the key travels in a header, not the URL.
 
 import { authHeaders, botPath } from './api.js';
-import { $, h, when } from './dom.js';
+import { $, h, shortId, when } from './dom.js';
 
 const MAX_ROWS = 100;
 const MAX_RETRY_MS = 15_000;
@@ -92,7 +92,11 @@ function parseFrame(text) {
 function addRow(event, openCall) {
   const outcome =
     event.type === 'call.failed' ? (event.error?.message ?? 'failed') : (event.responses ?? []).join(' · ');
-  const call = h('button', { type: 'button', class: 'link', onclick: () => openCall(event.callId) }, event.callId);
+  const call = h(
+    'button',
+    { type: 'button', class: 'link', onclick: () => openCall(event.callId) },
+    shortId(event.callId),
+  );
   const cells = [when(event.finishedAt), event.type, call, event.webhook, event.userId, outcome];
   const tr = h('tr', { class: event.type === 'call.failed' ? 'failed' : 'succeeded', 'data-call': event.callId });
   for (const cell of cells) tr.append(h('td', {}, cell));
