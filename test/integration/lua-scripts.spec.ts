@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { CallErrorType, eventsChannel, type AttemptRecord } from '@hookrunner/contracts';
-import { CallRepository, defineScripts, keys, replies } from '@hookrunner/redis';
+import { CallRepository, defineScripts, keys } from '@hookrunner/redis';
 import { pollUntil, startRedis, type TestRedis } from '../support';
 
 /*
@@ -245,9 +245,13 @@ describe('admit-calls', () => {
     const botId = fresh('bot');
     await client.hset(keys.webhooks(botId), DEFINITIONS);
     const bucket = keys.rateBucket(botId);
+    const pending = keys.pendingCalls(botId);
+    const now = Date.now();
+    // (name, how many, then that many callIds) per webhook, as enqueue sends them.
     const admit = (perSecond: number, burst: number, ...calls: [string, number][]) =>
-      client.hookrunnerAdmitCalls(bucket, keys.webhooks(botId), perSecond, burst, ...calls.flat());
-    return { bucket, admit };
+      client.hookrunnerAdmitCalls(bucket, keys.webhooks(botId), pending, perSecond, burst, now, now - 3_600_000,
+        ...calls.flatMap(([name, n]) => [name, n, ...Array.from({ length: n }, () => fresh('call'))]));
+    return { bucket, admit, pending };
   }
 
   it('returns the definitions in the order named, null for unknown ones; perSecond 0 takes no tokens', async () => {
@@ -255,6 +259,7 @@ describe('admit-calls', () => {
 
     expect(await admit(0, 0, ['gamma', 1], ['nope', 1], ['alpha', 1000])).toEqual([
       1,
+      0,
       DEFINITIONS.gamma,
       null,
       DEFINITIONS.alpha,
@@ -262,10 +267,18 @@ describe('admit-calls', () => {
     expect(await client.exists(bucket)).toBe(0);
   });
 
+  it('counts the pending calls admitted before, and records only calls whose webhook exists', async () => {
+    const { admit, pending } = await bot();
+
+    expect(await admit(0, 0, ['alpha', 3], ['nope', 2])).toEqual([1, 0, DEFINITIONS.alpha, null]);
+    expect(await admit(0, 0, ['gamma', 1])).toEqual([1, 3, DEFINITIONS.gamma]);
+    expect(await client.zcard(pending)).toBe(4);
+  });
+
   it('takes tokens only for the calls whose webhook exists, from a bucket that starts full', async () => {
     const { bucket, admit } = await bot();
 
-    expect(await admit(1, 5, ['alpha', 2], ['nope', 10])).toEqual([1, DEFINITIONS.alpha, null]);
+    expect(await admit(1, 5, ['alpha', 2], ['nope', 10])).toEqual([1, expect.any(Number), DEFINITIONS.alpha, null]);
 
     expect(await client.hget(bucket, 'tokens')).toBe('3');
     const pttl = await client.pttl(bucket);
@@ -292,7 +305,7 @@ describe('admit-calls', () => {
     await admit(1, 100, ['alpha', 100]);
     const before = await client.hgetall(bucket);
 
-    expect(await admit(1, 100, ['nope', 50])).toEqual([1, null]);
+    expect(await admit(1, 100, ['nope', 50])).toEqual([1, expect.any(Number), null]);
     expect(await client.hgetall(bucket)).toEqual(before);
   });
 
@@ -303,7 +316,7 @@ describe('admit-calls', () => {
 
     // Empty two seconds ago: two tokens have come back since.
     await client.hset(bucket, 'tokens', '0', 'at', String(now - 2_000));
-    expect(await admit(1, 5, ['alpha', 2])).toEqual([1, DEFINITIONS.alpha]);
+    expect(await admit(1, 5, ['alpha', 2])).toEqual([1, expect.any(Number), DEFINITIONS.alpha]);
 
     // Empty long ago: refilled to burst and no further, so six calls wait for one more token.
     await client.hset(bucket, 'tokens', '0', 'at', String(now - 1_000_000));
@@ -407,16 +420,15 @@ describe('call-transition (through CallRepository)', () => {
     httpStatus,
   });
 
+  /** 1 when written, else the status the record already had (the script's own reply). */
   async function create(call: Target) {
-    const pipeline = client.pipeline();
-    calls.created(pipeline, call, TTL);
-    return replies(await pipeline.exec())[0];
+    const reply = await calls.created(call, TTL);
+    return reply.written ? 1 : reply.status;
   }
 
   async function end(call: Target, status: 'succeeded' | 'failed', ttl = TTL) {
-    const pipeline = client.pipeline();
     const lastAttempt = attempt(call.run, 2, status === 'failed' ? 500 : 200);
-    calls.ended(pipeline, call, {
+    const reply = await calls.ended(call, {
       status,
       attempts: 2,
       finishedAt: ENQUEUED_AT + 1_000,
@@ -425,7 +437,7 @@ describe('call-transition (through CallRepository)', () => {
         ? { error: { type: CallErrorType.HttpStatus, message: 'the endpoint answered 500', httpStatus: 500 } }
         : { result: { responses: ['hi'], quickreplies: [], memory: {}, user_attributes: {} } }),
     }, ttl);
-    expect(replies(await pipeline.exec())[0]).toBe(1);
+    expect(reply).toEqual({ written: true });
     return lastAttempt;
   }
 

@@ -2,6 +2,9 @@ import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
+import { AdminController } from './admin/admin.controller';
+import { KeyController } from './auth/key.controller';
+import { EventsStreamController } from './events/events-stream.controller';
 import { CallStatusService } from './calls/call-status.service';
 import { CallsController } from './calls/calls.controller';
 import { BackpressureService } from './calls/backpressure.service';
@@ -22,7 +25,17 @@ import { WebhookHealthService } from './webhooks/webhook-health.service';
 
 /** The HTTP API: definitions, enqueue, call status and state. */
 @Module({
-  controllers: [WebhooksController, CallsController, StateController, StatsController, SigningSecretsController],
+  controllers: [
+    WebhooksController,
+    CallsController,
+    StateController,
+    StatsController,
+    SigningSecretsController,
+    // The Webhooks page, the key check its sign-in uses, and the live event stream it follows.
+    KeyController,
+    EventsStreamController,
+    AdminController,
+  ],
   providers: [
     DefinitionsService,
     WebhookTestService,

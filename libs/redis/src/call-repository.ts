@@ -35,9 +35,9 @@ export class CallRepository {
   constructor(private readonly redis: RedisClient) {}
 
   /** A new call, accepted and queued. No-op when a worker wrote the record first. */
-  async created(call: CallTarget & { enqueuedAt: number }, ttlSeconds: number): Promise<void> {
+  async created(call: CallTarget & { enqueuedAt: number }, ttlSeconds: number): Promise<Written | Refusal> {
     const fields = [...identity(call), 'status', 'queued', 'run', 0, 'attempts', 0];
-    await this.write(call.callId, 'create', 0, ttlSeconds, '', '', fields);
+    return this.write(call.callId, 'create', 0, ttlSeconds, '', '', fields);
   }
 
   /** An attempt has started. Writes the whole identity too: the record may not exist yet. */
@@ -53,7 +53,7 @@ export class CallRepository {
   }
 
   /** The run ended. */
-  async ended(call: CallTarget & { enqueuedAt: number; run: number }, end: CallEnd, ttlSeconds: number): Promise<void> {
+  async ended(call: CallTarget & { enqueuedAt: number; run: number }, end: CallEnd, ttlSeconds: number): Promise<Written | Refusal> {
     const fields: (string | number)[] = [
       ...identity(call),
       'run',
@@ -69,7 +69,7 @@ export class CallRepository {
     ];
     if (end.result) fields.push('result', JSON.stringify(end.result));
     if (end.error) fields.push('error', JSON.stringify(end.error));
-    await this.write(call.callId, 'advance', call.run, ttlSeconds, '', 'result error', fields);
+    return this.write(call.callId, 'advance', call.run, ttlSeconds, '', 'result error', fields);
   }
 
   /** A failed call goes back to queued as run `run`; refused unless it is failed at run - 1. */

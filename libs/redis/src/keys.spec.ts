@@ -11,6 +11,7 @@ interface Ids {
   run: number;
   idempotencyKey: string;
   minute: number;
+  origin: string;
 }
 
 const SAMPLES: Ids[] = [
@@ -21,7 +22,7 @@ const SAMPLES: Ids[] = [
     callId: '0b6f3c52-9d1e-4f7a-8a41-2c5e7d9b1f03',
     run: 0,
     idempotencyKey: 'order-17',
-    minute: 29_374_080,
+    minute: 29_374_080, origin: 'https://api.example.com:443',
   },
   {
     botId: 'acme:support.v2',
@@ -30,9 +31,9 @@ const SAMPLES: Ids[] = [
     callId: 'call:1.2-3_4',
     run: 3,
     idempotencyKey: 'k:1.2-3_4',
-    minute: 1,
+    minute: 1, origin: 'http://127.0.0.1:8080',
   },
-  { botId: ':', userId: '.', sessionId: '-', callId: '_', run: 12, idempotencyKey: '!', minute: 0 },
+  { botId: ':', userId: '.', sessionId: '-', callId: '_', run: 12, idempotencyKey: '!', minute: 0, origin: 'http://[::1]:9' },
   {
     botId: 'A-b_C.d:E',
     userId: 'x'.repeat(128),
@@ -40,7 +41,7 @@ const SAMPLES: Ids[] = [
     callId: 'a.b',
     run: 1,
     idempotencyKey: '~'.repeat(255),
-    minute: 99,
+    minute: 99, origin: 'https://a{b}c.example:443',
   },
 ];
 
@@ -67,7 +68,10 @@ const SCRIPT_KEYS: Record<ScriptName, { keys: (i: Ids) => string[]; slotOf: (i: 
     slotOf: () => keys.eventsStream,
   },
   // apps/api/src/calls/enqueue.service.ts (admit)
-  hookrunnerAdmitCalls: { keys: (i) => [keys.rateBucket(i.botId), keys.webhooks(i.botId)], slotOf: (i) => i.botId },
+  hookrunnerAdmitCalls: {
+    keys: (i) => [keys.rateBucket(i.botId), keys.webhooks(i.botId), keys.pendingCalls(i.botId)],
+    slotOf: (i) => i.botId,
+  },
   // apps/api/src/calls/enqueue.service.ts (release)
   hookrunnerReleaseIdempotencyKey: {
     keys: (i) => [keys.idempotency(i.botId, i.idempotencyKey)],
@@ -80,7 +84,12 @@ const SCRIPT_KEYS: Record<ScriptName, { keys: (i: Ids) => string[]; slotOf: (i: 
   hookrunnerRotateSigningSecret: { keys: (i) => [keys.signingSecrets(i.botId)], slotOf: (i) => i.botId },
   // libs/redis/src/call-repository.ts (every transition)
   hookrunnerCallTransition: { keys: (i) => [keys.call(i.callId), keys.attempts(i.callId)], slotOf: (i) => i.callId },
+  // libs/redis/src/circuit-store.ts
+  hookrunnerCircuit: { keys: (i) => [keys.circuit(i.origin)], slotOf: (i) => escapedOrigin(i.origin) },
 };
+
+/** keys.circuit escapes braces in an origin, so the origin is the tag whatever it holds. */
+const escapedOrigin = (origin: string) => origin.replace(/\{/g, '%7B').replace(/\}/g, '%7D');
 
 type Builder = Exclude<keyof typeof keys, 'eventsStream'>;
 
@@ -92,6 +101,8 @@ const BUILT: Record<Builder, (i: Ids) => { key: string; tag: string }> = {
   rateBucket: (i) => ({ key: keys.rateBucket(i.botId), tag: i.botId }),
   signingSecrets: (i) => ({ key: keys.signingSecrets(i.botId), tag: i.botId }),
   botStats: (i) => ({ key: keys.botStats(i.botId, i.minute), tag: i.botId }),
+  pendingCalls: (i) => ({ key: keys.pendingCalls(i.botId), tag: i.botId }),
+  circuit: (i) => ({ key: keys.circuit(i.origin), tag: escapedOrigin(i.origin) }),
   profile: (i) => ({ key: keys.profile(i.botId, i.userId), tag: userTag(i) }),
   session: (i) => ({ key: keys.session(i.botId, i.userId, i.sessionId), tag: userTag(i) }),
   applied: (i) => ({ key: keys.applied(i.botId, i.userId, i.callId, i.run), tag: userTag(i) }),

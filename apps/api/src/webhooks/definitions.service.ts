@@ -9,6 +9,9 @@ import { CreateWebhookDto, WebhookBodyDto } from './dto/webhook.dto';
 /** Most definitions one bot may hold. */
 export const MAX_WEBHOOKS_PER_BOT = 1_000;
 
+/** What every response shows instead of a header value. */
+export const HEADER_MASK = '***';
+
 /** Webhook definitions, one Redis hash per bot (name → JSON). */
 @Injectable()
 export class DefinitionsService {
@@ -29,7 +32,7 @@ export class DefinitionsService {
 
   async replace(botId: string, name: string, dto: WebhookBodyDto): Promise<WebhookDefinition> {
     const existing = await this.get(botId, name);
-    const definition = this.toStored(name, dto, existing.createdAt, new Date().toISOString());
+    const definition = this.toStored(name, dto, existing.createdAt, new Date().toISOString(), existing.headers);
     const replaced = await this.redis.hookrunnerReplaceWebhook(keys.webhooks(botId), name, JSON.stringify(definition));
     if (replaced !== 1) throw notFound(botId, name);
     return definition;
@@ -54,13 +57,22 @@ export class DefinitionsService {
   /**
    * The definition as stored: its URL checked against the outbound policy (a literal blocked
    * address is refused now; names are checked again at every connect), its header values sealed
-   * (AES-256-GCM) because they may be credentials.
+   * (AES-256-GCM) because they may be credentials. On replace, a value sent as the mask `***` keeps
+   * the stored (`kept`, sealed) value of that header, so a definition read back can be sent back.
    */
-  private toStored(name: string, dto: WebhookBodyDto, createdAt: string, updatedAt: string): WebhookDefinition {
+  private toStored(
+    name: string,
+    dto: WebhookBodyDto,
+    createdAt: string,
+    updatedAt: string,
+    kept: Record<string, string> = {},
+  ): WebhookDefinition {
     const blocked = checkUrlAtSave(dto.url, this.config.outbound.allow);
     if (blocked) throw new DomainError(ErrorCode.BlockedUrl, blocked);
     const definition = toDefinition(name, dto, createdAt, updatedAt);
-    definition.headers = Object.fromEntries(Object.entries(definition.headers).map(([k, v]) => [k, seal(this.secretsKey, v)]));
+    const stored = (header: string, value: string) =>
+      value === HEADER_MASK ? keptValue(kept, header) : seal(this.secretsKey, value);
+    definition.headers = Object.fromEntries(Object.entries(definition.headers).map(([k, v]) => [k, stored(k, v)]));
     return definition;
   }
 }
@@ -96,5 +108,11 @@ export function presentDefinition(definition: WebhookDefinition): WebhookDefinit
 }
 
 export function maskValues(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(headers).map((k) => [k, '***']));
+  return Object.fromEntries(Object.keys(headers).map((k) => [k, HEADER_MASK]));
+}
+
+function keptValue(kept: Record<string, string>, header: string): string {
+  if (Object.hasOwn(kept, header)) return kept[header];
+  const message = `headers.${header} is ${HEADER_MASK}, but there is no stored value to keep`;
+  throw new DomainError(ErrorCode.InvalidInput, message);
 }
