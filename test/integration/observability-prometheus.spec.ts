@@ -4,18 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reapOnExit } from '../support/cleanup';
 import {
-  api,
   ApiClient,
-  AppProcess,
   createWebhook,
   enqueueCall,
   freePort,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
+  SplitDeployment,
+  startSplitDeployment,
   TestEndpoint,
-  TestRedis,
   uniqueId,
 } from '../support';
 
@@ -132,9 +128,8 @@ function scrapeConfig(targets: Record<Role, number>): string {
 }
 
 describe('observability: a real Prometheus scraping every process', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let endpoint: TestEndpoint;
-  let apps: Partial<Record<Role, AppProcess>> = {};
   let prometheus: RunningPrometheus | undefined;
   let client: ApiClient;
   const botId = uniqueId('prombot');
@@ -163,18 +158,12 @@ describe('observability: a real Prometheus scraping every process', () => {
     );
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    const env = {
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_BOT: '0',
+    deployment = await startSplitDeployment({
       // Few workers and a slow endpoint keep calls flowing for seconds, long enough for rate() to see them.
-      WORKER_CONCURRENCY: '4',
-      SHUTDOWN_GRACE_MS: '2000',
-    };
-    const [apiApp, worker, results] = await Promise.all([startApp('api', env), startApp('worker', env), startApp('results', env)]);
-    apps = { api: apiApp, worker, results };
-    client = api(`http://127.0.0.1:${apiApp.port}`);
+      env: { RATE_LIMIT_PER_BOT: '0', WORKER_CONCURRENCY: '4', SHUTDOWN_GRACE_MS: '2000' },
+    });
+    ({ endpoint, api: client } = deployment);
+    const [apiApp, worker, results] = [deployment.apps.api[0], deployment.apps.worker[0], deployment.apps.results[0]];
     prometheus = await startPrometheus(scrapeConfig({ api: apiApp.port, worker: worker.port, results: results.port }));
 
     endpoint.reply('/ok', 200, OK_REPLY, { delayMs: 100 });
@@ -185,8 +174,7 @@ describe('observability: a real Prometheus scraping every process', () => {
 
   afterAll(async () => {
     await prometheus?.stop();
-    await Promise.all(Object.values(apps).map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
+    await deployment?.stop();
   }, 30_000);
 
   it('scrapes every process', async () => {

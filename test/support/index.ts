@@ -4,3 +4,4 @@ export * from './redis-server';
 export * from './endpoint';
 export * from './processes';
 export * from './hookrunner';
+export * from './split-deployment';
