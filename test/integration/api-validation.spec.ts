@@ -1,16 +1,5 @@
 import Redis from 'ioredis';
-import {
-  api,
-  ApiClient,
-  ApiReply,
-  AppProcess,
-  freePort,
-  startApp,
-  startEndpoint,
-  startRedis,
-  TestEndpoint,
-  TestRedis,
-} from '../support';
+import { ApiClient, ApiReply, SplitDeployment, startSplitDeployment, TestEndpoint } from '../support';
 
 /*
  * Bad input to every endpoint: a 4xx whose message names the field and the rule, never a 5xx,
@@ -32,9 +21,8 @@ interface Case {
 }
 
 describe('API validation', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
-  let app: AppProcess;
   let http: ApiClient;
   let endpoint: TestEndpoint;
 
@@ -44,20 +32,14 @@ describe('API validation', () => {
   const validCall = () => ({ webhook: HOOK, userId: 'u1' });
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    client = redis.client();
-    const port = await freePort();
-    app = await startApp('api', { REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: 'warn' });
-    http = api(`http://127.0.0.1:${port}`);
+    deployment = await startSplitDeployment({ worker: [], results: [] });
+    ({ client, endpoint, api: http } = deployment);
     endpoint.reply('/hook', 200, { responses: ['should never be called'] });
     const created = await http.post(`/v1/bots/${BOT}/webhooks`, { ...validHook(), url: `${endpoint.url}/hook`, headers: { 'x-key': 'k' } });
     expect(created.status).toBe(201);
   });
 
-  afterAll(async () => {
-    await app?.stop();
-    await Promise.all([redis?.stop(), endpoint?.close()]);
-  });
+  afterAll(() => deployment?.stop());
 
   /**
    * Every key with its value: any write the API makes shows up as a difference, the rate-limit
