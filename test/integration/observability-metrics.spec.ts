@@ -308,7 +308,7 @@ describe('observability: /metrics, /health and /ready of each process', () => {
       expect(total(worker, 'hookrunner_calls_in_flight')).toBe(0);
     });
 
-    it('counts nothing about calls on the processes that do not handle them', async () => {
+    it('counts nothing about calls on the processes that do not handle them', () => {
       expect(samplesOf(apiExp, 'hookrunner_calls_total')).toEqual([]);
       expect(samplesOf(apiExp, 'hookrunner_call_attempts_total')).toEqual([]);
       expect(samplesOf(results, 'hookrunner_call_attempts_total')).toEqual([]);

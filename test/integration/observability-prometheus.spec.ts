@@ -68,8 +68,8 @@ async function startPrometheus(config: string): Promise<RunningPrometheus> {
     const releasePid = child.pid ? reapOnExit({ pid: child.pid }) : () => undefined;
     let log = '';
     const append = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
-    child.stdout!.on('data', append);
-    child.stderr!.on('data', append);
+    child.stdout.on('data', append);
+    child.stderr.on('data', append);
     let exited = false;
     const gone = new Promise<void>((resolve) => {
       child.once('close', () => {
@@ -137,7 +137,7 @@ describe('observability: a real Prometheus scraping every process', () => {
   /** An instant query; returns the result vector. */
   const query = async (promql: string, time?: number): Promise<VectorSample[]> => {
     const params = new URLSearchParams({ query: promql, ...(time === undefined ? {} : { time: String(time) }) });
-    const res = await fetch(`${prometheus!.url}/api/v1/query?${params}`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`${prometheus!.url}/api/v1/query?${params.toString()}`, { signal: AbortSignal.timeout(5_000) });
     const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: VectorSample[] } };
     if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
     if (body.data!.resultType !== 'vector') throw new Error(`${promql}: expected a vector, got ${body.data!.resultType}`);

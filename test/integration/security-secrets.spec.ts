@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import type { WebhookCallJob } from '@hookrunner/contracts';
+import { CallErrorType, type WebhookCallJob } from '@hookrunner/contracts';
 import {
   ApiClient,
   AppProcess,
@@ -315,7 +315,7 @@ describe('security: secrets at rest and bad input', () => {
       await createWebhook(http, botId, { name: `nested-${i}`, method: 'POST', url: `${endpoint.url}${path}`, retry: { attempts: 1, backoffMs: 0 } });
       const callId = await enqueueCall(http, botId, { webhook: `nested-${i}`, userId: `u${i}` });
       const event = await events.waitFor(callId);
-      if (event.error?.type === 'invalid_response') continue; // rejected
+      if (event.error?.type === CallErrorType.InvalidResponse) continue; // rejected
       const stored = [
         (await http.get(`/v1/bots/${botId}/users/u${i}/sessions/default`)).text,
         (await http.get(`/v1/bots/${botId}/users/u${i}`)).text,

@@ -99,8 +99,8 @@ async function startScript(cwd: string, role: Started['role'], redisUrl: string)
   // A negative pid is the process group: the reaper kills npm and the node it started.
   const release = reapOnExit({ pid: -child.pid! });
   const app: Started = { role, port, child, output: [] };
-  child.stdout!.on('data', (chunk: Buffer) => app.output.push(chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => app.output.push(chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => app.output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => app.output.push(chunk.toString()));
   child.once('close', (code, signal) => {
     app.exit = signal ?? `code ${code}`;
     release();
