@@ -10,7 +10,8 @@ COPY scripts ./scripts
 COPY apps ./apps
 COPY libs ./libs
 # swc rewrites the @hookrunner/* aliases to relative requires, so dist/ runs without tsconfig.
-RUN npm run build && npm prune --omit=dev
+# --out: a plain directory, not the symlink to a build that `npm run build` makes for local starts.
+RUN node scripts/build.mjs --out dist && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

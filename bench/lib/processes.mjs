@@ -144,7 +144,7 @@ export function freePort() {
 export function snapshotBuild(root) {
   const dir = join(root, 'node_modules', '.cache', 'hookrunner-bench', String(process.pid));
   rmSync(dir, { recursive: true, force: true });
-  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true, dereference: true }); // dist is a symlink
   cpSync(join(root, 'package.json'), join(dir, 'package.json'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return join(dir, 'dist');

@@ -1,16 +1,5 @@
 import Redis from 'ioredis';
-import {
-  api,
-  ApiClient,
-  ApiReply,
-  AppProcess,
-  freePort,
-  startApp,
-  startEndpoint,
-  startRedis,
-  TestEndpoint,
-  TestRedis,
-} from '../support';
+import { ApiClient, ApiReply, SplitDeployment, startSplitDeployment, TestEndpoint } from '../support';
 
 /*
  * Bad input to every endpoint: a 4xx whose message names the field and the rule, never a 5xx,
@@ -32,9 +21,8 @@ interface Case {
 }
 
 describe('API validation', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
-  let app: AppProcess;
   let http: ApiClient;
   let endpoint: TestEndpoint;
 
@@ -44,20 +32,14 @@ describe('API validation', () => {
   const validCall = () => ({ webhook: HOOK, userId: 'u1' });
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    client = redis.client();
-    const port = await freePort();
-    app = await startApp('api', { REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: 'warn' });
-    http = api(`http://127.0.0.1:${port}`);
+    deployment = await startSplitDeployment({ worker: [], results: [] });
+    ({ client, endpoint, api: http } = deployment);
     endpoint.reply('/hook', 200, { responses: ['should never be called'] });
     const created = await http.post(`/v1/bots/${BOT}/webhooks`, { ...validHook(), url: `${endpoint.url}/hook`, headers: { 'x-key': 'k' } });
     expect(created.status).toBe(201);
   });
 
-  afterAll(async () => {
-    await app?.stop();
-    await Promise.all([redis?.stop(), endpoint?.close()]);
-  });
+  afterAll(() => deployment?.stop());
 
   /**
    * Every key with its value: any write the API makes shows up as a difference, the rate-limit
@@ -201,7 +183,7 @@ describe('API validation', () => {
     ['an unknown field', { method: 'POST', path: webhooks, body: newHook({ secret: true }) }, 400, ['property secret should not exist']],
     ['an unknown field in retry', { method: 'POST', path: webhooks, body: newHook({ retry: { attempts: 2, backoffMs: 0, jitter: true } }) }, 400, ['jitter should not exist']],
     ['malformed JSON', { method: 'POST', path: webhooks, raw: '{"name": "new", ' }, 400, ['JSON']],
-    ['a JSON array', { method: 'POST', path: webhooks, raw: JSON.stringify([newHook({})]) }, 400, ['name must be a string']],
+    ['a JSON array', { method: 'POST', path: webhooks, raw: JSON.stringify([newHook({})]) }, 400, ['body must be a JSON object, not an array']],
     ['a __proto__ key', { method: 'POST', path: webhooks, raw: `{"__proto__": {"admin": true}, "name": "new", "method": "GET", "url": "${'http://a.example/'}"}` }, 400, ['__proto__']],
     ['a __proto__ key in params', { method: 'POST', path: webhooks, raw: '{"name": "new", "method": "GET", "url": "http://a.example/", "params": {"__proto__": "x"}}' }, 400, ['params', '__proto__']],
     ['a constructor key in params', { method: 'POST', path: webhooks, body: newHook({ params: { constructor: 'x' } }) }, 400, ['params.constructor is not allowed']],
@@ -211,7 +193,7 @@ describe('API validation', () => {
     ['PUT with a bad url', { method: 'PUT', path: put, body: { ...validHook(), url: 'ftp://x.example/' } }, 400, ['url must be an absolute http(s) URL']],
     ['PUT with timeoutMs 0', { method: 'PUT', path: put, body: { ...validHook(), timeoutMs: 0 } }, 400, ['timeoutMs must not be less than 100']],
     ['PUT with an unknown field', { method: 'PUT', path: put, body: { ...validHook(), createdAt: '2020-01-01T00:00:00Z' } }, 400, ['property createdAt should not exist']],
-    ['PUT with a JSON array', { method: 'PUT', path: put, raw: '[]' }, 400, ['method must be GET or POST']],
+    ['PUT with a JSON array', { method: 'PUT', path: put, raw: '[]' }, 400, ['body must be a JSON object, not an array']],
     ['PUT of an unknown webhook', { method: 'PUT', path: `${webhooks}/nope`, body: { ...validHook(), name: 'nope' } }, 404, ['nope']],
     ['GET of an unknown webhook', { method: 'GET', path: `${webhooks}/nope` }, 404, ['nope']],
     ['DELETE of an unknown webhook', { method: 'DELETE', path: `${webhooks}/nope` }, 404, ['nope']],
@@ -222,7 +204,7 @@ describe('API validation', () => {
     ['test with a params value that is a number', { method: 'POST', path: test, body: { params: { n: 1 } } }, 400, ['params values must be strings']],
     ['test with an unknown field', { method: 'POST', path: test, body: { dryRun: true } }, 400, ['property dryRun should not exist']],
     ['test with a __proto__ key in memory', { method: 'POST', path: test, raw: '{"memory": {"__proto__": {"x": 1}}}' }, 400, ['memory', '__proto__']],
-    ['test with a JSON array', { method: 'POST', path: test, raw: '[{"userId": "u1"}]' }, 400, ['should not exist']],
+    ['test with a JSON array', { method: 'POST', path: test, raw: '[{"userId": "u1"}]' }, 400, ['body must be a JSON object, not an array']],
     ['test with malformed JSON', { method: 'POST', path: test, raw: '{"userId":' }, 400, ['JSON']],
     ['test of an unknown webhook', { method: 'POST', path: `${webhooks}/nope/test`, body: {} }, 404, ['nope']],
     // Calls
@@ -238,7 +220,7 @@ describe('API validation', () => {
     ['a call with a __proto__ key in memory', { method: 'POST', path: calls, raw: '{"webhook": "hook", "userId": "u1", "memory": {"__proto__": {"x": 1}}}' }, 400, ['memory', '__proto__']],
     ['a call with a constructor key in user', { method: 'POST', path: calls, body: { ...validCall(), user: { constructor: 1 } } }, 400, ['user.constructor is not allowed']],
     ['a call with an unknown field', { method: 'POST', path: calls, body: { ...validCall(), priority: 1 } }, 400, ['property priority should not exist']],
-    ['a call as a JSON array', { method: 'POST', path: calls, raw: JSON.stringify([validCall()]) }, 400, ['webhook must be a string']],
+    ['a call as a JSON array', { method: 'POST', path: calls, raw: JSON.stringify([validCall()]) }, 400, ['body must be a JSON object, not an array']],
     ['a call as malformed JSON', { method: 'POST', path: calls, raw: '{"webhook": "hook"' }, 400, ['JSON']],
     ['a call to an unknown webhook', { method: 'POST', path: calls, body: { ...validCall(), webhook: 'nope' } }, 404, ['nope']],
     // Batches
@@ -246,12 +228,41 @@ describe('API validation', () => {
     ['an empty batch', { method: 'POST', path: `${calls}/batch`, body: { calls: [] } }, 400, ['calls must contain at least 1 elements']],
     ['a batch without calls', { method: 'POST', path: `${calls}/batch`, body: {} }, 400, ['calls must be an array']],
     ['a batch with an unknown field', { method: 'POST', path: `${calls}/batch`, body: { calls: [validCall()], atomic: true } }, 400, ['property atomic should not exist']],
-    ['a batch as a JSON array', { method: 'POST', path: `${calls}/batch`, raw: JSON.stringify([validCall()]) }, 400, ['calls must be an array']],
+    ['a batch as a JSON array', { method: 'POST', path: `${calls}/batch`, raw: JSON.stringify([validCall()]) }, 400, ['body must be a JSON object, not an array']],
     ['a batch as malformed JSON', { method: 'POST', path: `${calls}/batch`, raw: '{"calls": [' }, 400, ['JSON']],
   ])('%s is refused with a message naming the rule', async (_case, c, status, fragments) => {
     const result = await refused(c);
     expect(result.status).toBe(status);
     for (const fragment of fragments) expect(result.message).toContain(fragment);
+  });
+
+  /** Every route that writes (POST and PUT), each with a path that would otherwise be served. */
+  const writeRoutes = (): Array<[string, string]> => [
+    ['POST', webhooks],
+    ['PUT', put],
+    ['POST', test],
+    ['POST', calls],
+    ['POST', `${calls}/batch`],
+    ['POST', '/v1/calls/some-call/retry'],
+    ['POST', `/v1/bots/${BOT}/signing-secret`],
+  ];
+
+  it.each([
+    ['null', 'null'],
+    ['[]', 'an array'],
+    ['[{}]', 'an array'],
+    ['0', 'a number'],
+    ['-1.5', 'a number'],
+    ['"hook"', 'a string'],
+    ['true', 'a boolean'],
+    ['false', 'a boolean'],
+  ])('the body %s is refused by every write route with a 400 naming the body and the rule', async (raw, kind) => {
+    const outcomes: Array<[string, number, string]> = [];
+    for (const [method, path] of writeRoutes()) {
+      const { status, message } = await refused({ method, path, raw });
+      outcomes.push([`${method} ${path}`, status, message]);
+    }
+    expect(outcomes).toEqual(writeRoutes().map(([method, path]) => [`${method} ${path}`, 400, `body must be a JSON object, not ${kind}`]));
   });
 
   it('a batch of entries that are all bad answers each entry and enqueues nothing', async () => {

@@ -215,7 +215,7 @@ describe('deploy/grafana/hookrunner.json', () => {
 
   it.each(queries)('$panel ($refId) is a query Prometheus accepts', async ({ expr }) => {
     const query = expandGrafanaMacros(expr);
-    const response = await fetch(`${baseUrl}/api/v1/query?${new URLSearchParams({ query })}`);
+    const response = await fetch(`${baseUrl}/api/v1/query?${new URLSearchParams({ query }).toString()}`);
     const body = (await response.json()) as { status: string; error?: string };
 
     expect({ query, ...body }).toMatchObject({ query, status: 'success' });

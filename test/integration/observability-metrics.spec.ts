@@ -1,16 +1,13 @@
 import type { CallEvent } from '@hookrunner/contracts';
 import {
-  api,
   ApiClient,
   AppProcess,
   createWebhook,
   enqueueCall,
   EventCollector,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
-  subscribeEvents,
+  SplitDeployment,
+  startSplitDeployment,
   TestEndpoint,
   TestRedis,
   uniqueId,
@@ -138,6 +135,7 @@ const ROLES: Role[] = ['api', 'worker', 'results'];
 const OK_REPLY = { responses: ['done'], memory: { seen: true } };
 
 describe('observability: /metrics, /health and /ready of each process', () => {
+  let deployment: SplitDeployment;
   let redis: TestRedis;
   let endpoint: TestEndpoint;
   let apps: Record<Role, AppProcess>;
@@ -151,26 +149,15 @@ describe('observability: /metrics, /health and /ready of each process', () => {
   const ports = (): Record<Role, number> => ({ api: apps.api.port, worker: apps.worker.port, results: apps.results.port });
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    const env = {
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_BOT: '0',
-      SHUTDOWN_GRACE_MS: '2000',
-      WORKER_LOCK_DURATION_MS: '2000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-    };
-    const [apiApp, worker, results] = await Promise.all([startApp('api', env), startApp('worker', env), startApp('results', env)]);
-    apps = { api: apiApp, worker, results };
-    client = api(`http://127.0.0.1:${apiApp.port}`);
-    events = await subscribeEvents(redis.url, botId);
+    deployment = await startSplitDeployment({
+      env: { RATE_LIMIT_PER_BOT: '0', SHUTDOWN_GRACE_MS: '2000', WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' },
+    });
+    ({ redis, endpoint, api: client } = deployment);
+    apps = { api: deployment.apps.api[0], worker: deployment.apps.worker[0], results: deployment.apps.results[0] };
+    events = await deployment.subscribe(botId);
   }, 45_000);
 
-  afterAll(async () => {
-    await events?.close();
-    await Promise.all(ROLES.map((role) => apps?.[role]?.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
-  }, 30_000);
+  afterAll(() => deployment?.stop(), 30_000);
 
   it('answers /health and /ready with 200 on every process', async () => {
     for (const role of ROLES) {
@@ -321,7 +308,7 @@ describe('observability: /metrics, /health and /ready of each process', () => {
       expect(total(worker, 'hookrunner_calls_in_flight')).toBe(0);
     });
 
-    it('counts nothing about calls on the processes that do not handle them', async () => {
+    it('counts nothing about calls on the processes that do not handle them', () => {
       expect(samplesOf(apiExp, 'hookrunner_calls_total')).toEqual([]);
       expect(samplesOf(apiExp, 'hookrunner_call_attempts_total')).toEqual([]);
       expect(samplesOf(results, 'hookrunner_call_attempts_total')).toEqual([]);

@@ -4,18 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reapOnExit } from '../support/cleanup';
 import {
-  api,
   ApiClient,
-  AppProcess,
   createWebhook,
   enqueueCall,
   freePort,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
+  SplitDeployment,
+  startSplitDeployment,
   TestEndpoint,
-  TestRedis,
   uniqueId,
 } from '../support';
 
@@ -72,8 +68,8 @@ async function startPrometheus(config: string): Promise<RunningPrometheus> {
     const releasePid = child.pid ? reapOnExit({ pid: child.pid }) : () => undefined;
     let log = '';
     const append = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
-    child.stdout!.on('data', append);
-    child.stderr!.on('data', append);
+    child.stdout.on('data', append);
+    child.stderr.on('data', append);
     let exited = false;
     const gone = new Promise<void>((resolve) => {
       child.once('close', () => {
@@ -132,9 +128,8 @@ function scrapeConfig(targets: Record<Role, number>): string {
 }
 
 describe('observability: a real Prometheus scraping every process', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let endpoint: TestEndpoint;
-  let apps: Partial<Record<Role, AppProcess>> = {};
   let prometheus: RunningPrometheus | undefined;
   let client: ApiClient;
   const botId = uniqueId('prombot');
@@ -142,7 +137,7 @@ describe('observability: a real Prometheus scraping every process', () => {
   /** An instant query; returns the result vector. */
   const query = async (promql: string, time?: number): Promise<VectorSample[]> => {
     const params = new URLSearchParams({ query: promql, ...(time === undefined ? {} : { time: String(time) }) });
-    const res = await fetch(`${prometheus!.url}/api/v1/query?${params}`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`${prometheus!.url}/api/v1/query?${params.toString()}`, { signal: AbortSignal.timeout(5_000) });
     const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: VectorSample[] } };
     if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
     if (body.data!.resultType !== 'vector') throw new Error(`${promql}: expected a vector, got ${body.data!.resultType}`);
@@ -163,18 +158,12 @@ describe('observability: a real Prometheus scraping every process', () => {
     );
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    const env = {
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_BOT: '0',
+    deployment = await startSplitDeployment({
       // Few workers and a slow endpoint keep calls flowing for seconds, long enough for rate() to see them.
-      WORKER_CONCURRENCY: '4',
-      SHUTDOWN_GRACE_MS: '2000',
-    };
-    const [apiApp, worker, results] = await Promise.all([startApp('api', env), startApp('worker', env), startApp('results', env)]);
-    apps = { api: apiApp, worker, results };
-    client = api(`http://127.0.0.1:${apiApp.port}`);
+      env: { RATE_LIMIT_PER_BOT: '0', WORKER_CONCURRENCY: '4', SHUTDOWN_GRACE_MS: '2000' },
+    });
+    ({ endpoint, api: client } = deployment);
+    const [apiApp, worker, results] = [deployment.apps.api[0], deployment.apps.worker[0], deployment.apps.results[0]];
     prometheus = await startPrometheus(scrapeConfig({ api: apiApp.port, worker: worker.port, results: results.port }));
 
     endpoint.reply('/ok', 200, OK_REPLY, { delayMs: 100 });
@@ -185,8 +174,7 @@ describe('observability: a real Prometheus scraping every process', () => {
 
   afterAll(async () => {
     await prometheus?.stop();
-    await Promise.all(Object.values(apps).map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
+    await deployment?.stop();
   }, 30_000);
 
   it('scrapes every process', async () => {

@@ -1,20 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  api,
-  ApiClient,
-  AppProcess,
-  createWebhook,
-  enqueueCall,
-  EventCollector,
-  pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
-  subscribeEvents,
-  TestEndpoint,
-  TestRedis,
-  uniqueId,
-} from '../support';
+import { ApiClient, AppProcess, createWebhook, enqueueCall, pollUntil, SplitDeployment, startSplitDeployment, TestEndpoint, uniqueId } from '../support';
 
 /*
  * Per-bot figures and per-call logs, the two places tenant detail is allowed to live since metric
@@ -58,13 +43,12 @@ const OK_BODY = JSON.stringify({ responses: ['done'], memory: { last: 'ok' }, pa
 const MISSING_BODY = JSON.stringify({ error: 'not found', detail: PADDING.split('').reverse().join('') });
 
 describe('observability: per-bot stats and per-call logs', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let endpoint: TestEndpoint;
   let apiApp: AppProcess;
   let worker: AppProcess;
   let results: AppProcess;
   let client: ApiClient;
-  const subscriptions: EventCollector[] = [];
   const botA = uniqueId('statsbot-a');
   const botB = uniqueId('statsbot-b');
   const callIds: Record<string, string[]> = {};
@@ -91,8 +75,7 @@ describe('observability: per-bot stats and per-call logs', () => {
 
   /** Enqueues the calls and waits for each one's event. */
   const run = async (botId: string, calls: Array<{ webhook: 'ok' | 'missing' | 'slow'; count: number }>): Promise<string[]> => {
-    const events = await subscribeEvents(redis.url, botId);
-    subscriptions.push(events);
+    const events = await deployment.subscribe(botId);
     const ids: string[] = [];
     for (const { webhook, count } of calls) {
       for (let i = 0; i < count; i++) {
@@ -113,10 +96,9 @@ describe('observability: per-bot stats and per-call logs', () => {
   };
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'info', RATE_LIMIT_PER_BOT: '0', SHUTDOWN_GRACE_MS: '2000' };
-    [apiApp, worker, results] = await Promise.all([startApp('api', env), startApp('worker', env), startApp('results', env)]);
-    client = api(`http://127.0.0.1:${apiApp.port}`);
+    deployment = await startSplitDeployment({ env: { LOG_LEVEL: 'info', RATE_LIMIT_PER_BOT: '0', SHUTDOWN_GRACE_MS: '2000' } });
+    ({ endpoint, api: client } = deployment);
+    [apiApp, worker, results] = [deployment.apps.api[0], deployment.apps.worker[0], deployment.apps.results[0]];
 
     endpoint.reply('/ok', 200, OK_BODY);
     endpoint.reply('/missing', 404, MISSING_BODY);
@@ -135,9 +117,7 @@ describe('observability: per-bot stats and per-call logs', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(subscriptions.map((s) => s.close()));
-    await Promise.all([apiApp?.stop(), worker?.stop(), results?.stop()]);
-    await Promise.all([endpoint?.close(), redis?.stop()]);
+    await deployment?.stop();
   }, 30_000);
 
   describe('GET /v1/bots/{botId}/stats', () => {
@@ -221,7 +201,7 @@ describe('observability: per-bot stats and per-call logs', () => {
 
     it('writes no "call finished" line at LOG_LEVEL=warn', async () => {
       await results.stop();
-      const quiet = await startApp('results', { REDIS_URL: redis.url, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '2000' });
+      const quiet = await deployment.start('results', { LOG_LEVEL: 'warn' });
       try {
         const botC = uniqueId('statsbot-c');
         await hooksFor(botC);

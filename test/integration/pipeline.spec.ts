@@ -48,7 +48,7 @@ const EXAMPLES: Example[] = [
       return { responses: [`Your random number is ${n}`], quickreplies: [], memory: { random_number: n }, userAttributes: {} };
     },
     reply: (event) => ({
-      responses: [`Your random number is ${event.changes.memory.random_number}`],
+      responses: [`Your random number is ${String(event.changes.memory.random_number)}`],
       quickreplies: [],
       memory: { random_number: event.changes.memory.random_number },
       user_attributes: {},

@@ -1,22 +1,5 @@
 import Redis from 'ioredis';
-import {
-  api,
-  ApiClient,
-  ApiReply,
-  AppProcess,
-  createWebhook,
-  EventCollector,
-  freePort,
-  pollUntil,
-  queuePrefixes,
-  startApp,
-  startEndpoint,
-  startRedis,
-  subscribeEvents,
-  TestEndpoint,
-  TestRedis,
-  waitingCallIds,
-} from '../support';
+import { ApiClient, ApiReply, createWebhook, EventCollector, pollUntil, queuePrefixes, SplitDeployment, startSplitDeployment, TestEndpoint, waitingCallIds } from '../support';
 
 /*
  * The issue's item 6: past MAX_QUEUE_DEPTH waiting calls the API answers 429 with Retry-After
@@ -34,41 +17,26 @@ const COMPLETED_KEPT = 1_000;
 const JOB_HASH = /^\{hookrunner(?::\d+)?\}:(calls|results):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.r\d+)?$/;
 
 describe('backpressure and finished-job cleanup', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
   let endpoint: TestEndpoint;
   let events: EventCollector;
-  let env: Record<string, string>;
   /** An API refusing past MAX_DEPTH waiting calls. */
   let limited: ApiClient;
   /** An API on the same Redis with the default depth limit, for pushing volume. */
   let open: ApiClient;
-  const apps: AppProcess[] = [];
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    client = redis.client();
+    // No worker yet: each test starts its own.
+    deployment = await startSplitDeployment({ api: [{ MAX_QUEUE_DEPTH: String(MAX_DEPTH) }, {}], worker: [] });
+    ({ client, endpoint } = deployment);
+    [limited, open] = deployment.apis;
     endpoint.reply('/ok', 200, { responses: ['ok'] });
-    env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
-    const [limitedPort, openPort] = await Promise.all([freePort(), freePort()]);
-    apps.push(
-      ...(await Promise.all([
-        startApp('api', { ...env, PORT: String(limitedPort), MAX_QUEUE_DEPTH: String(MAX_DEPTH) }),
-        startApp('api', { ...env, PORT: String(openPort) }),
-        startApp('results', env),
-      ])),
-    );
-    limited = api(`http://127.0.0.1:${limitedPort}`);
-    open = api(`http://127.0.0.1:${openPort}`);
-    events = await subscribeEvents(redis.url, BOT);
+    events = await deployment.subscribe(BOT);
     await createWebhook(open, BOT, { name: 'ok', method: 'POST', url: `${endpoint.url}/ok`, timeoutMs: 5_000, retry: { attempts: 1, backoffMs: 100 } });
   });
 
-  afterAll(async () => {
-    await events?.close();
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
-  });
+  afterAll(() => deployment?.stop());
 
   const waiting = async () => (await waitingCallIds(client)).length;
   const call = (i: number) => ({ webhook: 'ok', userId: `user-${i % 10}` });
@@ -102,8 +70,7 @@ describe('backpressure and finished-job cleanup', () => {
     expect(batch.headers.get('retry-after')).not.toBeNull();
     expect(await waiting()).toBe(accepted.length);
 
-    const worker = await startApp('worker', env);
-    apps.push(worker);
+    const worker = await deployment.start('worker');
     const ids = accepted.map((a) => a.callId);
     const done = await events.waitForAll(ids, 20_000);
     expect(done.map((e) => e.type)).toEqual(ids.map(() => 'call.succeeded'));
@@ -121,8 +88,7 @@ describe('backpressure and finished-job cleanup', () => {
   });
 
   it('keeps no finished job after many calls complete, so Redis memory stays flat', async () => {
-    const worker = await startApp('worker', env);
-    apps.push(worker);
+    const worker = await deployment.start('worker');
     const total = COMPLETED_KEPT + 200;
     const ids: string[] = [];
     for (let start = 0; start < total; start += 200) {

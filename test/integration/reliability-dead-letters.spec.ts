@@ -1,21 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { CallEvent } from '@hookrunner/contracts';
-import {
-  api,
-  ApiClient,
-  AppProcess,
-  createWebhook,
-  enqueueCall,
-  EventCollector,
-  freePort,
-  pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
-  subscribeEvents,
-  TestEndpoint,
-  TestRedis,
-} from '../support';
+import { ApiClient, createWebhook, enqueueCall, EventCollector, pollUntil, SplitDeployment, startSplitDeployment, TestEndpoint } from '../support';
 
 /*
  * The issue's item 7: calls that failed for good stay inspectable (listed per bot, newest first,
@@ -40,16 +25,16 @@ interface ListedCall {
 }
 
 describe('dead letters and replay', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let endpoint: TestEndpoint;
   let events: EventCollector;
   let http: ApiClient;
-  const apps: AppProcess[] = [];
   /** The failed calls' events, oldest first. */
   const failed: CallEvent[] = [];
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
+    deployment = await startSplitDeployment();
+    ({ endpoint, api: http } = deployment);
     // The first GONE_TOGETHER requests are answered in one tick, so that calls often fail within
     // the same millisecond: paging must neither skip nor repeat calls that share a finishedAt.
     const held: ServerResponse[] = [];
@@ -59,11 +44,7 @@ describe('dead letters and replay', () => {
       for (const r of held.splice(0)) r.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such thing"}');
     });
     endpoint.reply('/broken', 500, LONG_ERROR_BODY);
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
-    const apiPort = await freePort();
-    apps.push(...(await Promise.all([startApp('api', { ...env, PORT: String(apiPort) }), startApp('worker', env), startApp('results', env)])));
-    http = api(`http://127.0.0.1:${apiPort}`);
-    events = await subscribeEvents(redis.url, BOT);
+    events = await deployment.subscribe(BOT);
     await createWebhook(http, BOT, { name: 'gone', method: 'POST', url: `${endpoint.url}/gone`, timeoutMs: 2_000, retry: { attempts: 3, backoffMs: 50 } });
     await createWebhook(http, BOT, {
       name: 'broken',
@@ -82,11 +63,7 @@ describe('dead letters and replay', () => {
     expect(failed.map((e) => e.type)).toEqual(ids.map(() => 'call.failed'));
   });
 
-  afterAll(async () => {
-    await events?.close();
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
-  });
+  afterAll(() => deployment?.stop());
 
   const listFailed = (query = '') => http.get<{ calls: ListedCall[]; nextCursor?: string }>(`/v1/bots/${BOT}/calls?status=failed${query}`);
 

@@ -3,20 +3,15 @@ import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import type { CallEvent } from '@hookrunner/contracts';
 import {
-  api,
   ApiClient,
   AppProcess,
   createWebhook,
   enqueueCall,
   EventCollector,
-  freePort,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
-  subscribeEvents,
+  SplitDeployment,
+  startSplitDeployment,
   TestEndpoint,
-  TestRedis,
 } from '../support';
 
 /*
@@ -35,7 +30,7 @@ const SLACK_MS = 3_000;
 const MAX_WORKER_RSS_MB = 300;
 
 describe('hostile and broken endpoints', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let endpoint: TestEndpoint;
   let headerFlood: Server;
   let headerFloodUrl: string;
@@ -43,27 +38,17 @@ describe('hostile and broken endpoints', () => {
   let events: EventCollector;
   let http: ApiClient;
   let worker: AppProcess;
-  const apps: AppProcess[] = [];
   /** Timers and streams a hostile handler keeps going until its client hangs up. */
   const stoppers = new Set<() => void>();
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
+    deployment = await startSplitDeployment();
+    ({ endpoint, api: http } = deployment);
+    [worker] = deployment.apps.worker;
     scriptHostileEndpoints(endpoint, stoppers);
     headerFlood = await startHeaderFlood(floodSockets);
     headerFloodUrl = `http://127.0.0.1:${(headerFlood.address() as AddressInfo).port}/flood`;
-
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
-    const apiPort = await freePort();
-    const started = await Promise.all([
-      startApp('api', { ...env, PORT: String(apiPort) }),
-      startApp('worker', env),
-      startApp('results', env),
-    ]);
-    apps.push(...started);
-    worker = started[1];
-    http = api(`http://127.0.0.1:${apiPort}`);
-    events = await subscribeEvents(redis.url, BOT);
+    events = await deployment.subscribe(BOT);
 
     const hooks: Array<[string, string, number]> = [
       ['silent', `${endpoint.url}/silent`, 2],
@@ -82,11 +67,9 @@ describe('hostile and broken endpoints', () => {
 
   afterAll(async () => {
     for (const stop of stoppers) stop();
-    await events?.close();
-    await Promise.all(apps.map((app) => app.stop()));
+    await deployment?.stop();
     for (const socket of floodSockets) socket.destroy();
     await new Promise((resolve) => (headerFlood ? headerFlood.close(resolve) : resolve(undefined)));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
   });
 
   /** Enqueues one call to `webhook` and resolves with its terminal event and how long it took. */

@@ -1,18 +1,12 @@
 import type Redis from 'ioredis';
 import {
-  api,
   ApiClient,
-  AppProcess,
   createWebhook,
   EventCollector,
-  freePort,
-  startApp,
-  startEndpoint,
-  startRedis,
+  SplitDeployment,
+  startSplitDeployment,
   streamEntriesFor,
-  subscribeEvents,
   TestEndpoint,
-  TestRedis,
   waitForIdleQueues,
 } from '../support';
 
@@ -25,30 +19,21 @@ const BOT = 'idempotency-bot';
 const RACERS = 50;
 
 describe('idempotency under races', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
   let endpoint: TestEndpoint;
   let events: EventCollector;
   let http: ApiClient;
-  const apps: AppProcess[] = [];
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    client = redis.client();
+    deployment = await startSplitDeployment();
+    ({ client, endpoint, api: http } = deployment);
     endpoint.reply('/hook', 200, { responses: ['once'], memory: { counted: 1 } });
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
-    const apiPort = await freePort();
-    apps.push(...(await Promise.all([startApp('api', { ...env, PORT: String(apiPort) }), startApp('worker', env), startApp('results', env)])));
-    http = api(`http://127.0.0.1:${apiPort}`);
-    events = await subscribeEvents(redis.url, BOT);
+    events = await deployment.subscribe(BOT);
     await createWebhook(http, BOT, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook`, timeoutMs: 5_000, retry: { attempts: 3, backoffMs: 100 } });
   });
 
-  afterAll(async () => {
-    await events?.close();
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
-  });
+  afterAll(() => deployment?.stop());
 
   /** After the call's event and idle queues: what the endpoint, the channel and the stream saw of it. */
   async function traces(callId: string): Promise<{ requests: number; events: number; streamEntries: number }> {

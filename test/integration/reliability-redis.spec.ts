@@ -1,17 +1,14 @@
 import Redis from 'ioredis';
 import type { CallEvent } from '@hookrunner/contracts';
 import {
-  api,
   ApiClient,
   ApiReply,
   AppProcess,
   createWebhook,
   enqueueCall,
-  freePort,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
+  SplitDeployment,
+  startSplitDeployment,
   TestEndpoint,
   TestRedis,
 } from '../support';
@@ -34,16 +31,25 @@ const AFTER_RESTART = 10;
 const REPLY_DELAY_MS = 400;
 
 describe('Redis killed and restarted under load (AOF, appendfsync always)', () => {
+  let deployment: SplitDeployment;
   let redis: TestRedis;
   let endpoint: TestEndpoint;
   let ledger: Redis;
   let http: ApiClient;
   let worker: AppProcess;
   let results: AppProcess;
-  const apps: AppProcess[] = [];
+  let apps: AppProcess[];
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis({ appendonly: true, appendfsync: 'always' }), startEndpoint()]);
+    deployment = await startSplitDeployment({
+      redis: { appendonly: true, appendfsync: 'always' },
+      // Short locks so a call whose lock lapsed during the outage is taken over in seconds.
+      env: { WORKER_LOCK_DURATION_MS: '5000', WORKER_STALLED_INTERVAL_MS: '1000' },
+    });
+    ({ redis, endpoint, api: http } = deployment);
+    [worker] = deployment.apps.worker;
+    [results] = deployment.apps.results;
+    apps = [...deployment.apps.api, worker, results];
     endpoint.script('/slow', (req, res) => {
       const { n } = JSON.parse(req.body) as { n: string };
       setTimeout(() => {
@@ -52,26 +58,11 @@ describe('Redis killed and restarted under load (AOF, appendfsync always)', () =
         res.end(JSON.stringify({ responses: [`done ${n}`] }));
       }, REPLY_DELAY_MS).unref();
     });
-    const env = {
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      // Short locks so a call whose lock lapsed during the outage is taken over in seconds.
-      WORKER_LOCK_DURATION_MS: '5000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-    };
-    const apiPort = await freePort();
-    const started = await Promise.all([startApp('api', { ...env, PORT: String(apiPort) }), startApp('worker', env), startApp('results', env)]);
-    apps.push(...started);
-    [, worker, results] = started;
-    http = api(`http://127.0.0.1:${apiPort}`);
     await createWebhook(http, BOT, { name: 'slow', method: 'POST', url: `${endpoint.url}/slow`, timeoutMs: 5_000, retry: { attempts: 3, backoffMs: 200 } });
     ledger = redis.client({ maxRetriesPerRequest: null, enableOfflineQueue: true });
   });
 
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
-  });
+  afterAll(() => deployment?.stop());
 
   const call = (n: string) => ({ webhook: 'slow', userId: `user-${n}`, params: { n } });
 

@@ -1,20 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type Redis from 'ioredis';
 import {
-  api,
   ApiClient,
   AppProcess,
   createWebhook,
   enqueueCall,
   EventCollector,
-  freePort,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
-  subscribeEvents,
+  SplitDeployment,
+  startSplitDeployment,
   TestEndpoint,
-  TestRedis,
   waitForIdleQueues,
 } from '../support';
 
@@ -30,17 +25,24 @@ const VERY_SLOW_MS = 10_000;
 const IN_FLIGHT = 4;
 
 describe('graceful shutdown', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
   let endpoint: TestEndpoint;
   let events: EventCollector;
   let http: ApiClient;
-  let env: Record<string, string>;
-  const apps: AppProcess[] = [];
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    client = redis.client();
+    deployment = await startSplitDeployment({
+      // No worker yet: each test starts its own.
+      worker: [],
+      env: {
+        LOG_LEVEL: 'info',
+        // A lapsed lock is noticed within a few seconds, so the take-over case stays short.
+        WORKER_LOCK_DURATION_MS: '3000',
+        WORKER_STALLED_INTERVAL_MS: '1000',
+      },
+    });
+    ({ client, endpoint, api: http } = deployment);
     endpoint.replySequence('/slow', [{ status: 200, body: { responses: ['slow but done'] }, delayMs: SLOW_MS }]);
     // Only a call's first request is very slow: the worker that takes it over gets a quick answer.
     const seen = new Set<string>();
@@ -55,32 +57,14 @@ describe('graceful shutdown', () => {
       }, delay).unref();
     });
 
-    env = {
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'info',
-      // A lapsed lock is noticed within a few seconds, so the take-over case stays short.
-      WORKER_LOCK_DURATION_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-    };
-    const apiPort = await freePort();
-    apps.push(...(await Promise.all([startApp('api', { ...env, PORT: String(apiPort) }), startApp('results', env)])));
-    http = api(`http://127.0.0.1:${apiPort}`);
-    events = await subscribeEvents(redis.url, BOT);
+    events = await deployment.subscribe(BOT);
     await createWebhook(http, BOT, { name: 'slow', method: 'POST', url: `${endpoint.url}/slow`, timeoutMs: 5_000, retry: { attempts: 3, backoffMs: 100 } });
     await createWebhook(http, BOT, { name: 'very-slow', method: 'POST', url: `${endpoint.url}/very-slow`, timeoutMs: 15_000, retry: { attempts: 3, backoffMs: 100 } });
   });
 
-  afterAll(async () => {
-    await events?.close();
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
-  });
+  afterAll(() => deployment?.stop());
 
-  async function startWorker(extra: Record<string, string> = {}): Promise<AppProcess> {
-    const worker = await startApp('worker', { ...env, ...extra });
-    apps.push(worker);
-    return worker;
-  }
+  const startWorker = (extra: Record<string, string> = {}): Promise<AppProcess> => deployment.start('worker', extra);
 
   async function enqueueMany(webhook: string, n: number, tag: string): Promise<string[]> {
     return Promise.all(Array.from({ length: n }, (_, i) => enqueueCall(http, BOT, { webhook, userId: `${tag}-${i}` })));
@@ -157,7 +141,7 @@ describe('graceful shutdown', () => {
   });
 
   it('exits 0 on SIGTERM for the API and the results consumer', async () => {
-    const [apiApp, resultsApp] = apps.filter((a) => a.role === 'api' || a.role === 'results');
+    const [apiApp, resultsApp] = [deployment.apps.api[0], deployment.apps.results[0]];
     const [apiExit, resultsExit] = await Promise.all([terminate(apiApp), terminate(resultsApp)]);
     expect({ code: apiExit.code, signal: apiExit.signal }).toEqual({ code: 0, signal: null });
     expect({ code: resultsExit.code, signal: resultsExit.signal }).toEqual({ code: 0, signal: null });

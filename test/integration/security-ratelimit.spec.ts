@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { WebhookCallJob } from '@hookrunner/contracts';
-import { api, ApiClient, ApiReply, AppProcess, callJobKey, pollUntil, startApp, startRedis, TestRedis, uniqueId, waitingCallIds } from '../support';
+import { ApiClient, ApiReply, callJobKey, pollUntil, SplitDeployment, startSplitDeployment, uniqueId, waitingCallIds } from '../support';
 
 /*
  * The per-bot rate limit on enqueue: a token bucket in Redis (RATE_LIMIT_PER_BOT calls per
@@ -13,24 +13,23 @@ const BURST = 5;
 const ENDPOINT = 'http://endpoint.invalid/hook';
 
 describe('security: per-bot rate limit', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
-  let apps: AppProcess[];
   let first: ApiClient;
   let second: ApiClient;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    client = redis.client();
-    const env = { REDIS_URL: redis.url, RATE_LIMIT_PER_BOT: String(RATE), RATE_LIMIT_BURST: String(BURST), LOG_LEVEL: 'warn' };
-    apps = await Promise.all([startApp('api', env), startApp('api', env)]);
-    [first, second] = apps.map((app) => api(`http://127.0.0.1:${app.port}`));
+    deployment = await startSplitDeployment({
+      env: { RATE_LIMIT_PER_BOT: String(RATE), RATE_LIMIT_BURST: String(BURST) },
+      api: [{}, {}],
+      worker: [],
+      results: [],
+    });
+    ({ client } = deployment);
+    [first, second] = deployment.apis;
   });
 
-  afterAll(async () => {
-    await Promise.all((apps ?? []).map((app) => app.stop()));
-    await redis?.stop();
-  });
+  afterAll(() => deployment?.stop());
 
   /** A bot of its own with one webhook: a full bucket. */
   async function newBot(): Promise<string> {

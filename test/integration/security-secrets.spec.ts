@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
-import type { WebhookCallJob } from '@hookrunner/contracts';
+import { CallErrorType, type WebhookCallJob } from '@hookrunner/contracts';
 import {
-  api,
   ApiClient,
   AppProcess,
   createWebhook,
@@ -10,13 +9,10 @@ import {
   callJobKey,
   pendingJobs,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
+  SplitDeployment,
+  startSplitDeployment,
   streamEntriesFor,
-  subscribeEvents,
   TestEndpoint,
-  TestRedis,
   uniqueId,
 } from '../support';
 
@@ -85,7 +81,7 @@ function expectNoPlaintext(text: string): void {
 }
 
 describe('security: secrets at rest and bad input', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
   let endpoint: TestEndpoint;
   let apiApp: AppProcess;
@@ -94,14 +90,12 @@ describe('security: secrets at rest and bad input', () => {
   let http: ApiClient;
   let events: EventCollector | undefined;
 
-  const env = () => ({ REDIS_URL: redis.url, LOG_LEVEL: 'debug' });
-
   /** Starts whichever of the worker and the results consumer is not running yet. */
   async function startWorker(): Promise<void> {
-    worker ??= await startApp('worker', env());
+    worker ??= await deployment.start('worker');
   }
   async function startResults(): Promise<void> {
-    results ??= await startApp('results', env());
+    results ??= await deployment.start('results');
   }
 
   /** Call jobs in Redis (waiting, active, done or failed) that belong to `botId`. */
@@ -116,10 +110,15 @@ describe('security: secrets at rest and bad input', () => {
   }
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    client = redis.client();
-    apiApp = await startApp('api', { ...env(), MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
-    http = api(`http://127.0.0.1:${apiApp.port}`);
+    // The worker and the results consumer start when a test first needs them.
+    deployment = await startSplitDeployment({
+      env: { LOG_LEVEL: 'debug' },
+      api: [{ MAX_BODY_BYTES: String(MAX_BODY_BYTES) }],
+      worker: [],
+      results: [],
+    });
+    ({ client, endpoint, api: http } = deployment);
+    [apiApp] = deployment.apps.api;
     endpoint.reply('/hook', 200, { responses: ['ok'] });
   });
 
@@ -129,8 +128,7 @@ describe('security: secrets at rest and bad input', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([apiApp, worker, results].map((app) => app?.stop()));
-    await Promise.all([redis?.stop(), endpoint?.close()]);
+    await deployment?.stop();
   });
 
   it('sends header values in clear but never shows them in a reply or stores them in clear in Redis', async () => {
@@ -171,7 +169,7 @@ describe('security: secrets at rest and bad input', () => {
     expect(leaks(dump)).toEqual([]);
 
     // Finished: the event, the stream, the call and the dry run show no value either.
-    events = await subscribeEvents(redis.url, botId);
+    events = await deployment.subscribe(botId);
     await startResults();
     await pollUntil(async () => (await http.get(`/v1/calls/${callId}`)).body?.status === 'succeeded', { message: `call ${callId} did not succeed` });
     const view = await http.get(`/v1/calls/${callId}`);
@@ -190,7 +188,7 @@ describe('security: secrets at rest and bad input', () => {
     const botId = uniqueId('bot');
     endpoint.reply('/down', 500, { error: 'down' });
     await createWebhook(http, botId, { name: 'hook', method: 'GET', url: `${endpoint.url}/down`, headers: SECRET_HEADERS, retry: { attempts: 2, backoffMs: 50 } });
-    events = await subscribeEvents(redis.url, botId);
+    events = await deployment.subscribe(botId);
     const callId = await enqueueCall(http, botId, { webhook: 'hook', userId: 'u1' });
     expect((await events.waitFor(callId)).type).toBe('call.failed');
     expectNoPlaintext(JSON.stringify(events.forCall(callId)));
@@ -265,7 +263,7 @@ describe('security: secrets at rest and bad input', () => {
       '{"user_attributes":{"__proto__":{"polluted":"yes"}}}',
       '{"user_attributes":{"constructor":{"prototype":{"polluted":"yes"}}}}',
     ];
-    events = await subscribeEvents(redis.url, botId);
+    events = await deployment.subscribe(botId);
     for (const [i, body] of replies.entries()) {
       const path = `/${uniqueId('poison')}`;
       endpoint.reply(path, 200, body);
@@ -310,7 +308,7 @@ describe('security: secrets at rest and bad input', () => {
       '{"memory":{"b":{"constructor":{"prototype":{"polluted":"yes"}}}}}',
       '{"user_attributes":{"c":[{"__proto__":{"polluted":"yes"}}]}}',
     ];
-    events = await subscribeEvents(redis.url, botId);
+    events = await deployment.subscribe(botId);
     const kept: string[] = [];
     for (const [i, body] of replies.entries()) {
       const path = `/${uniqueId('nested')}`;
@@ -318,7 +316,7 @@ describe('security: secrets at rest and bad input', () => {
       await createWebhook(http, botId, { name: `nested-${i}`, method: 'POST', url: `${endpoint.url}${path}`, retry: { attempts: 1, backoffMs: 0 } });
       const callId = await enqueueCall(http, botId, { webhook: `nested-${i}`, userId: `u${i}` });
       const event = await events.waitFor(callId);
-      if (event.error?.type === 'invalid_response') continue; // rejected
+      if (event.error?.type === CallErrorType.InvalidResponse) continue; // rejected
       const stored = [
         (await http.get(`/v1/bots/${botId}/users/u${i}/sessions/default`)).text,
         (await http.get(`/v1/bots/${botId}/users/u${i}`)).text,

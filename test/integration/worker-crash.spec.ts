@@ -1,18 +1,12 @@
 import Redis from 'ioredis';
 import {
-  api,
   ApiClient,
-  AppProcess,
   EventCollector,
-  freePort,
   pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
+  SplitDeployment,
+  startSplitDeployment,
   streamEntriesFor,
-  subscribeEvents,
   TestEndpoint,
-  TestRedis,
   waitForIdleQueues,
 } from '../support';
 
@@ -29,18 +23,19 @@ const CONCURRENCY = 10;
 const REPLY_DELAY_MS = 1_500;
 
 describe('a worker killed with calls in flight', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let client: Redis;
   let endpoint: TestEndpoint;
-  let events: EventCollector | undefined;
-  const apps: AppProcess[] = [];
+  let events: EventCollector;
   let http: ApiClient;
   /** Requests the endpoint has received and not answered (nor seen cut off) yet. */
   let inFlight = 0;
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
-    client = redis.client();
+    // The workers are started by the test, once every call waits in the queue.
+    deployment = await startSplitDeployment({ worker: [] });
+    ({ client, endpoint, api: http } = deployment);
+    events = await deployment.subscribe(BOT);
     endpoint.script('/slow', (req, res) => {
       inFlight += 1;
       let open = true;
@@ -59,19 +54,9 @@ describe('a worker killed with calls in flight', () => {
     });
   });
 
-  afterAll(async () => {
-    await events?.close();
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([redis?.stop(), endpoint?.close()]);
-  });
+  afterAll(() => deployment?.stop());
 
   it('loses no call and publishes exactly one event per call', async () => {
-    const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn' };
-    const apiPort = await freePort();
-    apps.push(...(await Promise.all([startApp('api', { ...env, PORT: String(apiPort) }), startApp('results', env)])));
-    http = api(`http://127.0.0.1:${apiPort}`);
-    events = await subscribeEvents(redis.url, BOT);
-
     const created = await http.post(`/v1/bots/${BOT}/webhooks`, {
       name: 'slow',
       method: 'POST',
@@ -92,13 +77,12 @@ describe('a worker killed with calls in flight', () => {
     expect((await http.get(`/v1/calls/${callIds[0]}`)).body).toMatchObject({ status: 'queued', attempts: 0 });
 
     const workerEnv = {
-      ...env,
       WORKER_CONCURRENCY: String(CONCURRENCY),
       WORKER_LOCK_DURATION_MS: '2000',
       WORKER_STALLED_INTERVAL_MS: '1000',
     };
-    const [victim, survivor] = await Promise.all([startApp('worker', workerEnv), startApp('worker', workerEnv)]);
-    apps.push(victim, survivor);
+    // The second worker survives, and takes over the victim's calls.
+    const [victim] = await Promise.all([deployment.start('worker', workerEnv), deployment.start('worker', workerEnv)]);
 
     // More calls in flight than one worker may hold: both workers are mid-call.
     await pollUntil(() => inFlight > CONCURRENCY, { timeoutMs: 15_000, message: `fewer than ${CONCURRENCY + 1} calls in flight (saw ${inFlight})` });

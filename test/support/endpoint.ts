@@ -1,4 +1,4 @@
-import { createServer, IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { createServer, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 
 /** One request the endpoint received, recorded before it was answered. */
@@ -68,7 +68,7 @@ export async function startEndpoint(): Promise<TestEndpoint> {
     res.end(text);
   };
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const parsed = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -91,7 +91,9 @@ export async function startEndpoint(): Promise<TestEndpoint> {
       if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'content-type': 'text/plain' });
       if (!res.writableEnded) res.end(`endpoint handler failed: ${(error as Error).message}`);
     }
-  });
+  };
+  // A request aborted while its body is read rejects: drop its connection, as a server would.
+  const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

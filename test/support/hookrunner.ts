@@ -96,8 +96,9 @@ export async function subscribeEvents(redisUrl: string, botId: string): Promise<
           message: `not every call of bot ${botId} got an event (${callIds.filter((id) => forCall(id).length === 0).length} missing)`,
         },
       ),
-    close: async () => {
+    close: () => {
       subscriber.disconnect();
+      return Promise.resolve();
     },
   };
 }

@@ -5,3 +5,4 @@ export * from './endpoint';
 export * from './processes';
 export * from './hookrunner';
 export * from './redis-cluster';
+export * from './split-deployment';

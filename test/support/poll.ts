@@ -37,7 +37,8 @@ export async function pollUntil<T>(
   }
 }
 
-const DEADLINE = Symbol('deadline');
+/** Rejects an attempt still running at the deadline; told apart from the attempt's own errors by identity. */
+const DEADLINE = new Error('deadline');
 
 /** Runs one attempt, but stops waiting for it at the deadline so a hung call cannot overrun. */
 async function beforeDeadline<T>(fn: () => Promise<T> | T, deadline: number): Promise<T> {

@@ -109,8 +109,8 @@ export function spawnApp(
     lines.push(...parts);
     if (lines.length > 5000) lines.splice(0, lines.length - 5000);
   };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
   const output = (): string => (partial ? [...lines, partial] : lines).join('\n');
   const forget = child.pid ? reapOnExit({ pid: child.pid }) : () => undefined;
 

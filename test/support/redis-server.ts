@@ -130,8 +130,8 @@ async function spawnRedis(port: number, dir: string, opts: RedisServerOptions): 
   const append = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-20_000);
   };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
   // Unref'd so a forgotten stop() cannot keep Jest alive; the reaper still kills the server.
   child.unref();
   for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();

@@ -39,9 +39,10 @@ export async function createHttpApp(module: unknown, options: HttpAppOptions = {
 }
 
 /**
- * JSON bodies, refusing prototype-polluting keys at any depth, and nesting past MAX_JSON_DEPTH,
- * with a 400 that names where (JSON.parse makes `__proto__` an own property, so nothing is
- * polluted while we look).
+ * JSON bodies, refusing a body that is not an object (every write endpoint takes one),
+ * prototype-polluting keys at any depth, and nesting past MAX_JSON_DEPTH, with a 400 that names
+ * where (JSON.parse makes `__proto__` an own property, so nothing is polluted while we look).
+ * An empty body stays `undefined`: no body, which the routes that take none expect.
  */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) return undefined;
@@ -51,10 +52,20 @@ export function parseJsonBody(text: string): unknown {
   } catch (err) {
     throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
   }
+  // Checked here, before any route: validation pipes read `null` as an empty object.
+  const kind = nonObjectKind(value);
+  if (kind) throw badRequest(`body must be a JSON object, not ${kind}`);
   const { forbidden, tooDeep } = inspectJson(value, 'body', 1);
   if (tooDeep) throw badRequest(`body nests deeper than ${MAX_JSON_DEPTH} levels (at ${shortPath(tooDeep)})`);
   if (forbidden.length > 0) throw badRequest(`${shortPath(forbidden[0])} is not allowed: __proto__, constructor and prototype keys are refused`);
   return value;
+}
+
+/** What a parsed JSON value is when it is not an object (`null`, `an array`, `a number`...); undefined for an object. */
+function nonObjectKind(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? undefined : `a ${typeof value}`;
 }
 
 function badRequest(message: string): Error {

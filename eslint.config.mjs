@@ -1,0 +1,54 @@
+// ESLint (flat config): typescript-eslint's recommended type-checked rules on apps/, libs/, test/;
+// ESLint's recommended rules on the plain JavaScript of scripts/ and bench/. Formatting is Prettier's.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', '.builds/', 'dist.tmp-*', 'node_modules/', 'coverage/', '.data/', 'test/artifacts/'] },
+  js.configs.recommended,
+  {
+    rules: {
+      // The validators find control characters on purpose (CR, LF and NUL in header names and values).
+      'no-control-regex': 'off',
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      // One TypeScript program for the whole tree (tsconfig.json), as `npm run typecheck` builds it.
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Unused names are TypeScript's to report (noUnusedLocals); a leading _ marks one kept on purpose,
+      // as in `const { REDIS_URL: _ignored, ...inherited } = process.env`.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', '**/*.spec.ts'],
+    rules: {
+      // Tests read replies and events as parsed JSON (ApiReply<any>) and check them with expect(), and
+      // @types/jest types asymmetric matchers (expect.objectContaining) as any: the assertion is the type
+      // check there, and casting each reply to an API type would only restate it without checking it.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['jest.config.js'],
+    languageOptions: { sourceType: 'commonjs' },
+  },
+);
