@@ -545,14 +545,20 @@ function explain(key: string, owners: Owners, removed: boolean): string | undefi
     const owner = owners.calls.get(call[0]);
     if (ledger.uncertainCalls.has(call[0]) || (owner && ledger.uncertainBots.has(owner.botId))) return UNCERTAIN;
     // Completed jobs of the setup calls are removed by BullMQ's retention as later jobs complete.
-    if (removed && key.startsWith('{hookrunner}:') && owners.setupCalls.has(call[0])) return 'retention of a setup job';
+    if (removed && QUEUE_KEY.test(key) && owners.setupCalls.has(call[0])) return 'retention of a setup job';
     return undefined;
   }
   if (key === 'hookrunner:events') return ledger.acceptedCalls.size > 0 ? 'accepted calls published events' : undefined;
   // Queue-wide bookkeeping (wait/active/completed lists, ids, stalled checks) moves with any job; each job's own keys are checked above.
-  if (key.startsWith('{hookrunner}:')) return 'queue bookkeeping';
+  if (QUEUE_KEY.test(key)) return 'queue bookkeeping';
+  // An origin's circuit breaker counts the attempts of accepted calls (and of the test button).
+  const circuit = /^hookrunner:circuit:\{([^}]*)\}$/.exec(key);
+  if (circuit) return ledger.acceptedCalls.size > 0 || ledger.acceptedBots.size > 0 ? 'attempts to this origin were made' : undefined;
   return undefined;
 }
+
+/** BullMQ's keys, of any partition of the queues: `{hookrunner}:…` or `{hookrunner:<p>}:…`. */
+const QUEUE_KEY = /^\{hookrunner(:\d+)?\}:/;
 
 // --- Malformed HTTP on a raw socket -----------------------------------------------------------------
 
@@ -750,7 +756,7 @@ describe('fuzzing the API', () => {
       async () => {
         const first = await snapshot(client);
         const second = await snapshot(client);
-        const settled = (await client.xlen('hookrunner:events')) === 2 && [...first].every(([k, v]) => k.startsWith('{hookrunner}:') || second.get(k) === v);
+        const settled = (await client.xlen('hookrunner:events')) === 2 && [...first].every(([k, v]) => QUEUE_KEY.test(k) || second.get(k) === v);
         return settled ? second : undefined;
       },
       { timeoutMs: 20_000, message: 'the keyspace did not settle after the setup calls' },

@@ -90,6 +90,10 @@ describe('observability: bounded cardinality', () => {
         WORKER_LOCK_DURATION_MS: '5000',
         WORKER_STALLED_INTERVAL_MS: '2000',
         SHUTDOWN_GRACE_MS: '2000',
+        // Every webhook here is one origin (the test endpoint) on purpose: its bulkhead and breaker
+        // would throttle the run to that origin's share, which is not what this test measures.
+        MAX_IN_FLIGHT_PER_ORIGIN: '10000',
+        CIRCUIT_MIN_ATTEMPTS: '0',
       }),
     ]);
     endpoint.reply('/ok', 200, OK_REPLY);

@@ -28,7 +28,8 @@ export class CallRunnerService {
     this.guard = new OriginGuard(circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined, maxInFlightPerOrigin);
   }
 
-  async attempt(call: WebhookCallJob): Promise<AttemptReport | Deferral> {
+  /** `onGoingOut` runs once the attempt is cleared to go out (not when it is deferred), before it is sent. */
+  async attempt(call: WebhookCallJob, onGoingOut: () => void = () => undefined): Promise<AttemptReport | Deferral> {
     // Stored state is read only when a merge tag needs it: most webhooks have none.
     const stored = await readState(this.redis, call, usesMergeTags(call.request));
     let outgoing: OutgoingRequest;
@@ -42,6 +43,7 @@ export class CallRunnerService {
     }
     const clearance = await this.guard.clear(outgoing.url, call.request.timeoutMs);
     if (clearance.kind === 'defer') return { deferMs: clearance.delayMs };
+    onGoingOut();
     if (clearance.kind === 'refuse') return { outcome: { kind: 'retry', error: clearance.error }, durationMs: 0 };
     callsInFlight.inc();
     let report: AttemptReport | undefined;

@@ -69,18 +69,18 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     const attempt = job.attemptsMade + 1;
     if (job.attemptsMade === 0 && job.attemptsStarted === 1) queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
     const startedAt = new Date();
-    const report = await this.runner.attempt(job.data);
+    // The record says running once the attempt goes out (a deferred one never does). Not awaited:
+    // the write leaves with the next batch on the state connection and never delays the call.
+    const report = await this.runner.attempt(job.data, () =>
+      this.calls.attemptStarted(job.data, attempt, this.config.retention.failedSeconds).catch((err: Error) =>
+        this.logger.warn(`could not mark call ${job.data.callId} running: ${err.message}`),
+      ),
+    );
     if ('deferMs' in report) {
       // Back to wait, its slot freed and no attempt spent (BullMQ's documented manual delay).
       await job.moveToDelayed(Date.now() + report.deferMs, token);
       throw new DelayedError();
     }
-    // Written once the attempt went out (a deferred one never did). Not awaited: the write leaves
-    // with the next batch on the state connection, ahead of anything this attempt writes later on
-    // it, and never delays the call.
-    this.calls.attemptStarted(job.data, attempt, this.config.retention.failedSeconds).catch((err: Error) =>
-      this.logger.warn(`could not mark call ${job.data.callId} running: ${err.message}`),
-    );
     const { outcome } = report;
     const logged = attemptRecord(job.data.run, attempt, startedAt, report);
     if (outcome.kind === 'success') {
