@@ -76,10 +76,11 @@ describe('on a 3-master Redis Cluster', () => {
     await Promise.all([endpoint?.close(), cluster?.stop()]);
   });
 
-  it(`runs calls of ${BOTS} bots to their events, with status, state and stats readable`, async () => {
+  it(`runs calls of ${BOTS} bots to their events, spread over every master, with status, state and stats readable`, async () => {
     const bots = Array.from({ length: BOTS }, (_, i) => `cluster-bot-${i}`);
     const followers = await Promise.all(bots.map(follow));
     await Promise.all(bots.map((botId) => createWebhook(http, botId, { name: 'echo', method: 'POST', url: `${endpoint.url}/echo`, params: { n: '0' } })));
+    const commandsBefore = await cluster.commandCounts();
 
     const sent = await Promise.all(
       bots.flatMap((botId) =>
@@ -91,6 +92,14 @@ describe('on a 3-master Redis Cluster', () => {
     const events = await Promise.all(sent.map(({ botId, callId }) => followers[bots.indexOf(botId)].waitFor(callId, 30_000)));
     expect(events.every((e) => e.type === 'call.succeeded')).toBe(true);
     expect(events[0].responses).toEqual([`hi ${bots[0]} #0`]);
+
+    // The run's commands, per master: partitions of the queues, bots' and users' keys and calls'
+    // records all spread over the cluster, so no master serves less than 15% of them.
+    const served = (await cluster.commandCounts()).map((n, i) => n - commandsBefore[i]);
+    const total = served.reduce((a, b) => a + b, 0);
+    const shares = served.map((n) => n / total);
+    process.stdout.write(`cluster: commands per master during the run ${shares.map((x) => `${(x * 100).toFixed(0)}%`).join(' / ')}\n`);
+    for (const share of shares) expect(share).toBeGreaterThanOrEqual(0.15);
 
     const call = await http.get(`/v1/calls/${sent[0].callId}`);
     expect(call.status).toBe(200);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALLS_QUEUE, callsQueuePrefix, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
+import { CALLS_QUEUE, partitionPrefix, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
 import { partitionOf } from '@hookrunner/isolation';
 import { closeRedis, connectRedis, createRedis, openQueue, type RedisClient } from '@hookrunner/redis';
 import { partitionedCounter, registerQueueMetrics } from '@hookrunner/observability';
@@ -17,15 +17,18 @@ import { partitionedCounter, registerQueueMetrics } from '@hookrunner/observabil
 export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
   /** The partitions of the calls queue, by number (QUEUE_PARTITIONS). */
   readonly callPartitions: Queue<WebhookCallJob>[];
-  readonly results: Queue<CallResultJob>;
+  /** The partitions of the results queue, read for the queue-depth metrics only. */
+  readonly resultPartitions: Queue<CallResultJob>[];
   private readonly connection: RedisClient;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.connection = createRedis(config, 'command', 'hookrunner:api-queues', { autoPipelining: true });
     this.callPartitions = Array.from({ length: config.isolation.partitions }, (_, p) =>
-      openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection, { prefix: callsQueuePrefix(p) }),
+      openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection, { prefix: partitionPrefix(p) }),
     );
-    this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
+    this.resultPartitions = Array.from({ length: config.isolation.partitions }, (_, p) =>
+      openQueue<CallResultJob>(RESULTS_QUEUE, this.connection, { prefix: partitionPrefix(p) }),
+    );
   }
 
   partitionOf(botId: string): number {
@@ -67,13 +70,13 @@ export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
     await connectRedis(this.connection).catch(() => undefined); // /ready reports it; enqueue answers 503 meanwhile
     registerQueueMetrics([
       partitionedCounter(CALLS_QUEUE, this.callPartitions as never),
-      partitionedCounter(RESULTS_QUEUE, [this.results] as never),
+      partitionedCounter(RESULTS_QUEUE, this.resultPartitions as never),
     ]);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // BullMQ does not close connections it was given.
-    await Promise.all([...this.callPartitions.map((q) => q.close()), this.results.close()]);
+    await Promise.all([...this.callPartitions, ...this.resultPartitions].map((q) => q.close()));
     await closeRedis(this.connection);
   }
 }

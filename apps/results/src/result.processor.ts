@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Job, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CallResultJob, QUEUE_PREFIX, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
+import { CallResultJob, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, drainWithin, MAX_STATE_FIELDS, type RedisClient } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, MAX_STATE_FIELDS, PartitionedWorker, type RedisClient } from '@hookrunner/redis';
 import { buildEvent, refusedResult } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
@@ -12,7 +12,7 @@ import { StateMergeService } from './state-merge.service';
 @Injectable()
 export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('results');
-  private worker: Worker<CallResultJob>;
+  private worker: PartitionedWorker<CallResultJob>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -24,9 +24,11 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.worker = new Worker<CallResultJob>(RESULTS_QUEUE, (job) => this.process(job), {
+    // One worker per partition of the results queue, as the calls queue has: on a cluster the
+    // results of a partition stay on its master.
+    this.worker = new PartitionedWorker<CallResultJob>(RESULTS_QUEUE, (job) => this.process(job), {
       connection: this.connection,
-      prefix: QUEUE_PREFIX,
+      partitions: this.config.isolation.partitions,
       concurrency: this.config.results.concurrency,
       stalledInterval: this.config.worker.stalledIntervalMs,
       // Each step is idempotent per call, so a result may be retried after any number of crashes.
@@ -35,7 +37,7 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     });
     this.worker.on('error', (err) => this.logger.warn(`results worker error: ${err.message}`));
     this.worker.on('failed', (job, err) => this.logger.error({ callId: job?.data.callId, err: err.message }, 'result could not be applied'));
-    this.readiness.add('results', () => (this.worker.isRunning() ? undefined : 'results consumer is not running'));
+    this.readiness.add('results', () => (this.worker.problem() ? 'results consumer is not running' : undefined));
   }
 
   private async process(job: Job<CallResultJob>): Promise<void> {
@@ -62,7 +64,7 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     if (!this.worker) return;
     // Results left unfinished are retried by the next consumer: every step is idempotent.
-    if (await drainWithin(this.worker, this.config.shutdownGraceMs)) return;
+    if (await this.worker.drain(this.config.shutdownGraceMs)) return;
     this.logger.warn('results still running at the end of the grace period; the next consumer retries them');
     this.background.abandon();
   }

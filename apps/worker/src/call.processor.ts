@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DelayedError, Job, MinimalJob, Queue, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
+import { AttemptRecord, CALLS_QUEUE, partitionPrefix, CallError, CallErrorType, CallResultJob, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, keys, openQueue, type RedisClient } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, keys, openQueue, PartitionedWorker, type RedisClient } from '@hookrunner/redis';
+import { partitionOf } from '@hookrunner/isolation';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
 import { attemptRecord, lostAttemptRecord } from './attempt-record';
-import { PartitionedWorker } from './partitioned-worker';
 import { isStalledTooOften } from './stalled';
 
 /** Thrown after the final result was handed to the results queue: nothing more to report. */
@@ -24,7 +24,8 @@ class ReportedFailure extends UnrecoverableError {}
 export class CallProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('worker');
   private worker: PartitionedWorker<WebhookCallJob>;
-  private results: Queue<CallResultJob>;
+  /** The results queue's partitions: a call's result goes to its bot's, as its call came from it. */
+  private results: Queue<CallResultJob>[];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -39,7 +40,10 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     const { worker: options } = this.config;
     // The background connection queues commands through a Redis restart: a blip delays adding a
     // result instead of failing an attempt that already reached the endpoint.
-    this.results = openQueue<CallResultJob>(RESULTS_QUEUE, this.connection);
+    const { partitions } = this.config.isolation;
+    this.results = Array.from({ length: partitions }, (_, p) =>
+      openQueue<CallResultJob>(RESULTS_QUEUE, this.connection, { prefix: partitionPrefix(p) }),
+    );
     this.worker = new PartitionedWorker<WebhookCallJob>(CALLS_QUEUE, (job, token) => this.process(job, token), {
       connection: this.connection,
       partitions: this.config.isolation.partitions,
@@ -133,7 +137,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
       run: call.run,
     };
     // The job id makes a second report of the same run (after a crash) a no-op while the first waits.
-    await this.results.add(RESULT_JOB, result, {
+    await this.results[partitionOf(call.botId, this.results.length)].add(RESULT_JOB, result, {
       jobId: resultJobId(call.callId, call.run),
       attempts: RESULT_RETRY.attempts,
       backoff: { type: RESULT_RETRY.backoffType },
@@ -152,7 +156,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     // waiting: once this process exits its locks lapse and other workers run those calls again.
     // (A second, forced close() would only wait on the first: BullMQ returns the same promise.)
     if (await this.worker.drain(this.config.shutdownGraceMs)) {
-      await Promise.all([this.results.close(), this.runner.close()]);
+      await Promise.all([...this.results.map((q) => q.close()), this.runner.close()]);
       return;
     }
     this.logger.warn(`calls still running after ${this.config.shutdownGraceMs} ms; leaving them to other workers`);

@@ -8,3 +8,4 @@ export * from './bot-stats';
 export * from './call-repository';
 export * from './time-limit';
 export * from './circuit-store';
+export * from './partitioned-worker';

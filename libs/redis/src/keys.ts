@@ -18,7 +18,7 @@ import { EVENTS_STREAM } from '@hookrunner/contracts';
  *   script can check the marker and XADD atomically.
  * - BullMQ's keys carry the `{hookrunner}` tag of QUEUE_PREFIX (libs/contracts) for partition 0 of
  *   the calls queue and for the results queue; partition p > 0 of the calls queue carries its own
- *   tag `{hookrunner:p}` (callsQueuePrefix), so that on a cluster the partitions spread over the masters.
+ *   tag `{hookrunner:p}` (partitionPrefix), so that on a cluster the partitions spread over the masters.
  * - Per bot, slot `{<botId>}` again: the bot's pending calls (`pending`), added to by the admit
  *   script in the same round trip as its rate tokens and definitions.
  * - Per origin, slot `{<origin>}`: the circuit breaker's hash, the only key its script touches.

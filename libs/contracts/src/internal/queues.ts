@@ -13,11 +13,13 @@ export const QUEUE_PREFIX = '{hookrunner}';
 export const CALLS_QUEUE = 'calls';
 
 /**
- * The key prefix of partition `partition` of the calls queue (QUEUE_PARTITIONS of them, a bot's
- * calls all in one). Partition 0 keeps QUEUE_PREFIX, so calls queued before partitions existed
- * run on; partition p > 0 has its own hash tag `{hookrunner:p}`. Persisted: never change them.
+ * The key prefix of partition `partition` of the calls queue and of the results queue
+ * (QUEUE_PARTITIONS of each; a bot's calls and results all in its one partition). Partition 0
+ * keeps QUEUE_PREFIX, so jobs queued before partitions existed run on; partition p > 0 has its own
+ * hash tag `{hookrunner:p}`, so on a Redis Cluster the partitions spread over the masters.
+ * Persisted: never change them.
  */
-export function callsQueuePrefix(partition: number): string {
+export function partitionPrefix(partition: number): string {
   return partition === 0 ? QUEUE_PREFIX : `{hookrunner:${partition}}`;
 }
 

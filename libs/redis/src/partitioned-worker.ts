@@ -1,16 +1,18 @@
 import { Job, Processor, Queue, Worker, WorkerOptions } from 'bullmq';
-import { callsQueuePrefix } from '@hookrunner/contracts';
+import { partitionPrefix } from '@hookrunner/contracts';
 import { shareConcurrency } from '@hookrunner/isolation';
-import { drainWithin, type RedisClient } from '@hookrunner/redis';
+import type { RedisClient } from './connections';
+import { drainWithin } from './queues';
 
 /** How often each partition's share of the concurrency is set again from which partitions have calls ready. */
 const REBALANCE_MS = 250;
 
 /**
- * One BullMQ worker per partition of a queue, in one process, sharing `concurrency` between them:
- * the partitions with calls waiting split it evenly, one with none waiting runs what arrives
- * (libs/isolation shareConcurrency). A partition full of one bot's backlog thus takes at most its
- * share while others have work, and all of it when alone.
+ * One BullMQ worker per partition of a queue (the calls queue in the worker, the results queue in
+ * the results consumer), in one process, sharing `concurrency` between them: the partitions with
+ * jobs waiting split it evenly, one with none waiting runs what arrives (libs/isolation
+ * shareConcurrency). A partition full of one bot's backlog thus takes at most its share while
+ * others have work, and all of it when alone.
  */
 export class PartitionedWorker<T> {
   readonly workers: Worker<T>[] = [];
@@ -26,8 +28,8 @@ export class PartitionedWorker<T> {
     const { partitions, concurrency, ...rest } = options;
     const shares = shareConcurrency(concurrency, new Array<boolean>(partitions).fill(false));
     for (let p = 0; p < partitions; p++) {
-      this.workers.push(new Worker<T>(name, processor, { ...rest, prefix: callsQueuePrefix(p), concurrency: shares[p] }));
-      this.queues.push(new Queue(name, { connection: options.connection, prefix: callsQueuePrefix(p) }));
+      this.workers.push(new Worker<T>(name, processor, { ...rest, prefix: partitionPrefix(p), concurrency: shares[p] }));
+      this.queues.push(new Queue(name, { connection: options.connection, prefix: partitionPrefix(p) }));
     }
     if (partitions > 1) this.timer = setInterval(() => void this.rebalance(), REBALANCE_MS).unref();
   }
