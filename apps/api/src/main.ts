@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { serve } from '@hookrunner/observability';
 import { ApiAppModule } from './api.module';
+import { serveApiDocs } from './openapi/openapi-document';
 
-serve(ApiAppModule, 'api', (c) => c.http.port);
+serve(ApiAppModule, 'api', (c) => c.http.port, serveApiDocs);

@@ -87,12 +87,19 @@ export function closeOnSignals(app: INestApplication, name: string): void {
 /**
  * The whole of a role's main(): build the app, close it on signals, listen on the port the role
  * uses. A bad configuration or a port in use stops the process with a message and exit code 1.
+ * `configure` runs before listening: routes Nest does not own (the API's docs) are added there.
  */
-export function serve(module: unknown, role: string, portOf: (config: AppConfig) => number): void {
+export function serve(
+  module: unknown,
+  role: string,
+  portOf: (config: AppConfig) => number,
+  configure?: (app: NestFastifyApplication) => void,
+): void {
   const run = async () => {
     // The body limit is the adapter's, fixed before the modules (and their config) exist.
     const app = await createHttpApp(module, { bodyLimit: validateEnvironment(process.env).MAX_BODY_BYTES });
     const config = app.get<AppConfig>(APP_CONFIG);
+    configure?.(app);
     closeOnSignals(app, role);
     await app.listen(portOf(config), config.http.host);
     new NestLogger(role).log(`listening on http://${config.http.host}:${portOf(config)}`);

@@ -1,9 +1,12 @@
 import { Controller, Inject, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
 import { keys, REDIS } from '@hookrunner/redis';
 import { generateSigningSecret, seal } from '@hookrunner/security';
 import { IdentifierPipe } from '../common/identifier.pipe';
+import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
+import { SigningSecretCreatedDto } from '../state/dto/state.responses';
 
 /** Moves the current secret to `previous` (signing on until its grace ends) and installs the new one, atomically. */
 const ROTATE_LUA = `
@@ -24,6 +27,7 @@ export interface SigningSecretCreated {
 }
 
 /** Each bot's Standard Webhooks signing secret: created or rotated here, stored sealed. */
+@ApiTags('signing')
 @Controller('v1/bots/:botId/signing-secret')
 export class SigningSecretsController {
   private readonly secretsKey: Buffer;
@@ -36,6 +40,9 @@ export class SigningSecretsController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create or rotate the bot’s signing secret', description: 'The secret is shown this once.' })
+  @ApiOk(201, SigningSecretCreatedDto, 'The new secret.')
+  @ApiErrors(400)
   async rotate(@Param('botId', IdentifierPipe) botId: string): Promise<SigningSecretCreated> {
     const secret = generateSigningSecret();
     const now = Date.now();

@@ -1,11 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { WebhookDefinition } from '@hookrunner/contracts';
 import { IdentifierPipe } from '../common/identifier.pipe';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { DefinitionsService, presentDefinition } from './definitions.service';
 import { CreateWebhookDto, ReplaceWebhookDto, TestWebhookDto } from './dto/webhook.dto';
+import { WebhookDefinitionDto, WebhookListDto, WebhookTestReportDto } from './dto/webhook.responses';
 import { WebhookTestService, WebhookTestReport } from './webhook-test.service';
+import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
 
+@ApiTags('webhooks')
 @Controller('v1/bots/:botId/webhooks')
 export class WebhooksController {
   constructor(
@@ -14,22 +18,34 @@ export class WebhooksController {
   ) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a webhook definition' })
+  @ApiOk(201, WebhookDefinitionDto, 'The stored definition.')
+  @ApiErrors(400, 409)
   async create(@Param('botId', IdentifierPipe) botId: string, @Body() body: CreateWebhookDto): Promise<WebhookDefinition> {
     return presentDefinition(await this.definitions.create(botId, body));
   }
 
   @Get()
+  @ApiOperation({ summary: 'The bot’s webhook definitions, by name' })
+  @ApiOk(200, WebhookListDto, 'Every definition of the bot.')
+  @ApiErrors(400)
   async list(@Param('botId', IdentifierPipe) botId: string): Promise<{ webhooks: WebhookDefinition[] }> {
     return { webhooks: (await this.definitions.list(botId)).map(presentDefinition) };
   }
 
   @Get(':name')
+  @ApiOperation({ summary: 'One webhook definition' })
+  @ApiOk(200, WebhookDefinitionDto, 'The definition.')
+  @ApiErrors(400, 404)
   async get(@Param('botId', IdentifierPipe) botId: string, @Param('name') name: string): Promise<WebhookDefinition> {
     return presentDefinition(await this.definitions.get(botId, name));
   }
 
   /** Replaces the whole definition; `name` in the body, if given, must match the path. */
   @Put(':name')
+  @ApiOperation({ summary: 'Replace a webhook definition' })
+  @ApiOk(200, WebhookDefinitionDto, 'The stored definition.')
+  @ApiErrors(400, 404)
   async replace(
     @Param('botId', IdentifierPipe) botId: string,
     @Param('name') name: string,
@@ -41,6 +57,9 @@ export class WebhooksController {
 
   @Delete(':name')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a webhook definition' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiErrors(400, 404)
   async delete(@Param('botId', IdentifierPipe) botId: string, @Param('name') name: string): Promise<void> {
     await this.definitions.delete(botId, name);
   }
@@ -48,6 +67,9 @@ export class WebhooksController {
   /** Performs the call once, now: no retry, no state change. What the author's "test" button runs. */
   @Post(':name/test')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Run the webhook once, now', description: 'The author’s "test" button: no retry, no state change.' })
+  @ApiOk(200, WebhookTestReportDto, 'What was sent and what came back.')
+  @ApiErrors(400, 404)
   async test(@Param('botId', IdentifierPipe) botId: string, @Param('name') name: string, @Body() body: TestWebhookDto): Promise<WebhookTestReport> {
     return this.tester.run(botId, await this.definitions.get(botId, name), body);
   }
