@@ -4,6 +4,7 @@ import { HookrunnerConfigModule } from '@hookrunner/config';
 import { ObservabilityModule } from '@hookrunner/observability';
 import { RedisModule } from '@hookrunner/redis';
 import { CallStatusService } from './calls/call-status.service';
+import { CallWaiterService } from './calls/call-waiter.service';
 import { CallsController } from './calls/calls.controller';
 import { BackpressureService } from './calls/backpressure.service';
 import { DeadLettersService } from './calls/dead-letters.service';
@@ -32,6 +33,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     DeadLettersService,
     ApiQueues,
     BotEventsService,
+    CallWaiterService,
     AuthAnnouncer,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },

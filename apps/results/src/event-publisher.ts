@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
+import { CALL_EVENT_TTL_SECONDS, RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
 import { countCall, eventsChannel, keys, PUBLISH_EVENT_LUA, STATE_REDIS } from '@hookrunner/redis';
 
 /**
@@ -36,7 +36,12 @@ export class EventPublisher {
       ...(failed ? { error: event.error } : { result: result.reply }),
     };
     // One round trip, executed in order: the record (and dead-letter index) before the event.
-    const pipeline = this.redis.pipeline().set(keys.call(event.callId), JSON.stringify(record), 'EX', retention);
+    const raw = JSON.stringify(event);
+    const pipeline = this.redis
+      .pipeline()
+      .set(keys.call(event.callId), JSON.stringify(record), 'EX', retention)
+      // Before the publish: a waited enqueue that subscribed too late for the message finds it here.
+      .set(keys.callEvent(event.callId), raw, 'EX', CALL_EVENT_TTL_SECONDS);
     if (failed) {
       // The bot's dead-letter index: newest last, trimmed to the retention window as it grows.
       const failedIndex = keys.failedCalls(event.botId);
@@ -48,7 +53,7 @@ export class EventPublisher {
       RESULT_MARKER_TTL_SECONDS,
       this.config.events.streamMaxLen,
       eventsChannel(event.botId),
-      JSON.stringify(event),
+      raw,
       event.type,
       event.botId,
       event.callId,
@@ -58,7 +63,7 @@ export class EventPublisher {
     countCall(pipeline, event.botId, result.outcome, Math.max(0, Date.now() - result.enqueuedAt) / 1000);
     const replies = (await pipeline.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;
-    return replies[failed ? 3 : 1][1] === 1;
+    return replies[failed ? 4 : 2][1] === 1;
   }
 }
 

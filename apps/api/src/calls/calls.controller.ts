@@ -9,12 +9,14 @@ import { DomainError } from '../errors/domain-error';
 import { httpStatusOf } from '../errors/domain-error.filter';
 import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
 import { CallStatusService } from './call-status.service';
-import { EnqueueBatchDto, EnqueueCallDto, ListCallsQueryDto } from './dto/enqueue-call.dto';
+import { CallWaiterService } from './call-waiter.service';
+import { EnqueueBatchDto, EnqueueCallDto, ListCallsQueryDto, WaitedEnqueueCallDto } from './dto/enqueue-call.dto';
 import {
   BatchAcceptedDto,
   BatchRefusedDto,
   BatchResultDto,
   CallAcceptedDto,
+  CallFinishedDto,
   CallRetriedDto,
   CallViewDto,
   FailedPageDto,
@@ -34,22 +36,38 @@ export class CallsController {
     private readonly enqueue: EnqueueService,
     private readonly status: CallStatusService,
     private readonly deadLetters: DeadLettersService,
+    private readonly waiter: CallWaiterService,
   ) {}
 
-  /** 202 only once Redis holds the job. A replayed idempotency key answers as the first call did. */
+  /**
+   * 202 only once Redis holds the job. A replayed idempotency key answers as the first call did.
+   * With `waitMs`, 200 and the call's event if it ends within that time.
+   */
   @Post('bots/:botId/calls')
   @HttpCode(202)
   @ApiOperation({ summary: 'Enqueue a call', description: 'Answered once Redis holds the job; with waitMs, once it ends or waitMs passes.' })
   @ApiResponse({ status: 202, type: CallAcceptedDto, description: 'Queued; its event comes later.', headers: REPLAYED_HEADER })
+  @ApiResponse({ status: 200, type: CallFinishedDto, description: 'With waitMs: the call ended in time.', headers: REPLAYED_HEADER })
   @ApiErrors(400, 404, 429)
-  async create(
-    @Param('botId', IdentifierPipe) botId: string,
-    @Body() body: EnqueueCallDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<CallAcceptedDto> {
-    const accepted = await this.enqueue.enqueue(botId, body);
-    if (accepted.replayed) reply.header('idempotent-replayed', 'true');
-    return { callId: accepted.callId, status: 'queued' };
+  async create(@Param('botId', IdentifierPipe) botId: string, @Body() body: WaitedEnqueueCallDto, @Res() reply: FastifyReply): Promise<void> {
+    const { waitMs = 0, ...call } = body;
+    // Subscribed before the enqueue, so the call cannot end unseen in between.
+    const watch = waitMs > 0 ? await this.waiter.watch(botId) : undefined;
+    try {
+      const accepted = await this.enqueue.enqueue(botId, call);
+      if (accepted.replayed) reply.header('idempotent-replayed', 'true');
+      const finished = await watch?.until(accepted.callId, waitMs, accepted.replayed);
+      if (!finished) {
+        await reply.status(202).send({ callId: accepted.callId, status: 'queued' } satisfies CallAcceptedDto);
+        return;
+      }
+      const status = finished.event.type === 'call.succeeded' ? 'succeeded' : 'failed';
+      // The event goes out byte for byte as it was published.
+      const text = `{"callId":${JSON.stringify(accepted.callId)},"status":"${status}","event":${finished.raw}}`;
+      await reply.status(200).type('application/json; charset=utf-8').send(text);
+    } finally {
+      watch?.close();
+    }
   }
 
   /** Up to 1000 calls in one request; each entry answers for itself, in order. */

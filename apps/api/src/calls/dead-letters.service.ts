@@ -74,7 +74,7 @@ export class DeadLettersService {
       .multi()
       .rpush(keys.attempts(callId), JSON.stringify(record.lastAttempt))
       .expire(keys.attempts(callId), await this.redis.ttl(keys.call(callId)).then((ttl) => Math.max(ttl, 3600)))
-      .del(keys.call(callId))
+      .del(keys.call(callId), keys.callEvent(callId))
       .exec();
     await this.redis.zrem(keys.failedCalls(record.botId), callId);
     return { callId, status: 'queued', run };
