@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { openEvents } from './lib/events.mjs';
 import { answers200, freePort, snapshotBuild, startChild, startRedis, stopAll, unexpectedExits, waitReady } from './lib/processes.mjs';
 import { renderTable, summarizeResults } from './lib/report.mjs';
-import { batched, latency, measureRun, single } from './lib/scenarios.mjs';
+import { batched, latency, measureRun, single, waited } from './lib/scenarios.mjs';
 import { baseline, hookrunner } from './lib/targets.mjs';
 import { topOfProfile } from './profile-top.mjs';
 
@@ -23,7 +23,8 @@ const USAGE = `npm run bench -- [options]
   --slow-ms <ms>          slow endpoint delay (default 200)
   --high-concurrency <c>  the high WORKER_CONCURRENCY of the slow scenario (default 2000)
   --waves <k>             slow scenario calls = k × concurrency, at most --n (default 20)
-  --only <list>           scenarios to run, e.g. 1,3 (default 1,2,3,4)
+  --wait-ms <ms>          waitMs of the waited scenario (default 10000)
+  --only <list>           scenarios to run, e.g. 1,3 (default 1,2,3,4,5)
   --cpu-prof              profile the Hookrunner apps; summaries printed, files in bench/profiles/
   --out <file>            results file (default bench/results.json)`;
 
@@ -37,6 +38,7 @@ function options() {
       n: { type: 'string' }, runs: { type: 'string' }, batch: { type: 'string' }, connections: { type: 'string' },
       rate: { type: 'string' }, duration: { type: 'string' }, 'slow-ms': { type: 'string' },
       'high-concurrency': { type: 'string' }, waves: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' },
+      'wait-ms': { type: 'string' },
     },
   });
   if (values.help) {
@@ -61,7 +63,8 @@ function options() {
     slowMs: int('slow-ms', 200, 200),
     highConcurrency: int('high-concurrency', 2_000, 500),
     waves: int('waves', 20, 1),
-    only: new Set((values.only ?? '1,2,3,4').split(',').map((s) => Number(s.trim()))),
+    waitMs: int('wait-ms', 10_000, 10_000),
+    only: new Set((values.only ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim()))),
     cpuProf: values['cpu-prof'] ?? false,
     out: values.out ?? `${ROOT}bench/results.json`,
   };
@@ -99,7 +102,7 @@ async function main() {
 
   // Generous: a pipeline at 1,000 calls/s would still finish in time.
   const throughputTimeout = 60_000 + opts.n;
-  const raw = { batched: { hookrunner: [], baseline: [] }, single: { hookrunner: [] }, latency: { hookrunner: [], baseline: [] }, slow: [] };
+  const raw = { batched: { hookrunner: [], baseline: [] }, single: { hookrunner: [] }, latency: { hookrunner: [], baseline: [] }, waited: [], slow: [] };
   const record = async (list, target, label, run, body, describe) => {
     const result = await measureRun(ctx, target, label, run, body);
     list.push(result);
@@ -129,6 +132,12 @@ async function main() {
       await record(raw.latency[target.name], target, 'latency', run, body, (r) =>
         `p50 ${r.p50.toFixed(1)} p90 ${r.p90.toFixed(1)} p99 ${r.p99.toFixed(1)} max ${r.max.toFixed(1)} ms at ${Math.round(r.sentPerSec)}/s (${r.failed} failed)`);
     }
+  }
+  for (let run = 1; run <= opts.runs && opts.only.has(5); run++) {
+    const body = waited(ctx, hr, { rate: opts.rate, durationS: opts.durationS, waitMs: opts.waitMs, timeoutMs: opts.durationS * 1000 + 60_000 });
+    await record(raw.waited, hr, 'waited', run, body, (r) =>
+      `event p50 ${r.event.p50.toFixed(1)} p99 ${r.event.p99.toFixed(1)}, reply p50 ${r.reply.p50.toFixed(1)} p99 ${r.reply.p99.toFixed(1)} ms, ` +
+      `${r.notInTime} not in time (${r.failed} failed)`);
   }
   // The baseline takes no part in the slow scenario: free its CPU and memory.
   await base.stop();
@@ -171,7 +180,7 @@ async function main() {
     }
   }
   // A call that failed means a broken pipeline, not a slow one: CI's smoke run must see it.
-  const failed = [...Object.values(raw.batched), ...Object.values(raw.single), ...Object.values(raw.latency), ...raw.slow.map((s) => s.runs)]
+  const failed = [...Object.values(raw.batched), ...Object.values(raw.single), ...Object.values(raw.latency), raw.waited, ...raw.slow.map((s) => s.runs)]
     .flat()
     .reduce((sum, r) => sum + r.failed, 0);
   if (failed > 0) console.error(`bench: ${failed} calls failed`);
