@@ -102,7 +102,13 @@ async function main() {
 
   // Generous: a pipeline at 1,000 calls/s would still finish in time.
   const throughputTimeout = 60_000 + opts.n;
-  const raw = { batched: { hookrunner: [], baseline: [] }, single: { hookrunner: [] }, latency: { hookrunner: [], baseline: [] }, waited: [], slow: [] };
+  const raw = {
+    batched: { hookrunner: [], baseline: [] },
+    single: { hookrunner: [] },
+    latency: { hookrunner: [], baseline: [] },
+    waited: [],
+    slow: [],
+  };
   const record = async (list, target, label, run, body, describe) => {
     const result = await measureRun(ctx, target, label, run, body);
     list.push(result);
@@ -134,10 +140,11 @@ async function main() {
     }
   }
   for (let run = 1; run <= opts.runs && opts.only.has(5); run++) {
-    const body = waited(ctx, hr, { rate: opts.rate, durationS: opts.durationS, waitMs: opts.waitMs, timeoutMs: opts.durationS * 1000 + 60_000 });
+    const { rate, durationS, waitMs } = opts;
+    const body = waited(ctx, hr, { rate, durationS, waitMs, timeoutMs: durationS * 1000 + 60_000 });
+    const pair = ({ p50, p99 }) => `p50 ${p50.toFixed(1)} p99 ${p99.toFixed(1)}`;
     await record(raw.waited, hr, 'waited', run, body, (r) =>
-      `event p50 ${r.event.p50.toFixed(1)} p99 ${r.event.p99.toFixed(1)}, reply p50 ${r.reply.p50.toFixed(1)} p99 ${r.reply.p99.toFixed(1)} ms, ` +
-      `${r.notInTime} not in time (${r.failed} failed)`);
+      `event ${pair(r.event)}, reply ${pair(r.reply)} ms, ${r.notInTime} not in time (${r.failed} failed)`);
   }
   // The baseline takes no part in the slow scenario: free its CPU and memory.
   await base.stop();
@@ -180,7 +187,13 @@ async function main() {
     }
   }
   // A call that failed means a broken pipeline, not a slow one: CI's smoke run must see it.
-  const failed = [...Object.values(raw.batched), ...Object.values(raw.single), ...Object.values(raw.latency), raw.waited, ...raw.slow.map((s) => s.runs)]
+  const failed = [
+    ...Object.values(raw.batched),
+    ...Object.values(raw.single),
+    ...Object.values(raw.latency),
+    raw.waited,
+    ...raw.slow.map((s) => s.runs),
+  ]
     .flat()
     .reduce((sum, r) => sum + r.failed, 0);
   if (failed > 0) console.error(`bench: ${failed} calls failed`);

@@ -1,6 +1,14 @@
 import { createServer, Server, Socket } from 'node:net';
 import { HookrunnerApiError, HookrunnerClient, HookrunnerEvent, Subscription } from '@hookrunner/client';
-import { freePort, HookrunnerStack, pollUntil, startEndpoint, startHookrunner, TestEndpoint, uniqueId } from '../support';
+import {
+  freePort,
+  HookrunnerStack,
+  pollUntil,
+  startEndpoint,
+  startHookrunner,
+  TestEndpoint,
+  uniqueId,
+} from '../support';
 
 /*
  * @hookrunner/client against the real app: the HTTP calls typed from openapi.json, retries that
@@ -15,12 +23,20 @@ describe('@hookrunner/client', () => {
   const subscriptions: Subscription[] = [];
 
   beforeAll(async () => {
-    [stack, endpoint] = await Promise.all([startHookrunner({ AUTH_DISABLED: 'false', API_KEYS: 'k-client' }), startEndpoint()]);
+    [stack, endpoint] = await Promise.all([
+      startHookrunner({ AUTH_DISABLED: 'false', API_KEYS: 'k-client' }),
+      startEndpoint(),
+    ]);
   });
 
   beforeEach(() => {
     botId = uniqueId('bot');
-    client = new HookrunnerClient({ baseUrl: stack.api.baseUrl, apiKey: 'k-client', redis: stack.redis.url, retry: { baseDelayMs: 20 } });
+    client = new HookrunnerClient({
+      baseUrl: stack.api.baseUrl,
+      apiKey: 'k-client',
+      redis: stack.redis.url,
+      retry: { baseDelayMs: 20 },
+    });
   });
 
   afterEach(async () => {
@@ -33,15 +49,24 @@ describe('@hookrunner/client', () => {
 
   const hook = (name: string, status = 200, body: unknown = { responses: [name] }) => {
     endpoint.reply(`/${botId}/${name}`, status, body);
-    return client.createWebhook(botId, { name, method: 'POST', url: `${endpoint.url}/${botId}/${name}`, retry: { attempts: 1 } });
+    return client.createWebhook(botId, {
+      name,
+      method: 'POST',
+      url: `${endpoint.url}/${botId}/${name}`,
+      retry: { attempts: 1 },
+    });
   };
 
   /** Collects a bot's events through the client. */
   const follow = async (fromId?: string, redis: string = stack.redis.url) => {
     const received: HookrunnerEvent[] = [];
-    const sub = await new HookrunnerClient({ baseUrl: stack.api.baseUrl, redis }).subscribe(botId, (e) => void received.push(e), {
-      fromId,
-    });
+    const sub = await new HookrunnerClient({ baseUrl: stack.api.baseUrl, redis }).subscribe(
+      botId,
+      (e) => void received.push(e),
+      {
+        fromId,
+      },
+    );
     subscriptions.push(sub);
     return { received, sub };
   };
@@ -50,18 +75,32 @@ describe('@hookrunner/client', () => {
     const created = await hook('greet', 200, { responses: ['hello {{memory.name}}'], memory: { name: 'Ada' } });
     expect(created).toMatchObject({ name: 'greet', method: 'POST', retry: { attempts: 1 } });
     expect((await client.listWebhooks(botId)).map((w) => w.name)).toEqual(['greet']);
-    expect(await client.replaceWebhook(botId, 'greet', { method: 'POST', url: created.url, timeoutMs: 2_000 })).toMatchObject({ timeoutMs: 2_000 });
+    expect(
+      await client.replaceWebhook(botId, 'greet', { method: 'POST', url: created.url, timeoutMs: 2_000 }),
+    ).toMatchObject({ timeoutMs: 2_000 });
     expect(await client.getWebhook(botId, 'greet')).toMatchObject({ timeoutMs: 2_000 });
-    expect(await client.testWebhook(botId, 'greet', { userId: 'u1' })).toMatchObject({ valid: true, response: { status: 200 } });
+    expect(await client.testWebhook(botId, 'greet', { userId: 'u1' })).toMatchObject({
+      valid: true,
+      response: { status: 200 },
+    });
 
     const waited = await client.wait(botId, { webhook: 'greet', userId: 'u1' }, 10_000);
     expect(waited.status).toBe('succeeded');
     if (waited.status === 'queued') throw new Error('the call did not end in time');
     expect(waited.event).toMatchObject({ type: 'call.succeeded', callId: waited.callId, responses: ['hello Ada'] });
-    expect(await client.getCall(waited.callId)).toMatchObject({ status: 'succeeded', attemptLog: [{ httpStatus: 200 }] });
+    expect(await client.getCall(waited.callId)).toMatchObject({
+      status: 'succeeded',
+      attemptLog: [{ httpStatus: 200 }],
+    });
 
-    const batch = await client.enqueueBatch(botId, [{ webhook: 'greet', userId: 'u2' }, { webhook: 'missing', userId: 'u2' }]);
-    expect(batch.calls).toEqual([{ callId: expect.any(String) }, { error: { status: 404, message: expect.stringContaining('missing') } }]);
+    const batch = await client.enqueueBatch(botId, [
+      { webhook: 'greet', userId: 'u2' },
+      { webhook: 'missing', userId: 'u2' },
+    ]);
+    expect(batch.calls).toEqual([
+      { callId: expect.any(String) },
+      { error: { status: 404, message: expect.stringContaining('missing') } },
+    ]);
 
     await client.deleteWebhook(botId, 'greet');
     const refused = await client.getWebhook(botId, 'greet').catch((err: unknown) => err);
@@ -98,7 +137,10 @@ describe('@hookrunner/client', () => {
     const { received } = await follow();
     const accepted = await flaky.enqueue(botId, { webhook: 'once', userId: 'u1' });
     expect(accepted.status).toBe('queued');
-    await pollUntil(() => received.find((e) => e.callId === accepted.callId), { timeoutMs: 15_000, message: 'no event' });
+    await pollUntil(() => received.find((e) => e.callId === accepted.callId), {
+      timeoutMs: 15_000,
+      message: 'no event',
+    });
     expect(dropped).toBe(2);
     expect(endpoint.requestsTo(`/${botId}/once`)).toHaveLength(1);
     expect(received.filter((e) => e.callId === accepted.callId)).toHaveLength(1);
@@ -114,7 +156,8 @@ describe('@hookrunner/client', () => {
 
       proxy.cut(); // both of the subscriber's connections drop, and stay down while events are published
       const during: string[] = [];
-      for (let i = 0; i < 20; i++) during.push((await client.enqueue(botId, { webhook: 'tick', userId: `u${i}`, waitMs: 10_000 })).callId);
+      for (let i = 0; i < 20; i++)
+        during.push((await client.enqueue(botId, { webhook: 'tick', userId: `u${i}`, waitMs: 10_000 })).callId);
       expect(received).toHaveLength(1);
 
       proxy.restore();
@@ -142,17 +185,23 @@ describe('@hookrunner/client', () => {
     const saved = first.sub.position;
 
     const missed: string[] = [];
-    for (let i = 0; i < 5; i++) missed.push((await client.wait(botId, { webhook: 'tock', userId: `m${i}` }, 10_000)).callId);
+    for (let i = 0; i < 5; i++)
+      missed.push((await client.wait(botId, { webhook: 'tock', userId: `m${i}` }, 10_000)).callId);
 
     const resumed = await follow(saved);
-    await pollUntil(() => resumed.received.length >= 5, { timeoutMs: 10_000, message: 'the missed events did not arrive' });
+    await pollUntil(() => resumed.received.length >= 5, {
+      timeoutMs: 10_000,
+      message: 'the missed events did not arrive',
+    });
     expect(resumed.received.map((e) => e.callId)).toEqual(missed);
     expect(resumed.received.map((e) => e.callId)).not.toContain(seen);
   });
 });
 
 /** A TCP proxy to Redis whose connections the test can cut, refusing new ones until restored. */
-async function startProxy(targetPort: string): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+async function startProxy(
+  targetPort: string,
+): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let down = false;
   const server: Server = createServer((inbound) => {

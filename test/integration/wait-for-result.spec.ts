@@ -42,7 +42,12 @@ describe('waiting for a call’s result', () => {
 
   const hook = async (name: string, status: number, body: unknown, delayMs?: number) => {
     endpoint.reply(`/${botId}/${name}`, status, body, { delayMs });
-    await createWebhook(stack.api, botId, { name, method: 'POST', url: `${endpoint.url}/${botId}/${name}`, retry: { attempts: 1 } });
+    await createWebhook(stack.api, botId, {
+      name,
+      method: 'POST',
+      url: `${endpoint.url}/${botId}/${name}`,
+      retry: { attempts: 1 },
+    });
   };
   const call = (body: Record<string, unknown>) => stack.api.post(`/v1/bots/${botId}/calls`, { userId, ...body });
 
@@ -75,7 +80,11 @@ describe('waiting for a call’s result', () => {
     expect(reply.status).toBe(200);
     const published = await events!.waitFor(reply.body.callId);
     expect(reply.body).toEqual({ callId: published.callId, status: 'failed', event: published });
-    expect(published).toMatchObject({ type: 'call.failed', responses: [], error: { type: 'http_status', httpStatus: 400 } });
+    expect(published).toMatchObject({
+      type: 'call.failed',
+      responses: [],
+      error: { type: 'http_status', httpStatus: 400 },
+    });
   });
 
   it('answers a replayed key of a finished call with its event at once, running nothing again', async () => {
@@ -114,7 +123,9 @@ describe('waiting for a call’s result', () => {
 
   it('refuses waitMs in a batch entry: a batch never waits', async () => {
     await hook('batched', 200, {});
-    const reply = await stack.api.post(`/v1/bots/${botId}/calls/batch`, { calls: [{ webhook: 'batched', userId, waitMs: 100 }] });
+    const reply = await stack.api.post(`/v1/bots/${botId}/calls/batch`, {
+      calls: [{ webhook: 'batched', userId, waitMs: 100 }],
+    });
     expect(reply.status).toBe(202);
     expect(reply.body.calls[0]).toEqual({ error: { status: 400, message: 'property waitMs should not exist' } });
   });

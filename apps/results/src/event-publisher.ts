@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALL_EVENT_TTL_SECONDS, RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
+import {
+  CALL_EVENT_TTL_SECONDS,
+  RESULT_MARKER_TTL_SECONDS,
+  type CallEvent,
+  type CallResultJob,
+} from '@hookrunner/contracts';
 import { countCall, eventsChannel, keys, PUBLISH_EVENT_LUA, STATE_REDIS } from '@hookrunner/redis';
 
 /**

@@ -61,7 +61,9 @@ export class HookrunnerClient {
   /** Enqueues a call: `queued`, or with `waitMs`, its end if it comes in time. */
   enqueue(botId: string, call: EnqueueCall & { waitMs?: number }): Promise<EnqueueResult> {
     const body = { ...call, idempotencyKey: call.idempotencyKey ?? randomUUID() };
-    return this.send(true, () => this.http.POST('/v1/bots/{botId}/calls', { params: { path: { botId } }, body })) as Promise<EnqueueResult>;
+    return this.send(true, () =>
+      this.http.POST('/v1/bots/{botId}/calls', { params: { path: { botId } }, body }),
+    ) as Promise<EnqueueResult>;
   }
 
   /** Enqueues a call and waits up to `waitMs` (at most 30000) for it to end. */
@@ -92,16 +94,22 @@ export class HookrunnerClient {
   }
 
   createWebhook(botId: string, definition: CreateWebhook): Promise<WebhookDefinition> {
-    return this.send(false, () => this.http.POST('/v1/bots/{botId}/webhooks', { params: { path: { botId } }, body: definition }));
+    return this.send(false, () =>
+      this.http.POST('/v1/bots/{botId}/webhooks', { params: { path: { botId } }, body: definition }),
+    );
   }
 
   async listWebhooks(botId: string): Promise<WebhookDefinition[]> {
-    const list = await this.send(true, () => this.http.GET('/v1/bots/{botId}/webhooks', { params: { path: { botId } } }));
+    const list = await this.send(true, () =>
+      this.http.GET('/v1/bots/{botId}/webhooks', { params: { path: { botId } } }),
+    );
     return list.webhooks;
   }
 
   getWebhook(botId: string, name: string): Promise<WebhookDefinition> {
-    return this.send(true, () => this.http.GET('/v1/bots/{botId}/webhooks/{name}', { params: { path: { botId, name } } }));
+    return this.send(true, () =>
+      this.http.GET('/v1/bots/{botId}/webhooks/{name}', { params: { path: { botId, name } } }),
+    );
   }
 
   replaceWebhook(botId: string, name: string, definition: ReplaceWebhook): Promise<WebhookDefinition> {
@@ -111,7 +119,9 @@ export class HookrunnerClient {
   }
 
   async deleteWebhook(botId: string, name: string): Promise<void> {
-    await this.send(true, () => this.http.DELETE('/v1/bots/{botId}/webhooks/{name}', { params: { path: { botId, name } } }));
+    await this.send(true, () =>
+      this.http.DELETE('/v1/bots/{botId}/webhooks/{name}', { params: { path: { botId, name } } }),
+    );
   }
 
   /** The author's "test" button: runs the webhook once, now, without retry or state change. */
@@ -126,8 +136,13 @@ export class HookrunnerClient {
    * at start (from `fromId` when given) and after every reconnect. Each event is delivered at
    * least once; deduplicate by `callId` (see eventKey). Needs the `redis` option.
    */
-  subscribe(botId: string, onEvent: (event: HookrunnerEvent, id?: string) => void | Promise<void>, options: SubscribeOptions = {}): Promise<Subscription> {
-    if (!this.options.redis) return Promise.reject(new Error('subscribe needs the redis option: a Redis URL or an ioredis client'));
+  subscribe(
+    botId: string,
+    onEvent: (event: HookrunnerEvent, id?: string) => void | Promise<void>,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (!this.options.redis)
+      return Promise.reject(new Error('subscribe needs the redis option: a Redis URL or an ioredis client'));
     return subscribeEvents(this.options.redis, botId, onEvent, options);
   }
 

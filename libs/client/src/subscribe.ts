@@ -55,11 +55,19 @@ class RecentKeys {
  * reads the stream from the last position once SUBSCRIBE is confirmed: an event published while
  * disconnected is delivered from the stream, and one published since from the channel.
  */
-export async function subscribeEvents(redis: Redis | string, botId: string, onEvent: OnEvent, options: SubscribeOptions = {}): Promise<Subscription> {
+export async function subscribeEvents(
+  redis: Redis | string,
+  botId: string,
+  onEvent: OnEvent,
+  options: SubscribeOptions = {},
+): Promise<Subscription> {
   const ownReader = typeof redis === 'string';
   const reader = typeof redis === 'string' ? new Redis(redis) : redis;
   // Re-subscribing is ours to do after a reconnect: the catch-up must follow its confirmation.
-  const subscriber = typeof redis === 'string' ? new Redis(redis, { autoResubscribe: false }) : redis.duplicate({ autoResubscribe: false });
+  const subscriber =
+    typeof redis === 'string'
+      ? new Redis(redis, { autoResubscribe: false })
+      : redis.duplicate({ autoResubscribe: false });
   const channel = eventsChannel(botId);
   const report = (err: unknown) => options.onError?.(err instanceof Error ? err : new Error(String(err)));
   const recent = new RecentKeys(10_000);

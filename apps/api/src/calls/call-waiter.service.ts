@@ -57,7 +57,11 @@ export class CallWaiterService implements BeforeApplicationShutdown {
           const timer = setTimeout(end, waitMs);
           this.waiting.add(end);
           target = { callId, resolve: end };
-          if (replayed) this.storedEvent(callId).then((stored) => stored && end(stored), () => undefined);
+          if (replayed)
+            this.storedEvent(callId).then(
+              (stored) => stored && end(stored),
+              () => undefined,
+            );
         });
       },
       close: unsubscribe,

@@ -26,7 +26,10 @@ import { EnqueueService } from './enqueue.service';
 import { CallView } from './call-record';
 
 const REPLAYED_HEADER = {
-  'idempotent-replayed': { description: '`true` when the idempotency key matched an earlier call.', schema: { type: 'string' } },
+  'idempotent-replayed': {
+    description: '`true` when the idempotency key matched an earlier call.',
+    schema: { type: 'string' },
+  },
 };
 
 @ApiTags('calls')
@@ -45,11 +48,28 @@ export class CallsController {
    */
   @Post('bots/:botId/calls')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Enqueue a call', description: 'Answered once Redis holds the job; with waitMs, once it ends or waitMs passes.' })
-  @ApiResponse({ status: 202, type: CallAcceptedDto, description: 'Queued; its event comes later.', headers: REPLAYED_HEADER })
-  @ApiResponse({ status: 200, type: CallFinishedDto, description: 'With waitMs: the call ended in time.', headers: REPLAYED_HEADER })
+  @ApiOperation({
+    summary: 'Enqueue a call',
+    description: 'Answered once Redis holds the job; with waitMs, once it ends or waitMs passes.',
+  })
+  @ApiResponse({
+    status: 202,
+    type: CallAcceptedDto,
+    description: 'Queued; its event comes later.',
+    headers: REPLAYED_HEADER,
+  })
+  @ApiResponse({
+    status: 200,
+    type: CallFinishedDto,
+    description: 'With waitMs: the call ended in time.',
+    headers: REPLAYED_HEADER,
+  })
   @ApiErrors(400, 404, 429)
-  async create(@Param('botId', IdentifierPipe) botId: string, @Body() body: WaitedEnqueueCallDto, @Res() reply: FastifyReply): Promise<void> {
+  async create(
+    @Param('botId', IdentifierPipe) botId: string,
+    @Body() body: WaitedEnqueueCallDto,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const { waitMs = 0, ...call } = body;
     // Subscribed before the enqueue, so the call cannot end unseen in between.
     const watch = waitMs > 0 ? await this.waiter.watch(botId) : undefined;
@@ -73,11 +93,17 @@ export class CallsController {
   /** Up to 1000 calls in one request; each entry answers for itself, in order. */
   @Post('bots/:botId/calls/batch')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Enqueue up to 1000 calls', description: 'Each entry is validated on its own and answers for itself, in order.' })
+  @ApiOperation({
+    summary: 'Enqueue up to 1000 calls',
+    description: 'Each entry is validated on its own and answers for itself, in order.',
+  })
   @ApiExtraModels(BatchAcceptedDto, BatchRefusedDto)
   @ApiOk(202, BatchResultDto, 'One entry per call: its callId, or the error it alone would have been answered.')
   @ApiErrors(400, 429)
-  async createBatch(@Param('botId', IdentifierPipe) botId: string, @Body() body: EnqueueBatchDto): Promise<BatchResultDto> {
+  async createBatch(
+    @Param('botId', IdentifierPipe) botId: string,
+    @Body() body: EnqueueBatchDto,
+  ): Promise<BatchResultDto> {
     const entries: BatchResultDto['calls'] = new Array(body.calls.length);
     const valid: { index: number; call: EnqueueCallDto }[] = [];
     body.calls.forEach((raw, index) => {
@@ -85,10 +111,18 @@ export class CallsController {
       if (typeof problem === 'string') entries[index] = { error: { status: 400, message: problem } };
       else valid.push({ index, call: problem });
     });
-    const results = valid.length > 0 ? await this.enqueue.enqueueMany(botId, valid.map((v) => v.call)) : [];
+    const results =
+      valid.length > 0
+        ? await this.enqueue.enqueueMany(
+            botId,
+            valid.map((v) => v.call),
+          )
+        : [];
     results.forEach((result, i) => {
       entries[valid[i].index] =
-        result instanceof DomainError ? { error: { status: httpStatusOf(result.code), message: result.message } } : { callId: result.callId };
+        result instanceof DomainError
+          ? { error: { status: httpStatusOf(result.code), message: result.message } }
+          : { callId: result.callId };
     });
     return { calls: entries };
   }
@@ -105,7 +139,10 @@ export class CallsController {
 
   /** The bot's failed calls, newest first, kept for FAILED_RETENTION_HOURS. */
   @Get('bots/:botId/calls')
-  @ApiOperation({ summary: 'The bot’s dead letters', description: 'Failed calls, newest first, kept for FAILED_RETENTION_HOURS.' })
+  @ApiOperation({
+    summary: 'The bot’s dead letters',
+    description: 'Failed calls, newest first, kept for FAILED_RETENTION_HOURS.',
+  })
   @ApiOk(200, FailedPageDto, 'A page of failed calls.')
   @ApiErrors(400)
   list(@Param('botId', IdentifierPipe) botId: string, @Query() query: ListCallsQueryDto): Promise<FailedPage> {
@@ -115,10 +152,16 @@ export class CallsController {
   /** Runs a failed call again with a fresh attempt budget; it ends in a new terminal event. */
   @Post('calls/:callId/retry')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Replay a failed call', description: 'A fresh attempt budget; it ends in a new terminal event.' })
+  @ApiOperation({
+    summary: 'Replay a failed call',
+    description: 'A fresh attempt budget; it ends in a new terminal event.',
+  })
   @ApiOk(202, CallRetriedDto, 'Queued again.')
   @ApiErrors(400, 404, 409, 410)
-  retry(@Param('callId', IdentifierPipe) callId: string, @Req() request: AuthenticatedRequest): Promise<CallRetriedDto> {
+  retry(
+    @Param('callId', IdentifierPipe) callId: string,
+    @Req() request: AuthenticatedRequest,
+  ): Promise<CallRetriedDto> {
     return this.deadLetters.retry(callId, (botId) => assertMayAccess(request, botId));
   }
 }

@@ -1,6 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  Matches,
+  registerDecorator,
+  ValidationArguments,
+  ValidationOptions,
+} from 'class-validator';
 import { IDENTIFIER_PATTERN } from '@hookrunner/contracts';
 
 /** What IDENTIFIER_PATTERN allows, in the words of every message that refuses an identifier. */

@@ -7,7 +7,8 @@ export class ErrorBodyDto {
   statusCode: number;
 
   @ApiPropertyOptional({
-    description: 'A code: webhook_not_found, webhook_exists, too_many_webhooks, call_not_found, invalid_input, ' +
+    description:
+      'A code: webhook_not_found, webhook_exists, too_many_webhooks, call_not_found, invalid_input, ' +
       'queue_full, rate_limited, blocked_url, not_retryable, call_expired, redis_unavailable, internal_error, ' +
       'or the HTTP reason (Bad Request, Unauthorized, ...) for validation and authentication errors.',
     example: 'Bad Request',

@@ -25,11 +25,21 @@ export function ApiErrors(...statuses: ErrorStatus[]) {
     ApiExtraModels(ErrorBodyDto),
     ApiBearerAuth(),
     ...statuses.map((status) =>
-      ApiResponse({ status, description: ERROR_REASONS[status], schema: ref, ...(status === 429 ? { headers: RETRY_AFTER } : {}) }),
+      ApiResponse({
+        status,
+        description: ERROR_REASONS[status],
+        schema: ref,
+        ...(status === 429 ? { headers: RETRY_AFTER } : {}),
+      }),
     ),
     ApiResponse({ status: 401, description: 'No API key, or an unknown one.', schema: ref }),
     ApiResponse({ status: 403, description: 'The API key may not act for this bot.', schema: ref }),
-    ApiResponse({ status: 503, description: 'Redis is unreachable; nothing was changed. Retry-After: 1.', schema: ref, headers: RETRY_AFTER }),
+    ApiResponse({
+      status: 503,
+      description: 'Redis is unreachable; nothing was changed. Retry-After: 1.',
+      schema: ref,
+      headers: RETRY_AFTER,
+    }),
   );
 }
 

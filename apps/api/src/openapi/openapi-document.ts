@@ -44,7 +44,11 @@ export function serveApiDocs(app: NestFastifyApplication): void {
 
 /** The document without starting anything: Nest's preview mode builds the module graph only. */
 export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
-  const app = await NestFactory.create(ApiAppModule, new FastifyAdapter(), { preview: true, abortOnError: false, logger: false });
+  const app = await NestFactory.create(ApiAppModule, new FastifyAdapter(), {
+    preview: true,
+    abortOnError: false,
+    logger: false,
+  });
   try {
     return buildOpenApiDocument(app);
   } finally {

@@ -16,7 +16,10 @@ export class StateController {
   @ApiOperation({ summary: 'A user’s profile' })
   @ApiOk(200, ProfileDto, 'The profile; empty when nothing is stored.')
   @ApiErrors(400)
-  async profile(@Param('botId', IdentifierPipe) botId: string, @Param('userId', IdentifierPipe) userId: string): Promise<ProfileDto> {
+  async profile(
+    @Param('botId', IdentifierPipe) botId: string,
+    @Param('userId', IdentifierPipe) userId: string,
+  ): Promise<ProfileDto> {
     const { user } = await readState(this.redis, { botId, userId, sessionId: '' }, { memory: false, user: true });
     return { attributes: user };
   }

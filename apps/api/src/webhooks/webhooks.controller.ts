@@ -67,7 +67,10 @@ export class WebhooksController {
   /** Performs the call once, now: no retry, no state change. What the author's "test" button runs. */
   @Post(':name/test')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Run the webhook once, now', description: 'The author’s "test" button: no retry, no state change.' })
+  @ApiOperation({
+    summary: 'Run the webhook once, now',
+    description: 'The author’s "test" button: no retry, no state change.',
+  })
   @ApiOk(200, WebhookTestReportDto, 'What was sent and what came back.')
   @ApiErrors(400, 404)
   async test(@Param('botId', IdentifierPipe) botId: string, @Param('name') name: string, @Body() body: TestWebhookDto): Promise<WebhookTestReport> {

@@ -11,7 +11,14 @@ describe('the client’s generated types', () => {
       const root = resolve(__dirname, '../../../..');
       execFileSync(
         process.execPath,
-        [join(root, 'node_modules/openapi-typescript/bin/cli.js'), join(root, 'openapi.json'), '--default-non-nullable', 'false', '-o', out],
+        [
+          join(root, 'node_modules/openapi-typescript/bin/cli.js'),
+          join(root, 'openapi.json'),
+          '--default-non-nullable',
+          'false',
+          '-o',
+          out,
+        ],
         { stdio: 'pipe' },
       );
       expect(readFileSync(out, 'utf8')).toEqual(readFileSync(join(__dirname, 'openapi.ts'), 'utf8'));

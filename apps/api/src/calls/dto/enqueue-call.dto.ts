@@ -7,7 +7,12 @@ import { CallInputDto } from './call-input.dto';
 /** Body of POST /v1/bots/{botId}/calls, and one entry of a batch. */
 @ApiSchema({ name: 'EnqueueCall' })
 export class EnqueueCallDto extends CallInputDto {
-  @ApiProperty({ description: 'The name of one of the bot’s webhooks.', example: 'random_number', minLength: 1, maxLength: 128 })
+  @ApiProperty({
+    description: 'The name of one of the bot’s webhooks.',
+    example: 'random_number',
+    minLength: 1,
+    maxLength: 128,
+  })
   @IsString() @Length(1, 128)
   webhook: string;
 

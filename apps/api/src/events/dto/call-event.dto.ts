@@ -20,7 +20,10 @@ export class StateChangesDto {
   @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The memory the webhook returned; a null value deletes the key.' })
   memory: Record<string, unknown>;
 
-  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The user_attributes the webhook returned; a null value deletes the key.' })
+  @ApiProperty({
+    ...JSON_OBJECT_SCHEMA,
+    description: 'The user_attributes the webhook returned; a null value deletes the key.',
+  })
   userAttributes: Record<string, unknown>;
 }
 

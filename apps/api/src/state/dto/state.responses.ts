@@ -10,7 +10,10 @@ export class ProfileDto {
 
 @ApiSchema({ name: 'SessionMemory' })
 export class SessionMemoryDto {
-  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The session’s memory; expires SESSION_TTL_SECONDS after its last call.' })
+  @ApiProperty({
+    ...JSON_OBJECT_SCHEMA,
+    description: 'The session’s memory; expires SESSION_TTL_SECONDS after its last call.',
+  })
   memory: Record<string, unknown>;
 }
 
@@ -60,6 +63,10 @@ export class SigningSecretCreatedDto {
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time', required: false, description: 'When the replaced secret stops signing; absent on the first.' })
+  @ApiProperty({
+    format: 'date-time',
+    required: false,
+    description: 'When the replaced secret stops signing; absent on the first.',
+  })
   previousExpiresAt?: string;
 }

@@ -38,17 +38,27 @@ export class WebhookBodyDto {
   @IsIn(['GET', 'POST'], { message: 'method must be GET or POST' })
   method: HttpMethod;
 
-  @ApiProperty({ description: 'Absolute http(s) URL; may hold merge tags.', maxLength: 2048, example: 'https://example.com/random_number' })
+  @ApiProperty({
+    description: 'Absolute http(s) URL; may hold merge tags.',
+    maxLength: 2048,
+    example: 'https://example.com/random_number',
+  })
   @IsString()
   @Length(1, 2048)
   @IsWebhookUrl()
   url: string;
 
-  @ApiPropertyOptional({ ...STRING_RECORD_SCHEMA, description: 'GET: the query string; POST: the JSON body. Values may hold merge tags.' })
+  @ApiPropertyOptional({
+    ...STRING_RECORD_SCHEMA,
+    description: 'GET: the query string; POST: the JSON body. Values may hold merge tags.',
+  })
   @IsOptional() @IsStringRecord()
   params?: Record<string, string>;
 
-  @ApiPropertyOptional({ ...STRING_RECORD_SCHEMA, description: 'Sent with every call; stored encrypted, shown as ***.' })
+  @ApiPropertyOptional({
+    ...STRING_RECORD_SCHEMA,
+    description: 'Sent with every call; stored encrypted, shown as ***.',
+  })
   @IsOptional() @IsStringRecord({ headers: true })
   headers?: Record<string, string>;
 
@@ -78,7 +88,11 @@ export class CreateWebhookDto extends WebhookBodyDto {
 /** Body of POST /v1/bots/{botId}/webhooks/{name}/test: the call, performed once, with no state change. */
 @ApiSchema({ name: 'TestWebhook' })
 export class TestWebhookDto extends CallInputDto {
-  @IsIdentifier({ optional: true, description: 'Whose stored state fills merge tags; none when absent.', example: 'alice' })
+  @IsIdentifier({
+    optional: true,
+    description: 'Whose stored state fills merge tags; none when absent.',
+    example: 'alice',
+  })
   userId?: string;
 }
 

@@ -47,7 +47,10 @@ export class WebhookDefinitionDto implements WebhookDefinition {
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  @ApiPropertyOptional({ type: WebhookHealthDto, description: 'Present on GET when the circuit breaker tracks the endpoint.' })
+  @ApiPropertyOptional({
+    type: WebhookHealthDto,
+    description: 'Present on GET when the circuit breaker tracks the endpoint.',
+  })
   health?: WebhookHealthDto;
 }
 
