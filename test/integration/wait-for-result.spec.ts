@@ -2,6 +2,7 @@ import {
   createWebhook,
   EventCollector,
   HookrunnerStack,
+  pollUntil,
   startEndpoint,
   startHookrunner,
   subscribeEvents,
@@ -119,6 +120,28 @@ describe('waiting for a call’s result', () => {
     const reply = await call({ webhook: 'any', waitMs });
     expect(reply.status).toBe(400);
     expect(reply.body.message).toContain(message);
+  });
+
+  it('answers 503 within waitMs, never hanging, while Redis is unreachable', async () => {
+    await hook('down', 200, {});
+    await stack.redis.kill();
+    try {
+      const reply = await call({ webhook: 'down', waitMs: 1_000 });
+      expect(reply.status).toBe(503);
+      expect(reply.body).toMatchObject({ error: 'redis_unavailable' });
+    } finally {
+      await stack.redis.restart();
+    }
+    // A killed Redis may lose its last writes: define the webhook again once it answers.
+    await pollUntil(async () => (await stack.api.get(`/v1/bots/${botId}/webhooks`)).status === 200, {
+      timeoutMs: 20_000,
+      message: 'the API did not answer again once Redis was back',
+    });
+    await hook('again', 200, { responses: ['back'] });
+    expect(await call({ webhook: 'again', waitMs: 10_000 })).toMatchObject({
+      status: 200,
+      body: { status: 'succeeded' },
+    });
   });
 
   it('refuses waitMs in a batch entry: a batch never waits', async () => {

@@ -35,14 +35,30 @@ export class CallWaiterService implements BeforeApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  async watch(botId: string): Promise<CallWatch> {
+  /**
+   * Follows the bot's events, or gives up (undefined) when the subscription is not confirmed
+   * within `withinMs`, e.g. while Redis is unreachable: the call is then enqueued, or refused, as
+   * one without waitMs would be, instead of hanging on the subscriber's offline queue.
+   */
+  async watch(botId: string, withinMs: number): Promise<CallWatch | undefined> {
     // Until the callId is known, every event of the bot is kept: the enqueue takes milliseconds.
     const early = new Map<string, FinishedCall>();
     let target: { callId: string; resolve: (finished: FinishedCall) => void } | undefined;
-    const unsubscribe = await this.events.subscribe(botId, (event, raw) => {
+    const subscribed = this.events.subscribe(botId, (event, raw) => {
       if (!target) early.set(event.callId, { event, raw });
       else if (event.callId === target.callId) target.resolve({ event, raw });
     });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), withinMs)));
+    const unsubscribe = await Promise.race([subscribed, late]).catch(() => undefined);
+    clearTimeout(timer);
+    if (!unsubscribe) {
+      subscribed.then(
+        (leave) => leave(),
+        () => undefined,
+      );
+      return undefined;
+    }
     return {
       until: async (callId, waitMs, replayed) => {
         const seen = early.get(callId);

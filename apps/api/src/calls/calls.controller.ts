@@ -72,11 +72,12 @@ export class CallsController {
   ): Promise<void> {
     const { waitMs = 0, ...call } = body;
     // Subscribed before the enqueue, so the call cannot end unseen in between.
-    const watch = waitMs > 0 ? await this.waiter.watch(botId) : undefined;
+    const deadline = Date.now() + waitMs;
+    const watch = waitMs > 0 ? await this.waiter.watch(botId, waitMs) : undefined;
     try {
       const accepted = await this.enqueue.enqueue(botId, call);
       if (accepted.replayed) reply.header('idempotent-replayed', 'true');
-      const finished = await watch?.until(accepted.callId, waitMs, accepted.replayed);
+      const finished = await watch?.until(accepted.callId, Math.max(0, deadline - Date.now()), accepted.replayed);
       if (!finished) {
         await reply.status(202).send({ callId: accepted.callId, status: 'queued' } satisfies CallAcceptedDto);
         return;
