@@ -153,3 +153,25 @@ describe('waiting for a call’s result', () => {
     expect(reply.body.calls[0]).toEqual({ error: { status: 400, message: 'property waitMs should not exist' } });
   });
 });
+
+describe('waiting while the API shuts down', () => {
+  it('answers a wait still open when the process is stopped, instead of dropping the connection', async () => {
+    const [stack, endpoint] = await Promise.all([startHookrunner(), startEndpoint()]);
+    try {
+      const botId = uniqueId('bot');
+      endpoint.reply(`/${botId}/slow`, 200, { responses: ['late'] }, { delayMs: 1_500 });
+      const url = `${endpoint.url}/${botId}/slow`;
+      await createWebhook(stack.api, botId, { name: 'slow', method: 'POST', url, retry: { attempts: 1 } });
+      const waiting = stack.api.post(`/v1/bots/${botId}/calls`, { webhook: 'slow', userId: 'u1', waitMs: 30_000 });
+      await pollUntil(() => endpoint.requestsTo(`/${botId}/slow`).length === 1, {
+        timeoutMs: 10_000,
+        message: 'no call',
+      });
+      const [reply] = await Promise.all([waiting, stack.app.stop()]);
+      expect([200, 202]).toContain(reply.status);
+      expect(reply.body.callId).toEqual(expect.any(String));
+    } finally {
+      await Promise.all([stack.stop(), endpoint.close()]);
+    }
+  });
+});

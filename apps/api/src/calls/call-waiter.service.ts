@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { CallEvent } from '@hookrunner/contracts';
 import { keys, REDIS } from '@hookrunner/redis';
@@ -26,7 +26,7 @@ export interface CallWatch {
  * call that ended before that is found in its stored event, one GET.
  */
 @Injectable()
-export class CallWaiterService implements BeforeApplicationShutdown {
+export class CallWaiterService implements OnModuleDestroy {
   /** Every wait in progress, ended early (answered 202) when the process shuts down. */
   private readonly waiting = new Set<() => void>();
 
@@ -89,7 +89,8 @@ export class CallWaiterService implements BeforeApplicationShutdown {
     return raw === null ? undefined : { event: JSON.parse(raw) as CallEvent, raw };
   }
 
-  beforeApplicationShutdown(): void {
+  /** At shutdown, before the HTTP server waits for open requests: every wait answers 202 now. */
+  onModuleDestroy(): void {
     for (const end of [...this.waiting]) end();
   }
 }
