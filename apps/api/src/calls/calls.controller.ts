@@ -7,7 +7,7 @@ import { IdentifierPipe } from '../common/identifier.pipe';
 import { assertMayAccess, AuthenticatedRequest } from '../auth/api-key.guard';
 import { DomainError } from '../errors/domain-error';
 import { httpStatusOf } from '../errors/domain-error.filter';
-import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
+import { ApiErrors, ApiIdentifiers, ApiOk } from '../openapi/api-responses.decorator';
 import { CallStatusService } from './call-status.service';
 import { CallWaiterService } from './call-waiter.service';
 import { EnqueueBatchDto, EnqueueCallDto, ListCallsQueryDto, WaitedEnqueueCallDto } from './dto/enqueue-call.dto';
@@ -47,6 +47,7 @@ export class CallsController {
    * With `waitMs`, 200 and the call's event if it ends within that time.
    */
   @Post('bots/:botId/calls')
+  @ApiIdentifiers('botId')
   @HttpCode(202)
   @ApiOperation({
     summary: 'Enqueue a call',
@@ -93,6 +94,7 @@ export class CallsController {
 
   /** Up to 1000 calls in one request; each entry answers for itself, in order. */
   @Post('bots/:botId/calls/batch')
+  @ApiIdentifiers('botId')
   @HttpCode(202)
   @ApiOperation({
     summary: 'Enqueue up to 1000 calls',
@@ -129,6 +131,7 @@ export class CallsController {
   }
 
   @Get('calls/:callId')
+  @ApiIdentifiers('callId')
   @ApiOperation({ summary: 'Where a call stands' })
   @ApiOk(200, CallViewDto, 'The call, with every attempt so far.')
   @ApiErrors(400, 404)
@@ -140,6 +143,7 @@ export class CallsController {
 
   /** The bot's failed calls, newest first, kept for FAILED_RETENTION_HOURS. */
   @Get('bots/:botId/calls')
+  @ApiIdentifiers('botId')
   @ApiOperation({
     summary: 'The bot’s dead letters',
     description: 'Failed calls, newest first, kept for FAILED_RETENTION_HOURS.',
@@ -152,6 +156,7 @@ export class CallsController {
 
   /** Runs a failed call again with a fresh attempt budget; it ends in a new terminal event. */
   @Post('calls/:callId/retry')
+  @ApiIdentifiers('callId')
   @HttpCode(202)
   @ApiOperation({
     summary: 'Replay a failed call',

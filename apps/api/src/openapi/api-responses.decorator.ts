@@ -1,5 +1,6 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiParam, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { IDENTIFIER_PATTERN } from '@hookrunner/contracts';
 import { ErrorBodyDto } from '../errors/error-body.dto';
 
 /** Why each error status is answered; an operation lists those it can answer. */
@@ -46,4 +47,13 @@ export function ApiErrors(...statuses: ErrorStatus[]) {
 /** A successful reply whose body is `type`. */
 export function ApiOk(status: 200 | 201 | 202, type: Type<unknown>, description: string) {
   return ApiResponse({ status, type, description });
+}
+
+/** Path parameters that are identifiers (botId, userId, sessionId, callId): 400 when they break the pattern. */
+export function ApiIdentifiers(...names: string[]) {
+  return applyDecorators(
+    ...names.map((name) =>
+      ApiParam({ name, schema: { type: 'string', pattern: IDENTIFIER_PATTERN.source, minLength: 1, maxLength: 128 } }),
+    ),
+  );
 }

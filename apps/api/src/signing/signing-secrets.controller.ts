@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig, requireSecretsKey } from '@hookrunner/config';
 import { keys, REDIS } from '@hookrunner/redis';
 import { generateSigningSecret, seal } from '@hookrunner/security';
 import { IdentifierPipe } from '../common/identifier.pipe';
-import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
+import { ApiErrors, ApiIdentifiers, ApiOk } from '../openapi/api-responses.decorator';
 import { SigningSecretCreatedDto } from '../state/dto/state.responses';
 
 /** Moves the current secret to `previous` (signing on until its grace ends) and installs the new one, atomically. */
@@ -28,6 +28,7 @@ export interface SigningSecretCreated {
 
 /** Each bot's Standard Webhooks signing secret: created or rotated here, stored sealed. */
 @ApiTags('signing')
+@ApiIdentifiers('botId')
 @Controller('v1/bots/:botId/signing-secret')
 export class SigningSecretsController {
   private readonly secretsKey: Buffer;

@@ -3,11 +3,12 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { readState, REDIS } from '@hookrunner/redis';
 import { IdentifierPipe } from '../common/identifier.pipe';
-import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
+import { ApiErrors, ApiIdentifiers, ApiOk } from '../openapi/api-responses.decorator';
 import { ProfileDto, SessionMemoryDto } from './dto/state.responses';
 
 /** The state webhooks read and write. A user or session with nothing stored reads as empty. */
 @ApiTags('state')
+@ApiIdentifiers('botId', 'userId')
 @Controller('v1/bots/:botId/users/:userId')
 export class StateController {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
@@ -25,6 +26,7 @@ export class StateController {
   }
 
   @Get('sessions/:sessionId')
+  @ApiIdentifiers('sessionId')
   @ApiOperation({ summary: 'A session’s memory' })
   @ApiOk(200, SessionMemoryDto, 'The memory; empty when nothing is stored.')
   @ApiErrors(400)

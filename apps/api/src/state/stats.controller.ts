@@ -3,11 +3,12 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { BotStats, keys, REDIS, STATS_WINDOW_MINUTES, summarize } from '@hookrunner/redis';
 import { IdentifierPipe } from '../common/identifier.pipe';
-import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
+import { ApiErrors, ApiIdentifiers, ApiOk } from '../openapi/api-responses.decorator';
 import { BotStatsDto } from './dto/state.responses';
 
 /** Per-bot figures over the last hour: what metrics cannot carry without a botId label. */
 @ApiTags('state')
+@ApiIdentifiers('botId')
 @Controller('v1/bots/:botId/stats')
 export class StatsController {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}

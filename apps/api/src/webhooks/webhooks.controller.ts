@@ -7,9 +7,10 @@ import { DefinitionsService, presentDefinition } from './definitions.service';
 import { CreateWebhookDto, ReplaceWebhookDto, TestWebhookDto } from './dto/webhook.dto';
 import { WebhookDefinitionDto, WebhookListDto, WebhookTestReportDto } from './dto/webhook.responses';
 import { WebhookTestService, WebhookTestReport } from './webhook-test.service';
-import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator';
+import { ApiErrors, ApiIdentifiers, ApiOk } from '../openapi/api-responses.decorator';
 
 @ApiTags('webhooks')
+@ApiIdentifiers('botId')
 @Controller('v1/bots/:botId/webhooks')
 export class WebhooksController {
   constructor(
