@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { openEvents } from './lib/events.mjs';
 import { answers200, freePort, snapshotBuild, startChild, startRedis, stopAll, unexpectedExits, waitReady } from './lib/processes.mjs';
 import { renderTable, summarizeResults } from './lib/report.mjs';
-import { batched, latency, measureRun, single } from './lib/scenarios.mjs';
+import { batched, latency, measureRun, single, waited } from './lib/scenarios.mjs';
 import { baseline, hookrunner } from './lib/targets.mjs';
 import { topOfProfile } from './profile-top.mjs';
 
@@ -23,7 +23,8 @@ const USAGE = `npm run bench -- [options]
   --slow-ms <ms>          slow endpoint delay (default 200)
   --high-concurrency <c>  the high WORKER_CONCURRENCY of the slow scenario (default 2000)
   --waves <k>             slow scenario calls = k × concurrency, at most --n (default 20)
-  --only <list>           scenarios to run, e.g. 1,3 (default 1,2,3,4)
+  --wait-ms <ms>          waitMs of the waited scenario (default 10000)
+  --only <list>           scenarios to run, e.g. 1,3 (default 1,2,3,4,5)
   --cluster               instead: throughput over 30 bots on one Redis, then on a 3-master cluster
   --cpu-prof              profile the Hookrunner apps; summaries printed, files in bench/profiles/
   --out <file>            results file (default bench/results.json)`;
@@ -38,6 +39,7 @@ function options() {
       n: { type: 'string' }, runs: { type: 'string' }, batch: { type: 'string' }, connections: { type: 'string' },
       rate: { type: 'string' }, duration: { type: 'string' }, 'slow-ms': { type: 'string' },
       'high-concurrency': { type: 'string' }, waves: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' },
+      'wait-ms': { type: 'string' },
     },
   });
   if (values.help) {
@@ -62,7 +64,8 @@ function options() {
     slowMs: int('slow-ms', 200, 200),
     highConcurrency: int('high-concurrency', 2_000, 500),
     waves: int('waves', 20, 1),
-    only: new Set((values.only ?? '1,2,3,4').split(',').map((s) => Number(s.trim()))),
+    waitMs: int('wait-ms', 10_000, 10_000),
+    only: new Set((values.only ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim()))),
     cpuProf: values['cpu-prof'] ?? false,
     out: values.out ?? `${ROOT}bench/results.json`,
   };
@@ -100,7 +103,13 @@ async function main() {
 
   // Generous: a pipeline at 1,000 calls/s would still finish in time.
   const throughputTimeout = 60_000 + opts.n;
-  const raw = { batched: { hookrunner: [], baseline: [] }, single: { hookrunner: [] }, latency: { hookrunner: [], baseline: [] }, slow: [] };
+  const raw = {
+    batched: { hookrunner: [], baseline: [] },
+    single: { hookrunner: [] },
+    latency: { hookrunner: [], baseline: [] },
+    waited: [],
+    slow: [],
+  };
   const record = async (list, target, label, run, body, describe) => {
     const result = await measureRun(ctx, target, label, run, body);
     list.push(result);
@@ -130,6 +139,13 @@ async function main() {
       await record(raw.latency[target.name], target, 'latency', run, body, (r) =>
         `p50 ${r.p50.toFixed(1)} p90 ${r.p90.toFixed(1)} p99 ${r.p99.toFixed(1)} max ${r.max.toFixed(1)} ms at ${Math.round(r.sentPerSec)}/s (${r.failed} failed)`);
     }
+  }
+  for (let run = 1; run <= opts.runs && opts.only.has(5); run++) {
+    const { rate, durationS, waitMs } = opts;
+    const body = waited(ctx, hr, { rate, durationS, waitMs, timeoutMs: durationS * 1000 + 60_000 });
+    const pair = ({ p50, p99 }) => `p50 ${p50.toFixed(1)} p99 ${p99.toFixed(1)}`;
+    await record(raw.waited, hr, 'waited', run, body, (r) =>
+      `event ${pair(r.event)}, reply ${pair(r.reply)} ms, ${r.notInTime} not in time (${r.failed} failed)`);
   }
   // The baseline takes no part in the slow scenario: free its CPU and memory.
   await base.stop();
@@ -172,7 +188,13 @@ async function main() {
     }
   }
   // A call that failed means a broken pipeline, not a slow one: CI's smoke run must see it.
-  const failed = [...Object.values(raw.batched), ...Object.values(raw.single), ...Object.values(raw.latency), ...raw.slow.map((s) => s.runs)]
+  const failed = [
+    ...Object.values(raw.batched),
+    ...Object.values(raw.single),
+    ...Object.values(raw.latency),
+    raw.waited,
+    ...raw.slow.map((s) => s.runs),
+  ]
     .flat()
     .reduce((sum, r) => sum + r.failed, 0);
   if (failed > 0) console.error(`bench: ${failed} calls failed`);

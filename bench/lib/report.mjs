@@ -7,6 +7,7 @@ const TARGETS = {
   singleCallsPerSec: 4_000,
   latencyP50Ms: 3,
   latencyP99Ms: 15,
+  waitAddedMs: 1,
   slowShare: 0.9,
   slowMaxInFlight: 2_000,
   workerRssMB: 250,
@@ -53,6 +54,16 @@ export function summarizeResults(raw, opts) {
     },
     single: { hookrunner: stat(raw.single.hookrunner, (r) => r.callsPerSec), hookrunnerEnqueue: stat(raw.single.hookrunner, (r) => r.enqueuePerSec) },
     latency: { hookrunner: latencyOf(lat.hookrunner), baseline: latencyOf(lat.baseline), sentPerSec: stat(lat.hookrunner, (r) => r.sentPerSec) },
+    waited: {
+      eventP50: stat(raw.waited, (r) => r.event.p50),
+      eventP99: stat(raw.waited, (r) => r.event.p99),
+      replyP50: stat(raw.waited, (r) => r.reply.p50),
+      replyP99: stat(raw.waited, (r) => r.reply.p99),
+      addedP50: stat(raw.waited, (r) => r.addedP50),
+      addedP99: stat(raw.waited, (r) => r.addedP99),
+      notInTime: raw.waited.reduce((sum, r) => sum + r.notInTime, 0),
+      failed: failedIn(raw.waited),
+    },
     slow: raw.slow.map(({ concurrency, calls, runs }) => {
       const ideal = Math.min(concurrency, TARGETS.slowMaxInFlight) / (opts.slowMs / 1000);
       return {
@@ -118,6 +129,17 @@ export function renderTable(summary, machine, opts) {
     for (const k of ['p50', 'p90', 'p99', 'max']) {
       const target = k === 'p50' ? t.latencyP50Ms : k === 'p99' ? t.latencyP99Ms : undefined;
       row(k === 'p50' ? label : '', `${k} ms`, cell(l.hookrunner[k], ms), cell(l.baseline[k], ms), l.ratio[k].toFixed(2), target ? `≤ ${target}` : '', target ? unlessFailed(failedL, l.hookrunner[k].median <= target) : undefined);
+    }
+  }
+  const w = summary.waited;
+  if (ran(w.addedP50)) {
+    const label = `5 waited (${opts.rate}/s × ${opts.durationS} s, waitMs ${opts.waitMs})`;
+    const bad = w.failed + w.notInTime;
+    row(label, 'event p50 / p99 ms', `${cell(w.eventP50, ms)} / ${cell(w.eventP99, ms)}`, '', '', '', undefined);
+    row('', '200 reply p50 / p99 ms', `${cell(w.replyP50, ms)} / ${cell(w.replyP99, ms)}`, '', '', '', undefined);
+    for (const [k, added] of [['p50', w.addedP50], ['p99', w.addedP99]]) {
+      const ok = unlessFailed(bad, added.median <= t.waitAddedMs);
+      row('', `added ${k} ms`, cell(added, ms), '', '', `≤ ${t.waitAddedMs}`, ok);
     }
   }
   for (const slow of summary.slow) {

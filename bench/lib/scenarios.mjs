@@ -149,6 +149,66 @@ export function latency(ctx, target, { rate, durationS, timeoutMs }) {
   };
 }
 
+/**
+ * As latency(), every request with `waitMs`: for the same calls, the event's latency on the channel
+ * and the waited reply's (200 received − request sent). What waiting adds is the difference.
+ */
+export function waited(ctx, target, { rate, durationS, waitMs, timeoutMs }) {
+  return async (botId) => {
+    const total = Math.max(1, Math.round(rate * durationS));
+    const sentAt = new Float64Array(total);
+    const eventLatencies = [];
+    const replyLatencies = [];
+    let notInTime = 0;
+    const onEvent = (message, at) => {
+      const index = /"userId":"w(\d+)"/.exec(message);
+      if (index) eventLatencies.push(at - sentAt[Number(index[1])]);
+    };
+    const { done, cancel } = ctx.events.expect(target.channel(botId), total, { timeoutMs, onEvent });
+    let error;
+    const replies = [];
+    const started = performance.now();
+    let sent = 0;
+    while (sent < total && !error) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+      while (sent < due) {
+        const i = sent++;
+        sentAt[i] = performance.now();
+        const reply = target.enqueueWaited(botId, `w${i}`, 'fast', waitMs).then((status) => {
+          if (status === 200) replyLatencies.push(performance.now() - sentAt[i]);
+          else notInTime++;
+        });
+        replies.push(reply.catch((err) => (error ??= err)));
+      }
+      await sleep(1);
+    }
+    const sendSeconds = (performance.now() - started) / 1000;
+    await Promise.all(replies);
+    if (error) {
+      cancel();
+      throw error;
+    }
+    const { failed, firstFailure } = await done;
+    const quantiles = (values) => {
+      const sorted = values.sort((a, b) => a - b);
+      return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+    };
+    const event = quantiles(eventLatencies);
+    const reply = quantiles(replyLatencies);
+    return {
+      calls: total,
+      failed,
+      firstFailure,
+      notInTime,
+      sentPerSec: total / sendSeconds,
+      event,
+      reply,
+      addedP50: reply.p50 - event.p50,
+      addedP99: reply.p99 - event.p99,
+    };
+  };
+}
+
 async function usedMemory(redis) {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]);
 }

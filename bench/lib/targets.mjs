@@ -88,6 +88,12 @@ export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs
       const { status, text } = await post(`/v1/bots/${botId}/calls`, { webhook, userId });
       if (status !== 202) throw new Error(`POST /calls: HTTP ${status} ${text.slice(0, 500)}`);
     },
+    /** POST /calls with waitMs: the answer's status (200: ended in time, 202: still running). */
+    async enqueueWaited(botId, userId, webhook, waitMs) {
+      const { status, text } = await post(`/v1/bots/${botId}/calls`, { webhook, userId, waitMs });
+      if (status === 200 || status === 202) return status;
+      throw new Error(`POST /calls with waitMs: HTTP ${status} ${text.slice(0, 500)}`);
+    },
     /** Heap from the worker's own /metrics, RSS from /proc. */
     async workerMemory() {
       const res = await fetch(`http://127.0.0.1:${apps.worker.port}/metrics`, { signal: AbortSignal.timeout(5_000) });

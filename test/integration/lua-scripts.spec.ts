@@ -436,8 +436,9 @@ describe('call-transition (through CallRepository)', () => {
       ...(status === 'failed'
         ? { error: { type: CallErrorType.HttpStatus, message: 'the endpoint answered 500', httpStatus: 500 } }
         : { result: { responses: ['hi'], quickreplies: [], memory: {}, user_attributes: {} } }),
-    }, ttl);
+    }, ttl, `{"type":"call.${status}"}`);
     expect(reply).toEqual({ written: true });
+    expect(await client.get(keys.callEvent(call.callId))).toBe(`{"type":"call.${status}"}`);
     return lastAttempt;
   }
 

@@ -6,6 +6,7 @@ import { AdminController } from './admin/admin.controller';
 import { KeyController } from './auth/key.controller';
 import { EventsStreamController } from './events/events-stream.controller';
 import { CallStatusService } from './calls/call-status.service';
+import { CallWaiterService } from './calls/call-waiter.service';
 import { CallsController } from './calls/calls.controller';
 import { BackpressureService } from './calls/backpressure.service';
 import { DeadLettersService } from './calls/dead-letters.service';
@@ -46,6 +47,7 @@ import { WebhookHealthService } from './webhooks/webhook-health.service';
     DeadLettersService,
     ApiQueues,
     BotEventsService,
+    CallWaiterService,
     AuthAnnouncer,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },

@@ -16,6 +16,7 @@ export class EventPublisher {
   async publish(result: CallResultJob, event: CallEvent): Promise<boolean> {
     const failed = event.type === 'call.failed';
     const retention = failed ? this.config.retention.failedSeconds : this.config.retention.succeededSeconds;
+    const raw = JSON.stringify(event);
     const ended = this.calls.ended(
       result,
       {
@@ -26,6 +27,7 @@ export class EventPublisher {
         ...(failed ? { error: event.error } : { result: result.reply }),
       },
       retention,
+      raw,
     );
     // The bot's own keys, one slot: the dead-letter index (newest last, trimmed to the retention
     // window as it grows) and the per-bot stats. A result replayed after a crash past this point
@@ -47,7 +49,7 @@ export class EventPublisher {
       RESULT_MARKER_TTL_SECONDS,
       this.config.events.streamMaxLen,
       eventsChannel(event.botId),
-      JSON.stringify(event),
+      raw,
       event.type,
       event.botId,
       event.callId,

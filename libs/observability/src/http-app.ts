@@ -106,6 +106,8 @@ export interface ServeOptions {
   requireSecretsKey?: boolean;
   /** Configuration the caller loaded already (the one-process mode prepares its environment first). */
   config?: AppConfig;
+  /** Runs before listening: routes Nest does not own (the API's docs) are added here. */
+  configure?: (app: NestFastifyApplication) => void;
 }
 
 /**
@@ -119,6 +121,7 @@ export function serve(options: ServeOptions): void {
     @Module({ imports: [HookrunnerConfigModule.forRoot(config), options.module as never] })
     class RootModule {}
     const app = await createHttpApp(RootModule, { bodyLimit: config.http.maxBodyBytes });
+    options.configure?.(app);
     closeOnSignals(app, options.role);
     await app.listen(options.port(config), config.http.host);
     new NestLogger(options.role).log(`listening on http://${config.http.host}:${options.port(config)}`);

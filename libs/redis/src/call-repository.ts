@@ -1,5 +1,5 @@
 import type { RedisClient } from './connections';
-import type { AttemptRecord, CallError, CallTarget, CallView, WebhookReply } from '@hookrunner/contracts';
+import { type AttemptRecord, CALL_EVENT_TTL_SECONDS, type CallError, type CallTarget, type CallView, type WebhookReply } from '@hookrunner/contracts';
 import { keys } from './keys';
 
 /** A call as its record holds it: what GET /v1/calls/{callId} shows, less the log, plus the run. */
@@ -52,8 +52,17 @@ export class CallRepository {
     return this.write(callId, 'advance', run, ttlSeconds, JSON.stringify(logged), '', fields);
   }
 
-  /** The run ended. */
-  async ended(call: CallTarget & { enqueuedAt: number; run: number }, end: CallEnd, ttlSeconds: number): Promise<Written | Refusal> {
+  /**
+   * The run ended with `eventJson`, the event about to be published. A copy of the event is kept
+   * CALL_EVENT_TTL_SECONDS beside the record, for a waited enqueue whose idempotency key names a
+   * call that has finished already; both are written before the caller publishes.
+   */
+  async ended(
+    call: CallTarget & { enqueuedAt: number; run: number },
+    end: CallEnd,
+    ttlSeconds: number,
+    eventJson: string,
+  ): Promise<Written | Refusal> {
     const fields: (string | number)[] = [
       ...identity(call),
       'run',
@@ -69,13 +78,25 @@ export class CallRepository {
     ];
     if (end.result) fields.push('result', JSON.stringify(end.result));
     if (end.error) fields.push('error', JSON.stringify(end.error));
-    return this.write(call.callId, 'advance', call.run, ttlSeconds, '', 'result error', fields);
+    const [written] = await Promise.all([
+      this.write(call.callId, 'advance', call.run, ttlSeconds, '', 'result error', fields),
+      this.redis.set(keys.callEvent(call.callId), eventJson, 'EX', CALL_EVENT_TTL_SECONDS),
+    ]);
+    return written;
   }
 
   /** A failed call goes back to queued as run `run`; refused unless it is failed at run - 1. */
   async replayed(callId: string, run: number, ttlSeconds: number): Promise<Written | Refusal> {
     const clear = 'finishedAt lastAttempt result error';
-    return this.write(callId, 'replay', run, ttlSeconds, '', clear, ['status', 'queued', 'run', run, 'attempts', 0]);
+    const moved = await this.write(callId, 'replay', run, ttlSeconds, '', clear, ['status', 'queued', 'run', run, 'attempts', 0]);
+    // The old run's event no longer answers a waited enqueue: the replay will publish its own.
+    if (moved.written) await this.redis.del(keys.callEvent(callId));
+    return moved;
+  }
+
+  /** The event of the call's last ended run, while its copy is kept (CALL_EVENT_TTL_SECONDS). */
+  async endedEvent(callId: string): Promise<string | null> {
+    return this.redis.get(keys.callEvent(callId));
   }
 
   /**

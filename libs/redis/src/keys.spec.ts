@@ -108,6 +108,7 @@ const BUILT: Record<Builder, (i: Ids) => { key: string; tag: string }> = {
   applied: (i) => ({ key: keys.applied(i.botId, i.userId, i.callId, i.run), tag: userTag(i) }),
   call: (i) => ({ key: keys.call(i.callId), tag: i.callId }),
   attempts: (i) => ({ key: keys.attempts(i.callId), tag: i.callId }),
+  callEvent: (i) => ({ key: keys.callEvent(i.callId), tag: i.callId }),
   published: (i) => ({ key: keys.published(i.callId, i.run), tag: keys.eventsStream }),
 };
 

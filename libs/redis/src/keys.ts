@@ -12,7 +12,8 @@ import { EVENTS_STREAM } from '@hookrunner/contracts';
  *   applied-markers. The merge script reads and writes all three atomically. `/` cannot occur in
  *   an identifier, so no two (botId, userId) pairs share a tag.
  * - Per call, slot `{<callId>}`: the call's record (a hash, written only by the call-transition
- *   script through CallRepository) and its attempt log, read together by GET /v1/calls/{callId}.
+ *   script through CallRepository) and its attempt log, read together by GET /v1/calls/{callId},
+ *   and the finished call's event.
  * - The event stream `hookrunner:events` (no tag: its slot is that of the whole name) and the
  *   published-markers, whose tag `{hookrunner:events}` hashes to that same slot, so the publish
  *   script can check the marker and XADD atomically.
@@ -45,6 +46,8 @@ export const keys = {
 
   call: (callId: string) => `hookrunner:call:{${callId}}:record`,
   attempts: (callId: string) => `hookrunner:call:{${callId}}:attempts`,
+  /** The finished call's event as published, for a waited enqueue whose idempotency key replays it. */
+  callEvent: (callId: string) => `hookrunner:call:{${callId}}:event`,
 
   eventsStream: EVENTS_STREAM,
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,

@@ -1,3 +1,4 @@
+import { ApiExcludeController } from '@nestjs/swagger';
 import { Controller, Get, NotFoundException, OnModuleInit, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ interface Asset {
  * The Webhooks page at GET /admin: static files built into dist beside this controller. The page
  * itself needs no key; everything it shows comes from the /v1 API with the key the user enters.
  */
+@ApiExcludeController()
 @Controller('admin')
 export class AdminController implements OnModuleInit {
   private readonly assets = new Map<string, Asset>();

@@ -1,6 +1,34 @@
-import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsOptional,
+  IsString,
+  Matches,
+  registerDecorator,
+  ValidationArguments,
+  ValidationOptions,
+} from 'class-validator';
+import { IDENTIFIER_PATTERN } from '@hookrunner/contracts';
 import { FORBIDDEN_KEYS, isPlainObject } from '@hookrunner/webhook';
 
+/** What IDENTIFIER_PATTERN allows, in the words of every message that refuses an identifier. */
+export const IDENTIFIER_RULE = 'must be 1-128 characters of letters, digits, -, _, ., :';
+
+/** An identifier field of a body (userId, sessionId): IDENTIFIER_PATTERN, with its schema. */
+export function IsIdentifier(options: { optional?: boolean; description: string; example: string }) {
+  const schema = { description: options.description, example: options.example, pattern: IDENTIFIER_PATTERN.source };
+  return applyDecorators(
+    ...(options.optional ? [IsOptional(), ApiPropertyOptional(schema)] : [ApiProperty(schema)]),
+    IsString(),
+    Matches(IDENTIFIER_PATTERN, { message: ({ property }) => `${property} ${IDENTIFIER_RULE}` }),
+  );
+}
+
+/** The schema of a string record (params, headers). */
+export const STRING_RECORD_SCHEMA = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+/** The schema of a JSON object (memory, user attributes). */
+export const JSON_OBJECT_SCHEMA = { type: 'object', additionalProperties: true } as const;
 
 export const RECORD_LIMITS = {
   /** Entries in params or headers of one definition or call. */

@@ -18,7 +18,7 @@ export class DomainErrorFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (err instanceof DomainError) {
-      const status = statusOf(err.code);
+      const status = httpStatusOf(err.code);
       if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
       reply.status(status).send({ statusCode: status, error: err.code, message: err.message });
       return;
@@ -46,7 +46,8 @@ export class DomainErrorFilter implements ExceptionFilter {
   }
 }
 
-function statusOf(code: ErrorCode): number {
+/** The HTTP status of each domain error: the one mapping, used here and for batch entries. */
+export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.WebhookNotFound:
     case ErrorCode.CallNotFound:

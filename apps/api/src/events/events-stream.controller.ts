@@ -1,7 +1,9 @@
 import { BeforeApplicationShutdown, Controller, Get, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IdentifierPipe } from '../common/identifier.pipe';
+import { ApiErrors, ApiIdentifiers } from '../openapi/api-responses.decorator';
 import { BotEventsService } from './bot-events.service';
 import { SSE_HEADERS, sseComment, sseMessage } from './sse';
 
@@ -15,6 +17,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  * `event` the event type. Every stream shares the process's one subscriber; a stream's listener
  * goes when its client does, and every open stream ends when the API shuts down.
  */
+@ApiTags('events')
+@ApiIdentifiers('botId')
 @Controller('v1/bots/:botId/events')
 export class EventsStreamController implements BeforeApplicationShutdown {
   private readonly streams = new Set<() => void>();
@@ -22,6 +26,13 @@ export class EventsStreamController implements BeforeApplicationShutdown {
   constructor(private readonly events: BotEventsService) {}
 
   @Get('stream')
+  @ApiOperation({
+    summary: 'The bot’s events as server-sent events',
+    description: 'Each event as published, `id` its callId and `event` its type; a comment every 15 s keeps it open.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiResponse({ status: 200, description: 'An endless text/event-stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiErrors(400)
   async stream(@Param('botId', IdentifierPipe) botId: string, @Res() reply: FastifyReply): Promise<void> {
     const res = reply.raw;
     // Events that arrive between Redis's confirmation and the headers going out wait here.

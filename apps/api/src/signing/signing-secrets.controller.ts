@@ -1,8 +1,11 @@
 import { Controller, Inject, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { keys, REDIS, type RedisClient } from '@hookrunner/redis';
 import { generateSigningSecret, seal } from '@hookrunner/security';
 import { IdentifierPipe } from '../common/identifier.pipe';
+import { ApiErrors, ApiIdentifiers, ApiOk } from '../openapi/api-responses.decorator';
+import { SigningSecretCreatedDto } from '../state/dto/state.responses';
 
 export interface SigningSecretCreated {
   /** `whsec_...`: shown this once, never again. */
@@ -13,6 +16,8 @@ export interface SigningSecretCreated {
 }
 
 /** Each bot's Standard Webhooks signing secret: created or rotated here, stored sealed. */
+@ApiTags('signing')
+@ApiIdentifiers('botId')
 @Controller('v1/bots/:botId/signing-secret')
 export class SigningSecretsController {
   constructor(
@@ -23,6 +28,9 @@ export class SigningSecretsController {
 
   /** Creates the bot's first secret or rotates it; the previous one signs on through its grace period. */
   @Post()
+  @ApiOperation({ summary: 'Create or rotate the bot’s signing secret', description: 'The secret is shown this once.' })
+  @ApiOk(201, SigningSecretCreatedDto, 'The new secret.')
+  @ApiErrors(400)
   async rotate(@Param('botId', IdentifierPipe) botId: string): Promise<SigningSecretCreated> {
     const secret = generateSigningSecret();
     const now = Date.now();

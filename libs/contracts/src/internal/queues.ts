@@ -45,3 +45,11 @@ export const RESULT_RETRY = { attempts: 50, backoffType: 'result', baseMs: 100, 
  * this right after one crashed mid-result could that result be merged twice.
  */
 export const RESULT_MARKER_TTL_SECONDS = 3_600;
+
+/**
+ * How long a finished call's event is kept beside its record, for a waited enqueue (`waitMs`)
+ * whose idempotency key names a call that already ended: such a replay is a client retrying
+ * within seconds. Five minutes bound the copy to a few minutes of events; a later replay waits
+ * and answers 202.
+ */
+export const CALL_EVENT_TTL_SECONDS = 300;

@@ -1,0 +1,14 @@
+import { ErrorCode } from './domain-error';
+import { httpStatusOf } from './domain-error.filter';
+
+describe('httpStatusOf', () => {
+  it('answers every domain error with a client error, the same for a call alone and a batch entry', () => {
+    for (const code of Object.values(ErrorCode)) {
+      const status = httpStatusOf(code);
+      expect([code, status >= 400 && status < 500]).toEqual([code, true]);
+    }
+    expect(httpStatusOf(ErrorCode.WebhookNotFound)).toBe(404);
+    expect(httpStatusOf(ErrorCode.RateLimited)).toBe(429);
+    expect(httpStatusOf(ErrorCode.InvalidInput)).toBe(400);
+  });
+});

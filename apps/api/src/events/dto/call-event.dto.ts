@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { CallErrorType, type CallError, type CallEvent, type CallEventType } from '@hookrunner/contracts';
+import { JSON_OBJECT_SCHEMA } from '../../common/validators';
+
+/** Why a call failed: `error` in the API and the events. */
+@ApiSchema({ name: 'CallError' })
+export class CallErrorDto implements CallError {
+  @ApiProperty({ enum: Object.values(CallErrorType), enumName: 'CallErrorType' })
+  type: CallErrorType;
+
+  @ApiProperty({ example: 'the endpoint answered 500' })
+  message: string;
+
+  @ApiPropertyOptional({ type: 'integer', description: 'The endpoint’s status, when it answered.' })
+  httpStatus?: number;
+}
+
+@ApiSchema({ name: 'StateChanges' })
+export class StateChangesDto {
+  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The memory the webhook returned; a null value deletes the key.' })
+  memory: Record<string, unknown>;
+
+  @ApiProperty({
+    ...JSON_OBJECT_SCHEMA,
+    description: 'The user_attributes the webhook returned; a null value deletes the key.',
+  })
+  userAttributes: Record<string, unknown>;
+}
+
+const CALL_EVENT_TYPES: CallEventType[] = ['call.succeeded', 'call.failed'];
+
+/**
+ * Published once per finished call on `hookrunner:events:<botId>` and the `hookrunner:events`
+ * stream; also the `event` of a waited call's 200.
+ */
+@ApiSchema({ name: 'CallEvent' })
+export class CallEventDto implements CallEvent {
+  @ApiProperty({ enum: CALL_EVENT_TYPES })
+  type: CallEventType;
+
+  @ApiProperty()
+  callId: string;
+
+  @ApiProperty()
+  botId: string;
+
+  @ApiProperty()
+  userId: string;
+
+  @ApiProperty()
+  sessionId: string;
+
+  @ApiProperty()
+  webhook: string;
+
+  @ApiProperty({ type: [String], description: 'Merge tags rendered with the merged state. Empty when failed.' })
+  responses: string[];
+
+  @ApiProperty({ type: [String], description: 'Empty when failed.' })
+  quickreplies: string[];
+
+  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole session memory after the merge.' })
+  memory: Record<string, unknown>;
+
+  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole profile after the merge.' })
+  userAttributes: Record<string, unknown>;
+
+  @ApiProperty({ type: StateChangesDto, description: 'What the webhook returned, as returned. Empty when failed.' })
+  changes: StateChangesDto;
+
+  @ApiProperty({ type: 'integer' })
+  attempts: number;
+
+  @ApiProperty({ type: 'integer', description: 'From the 202 to the end of the final attempt.' })
+  durationMs: number;
+
+  @ApiProperty({ format: 'date-time' })
+  finishedAt: string;
+
+  @ApiPropertyOptional({ type: CallErrorDto, description: 'Present when failed.' })
+  error?: CallErrorDto;
+}
