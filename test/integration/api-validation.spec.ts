@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ApiClient, ApiReply, SplitDeployment, startSplitDeployment, TestEndpoint } from '../support';
+import { ApiClient, ApiReply, SplitDeployment, startSplitDeployment, TestEndpoint, waitingCallIds } from '../support';
 
 /*
  * Bad input to every endpoint: a 4xx whose message names the field and the rule, never a 5xx,
@@ -287,7 +287,7 @@ describe('API validation', () => {
     const reply = await http.post(calls, validCall());
     expect(reply.status).toBe(202);
     expect(await snapshot()).not.toEqual(before);
-    expect(await client.lrange('{hookrunner}:calls:wait', 0, -1)).toContain(reply.body.callId);
+    expect(await waitingCallIds(client)).toContain(reply.body.callId);
     const status = await http.get(`/v1/calls/${reply.body.callId}`);
     expect(status.body).toMatchObject({ callId: reply.body.callId, botId: BOT, webhook: HOOK, userId: 'u1', sessionId: 'default', status: 'queued', attempts: 0 });
   });
