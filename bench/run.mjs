@@ -10,6 +10,7 @@ import { answers200, freePort, snapshotBuild, startChild, startRedis, stopAll, u
 import { renderTable, summarizeResults } from './lib/report.mjs';
 import { batched, latency, measureRun, single } from './lib/scenarios.mjs';
 import { baseline, hookrunner } from './lib/targets.mjs';
+import { isolationRun, renderIsolation, summarizeIsolation } from './lib/isolation.mjs';
 import { topOfProfile } from './profile-top.mjs';
 
 const USAGE = `npm run bench -- [options]
@@ -23,7 +24,11 @@ const USAGE = `npm run bench -- [options]
   --slow-ms <ms>          slow endpoint delay (default 200)
   --high-concurrency <c>  the high WORKER_CONCURRENCY of the slow scenario (default 2000)
   --waves <k>             slow scenario calls = k × concurrency, at most --n (default 20)
-  --only <list>           scenarios to run, e.g. 1,3 (default 1,2,3,4)
+  --only <list>           scenarios to run, e.g. 1,3 or isolation (default 1,2,3,4,isolation)
+  --quiet-seconds <s>     isolation: how long the quiet bot sends in each phase (default 20)
+  --dead-calls <n>        isolation: calls of the flood to a server that never answers (default 3000)
+  --slow-calls <n>        isolation: calls of the flood to a server answering in 200 ms (default 10000)
+  --skip-no-breaker       isolation: do not measure the dead flood's drain without the breaker
   --cpu-prof              profile the Hookrunner apps; summaries printed, files in bench/profiles/
   --out <file>            results file (default bench/results.json)`;
 
@@ -37,6 +42,7 @@ function options() {
       n: { type: 'string' }, runs: { type: 'string' }, batch: { type: 'string' }, connections: { type: 'string' },
       rate: { type: 'string' }, duration: { type: 'string' }, 'slow-ms': { type: 'string' },
       'high-concurrency': { type: 'string' }, waves: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' },
+      'quiet-seconds': { type: 'string' }, 'dead-calls': { type: 'string' }, 'slow-calls': { type: 'string' }, 'skip-no-breaker': { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -61,7 +67,11 @@ function options() {
     slowMs: int('slow-ms', 200, 200),
     highConcurrency: int('high-concurrency', 2_000, 500),
     waves: int('waves', 20, 1),
-    only: new Set((values.only ?? '1,2,3,4').split(',').map((s) => Number(s.trim()))),
+    only: new Set((values.only ?? '1,2,3,4,isolation').split(',').map((s) => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim()))),
+    quietSeconds: int('quiet-seconds', 20, 2),
+    deadCalls: int('dead-calls', 3_000, 30),
+    slowCalls: int('slow-calls', 10_000, 100),
+    noBreaker: !(values['skip-no-breaker'] ?? false),
     cpuProf: values['cpu-prof'] ?? false,
     out: values.out ?? `${ROOT}bench/results.json`,
   };
@@ -99,7 +109,7 @@ async function main() {
 
   // Generous: a pipeline at 1,000 calls/s would still finish in time.
   const throughputTimeout = 60_000 + opts.n;
-  const raw = { batched: { hookrunner: [], baseline: [] }, single: { hookrunner: [] }, latency: { hookrunner: [], baseline: [] }, slow: [] };
+  const raw = { batched: { hookrunner: [], baseline: [] }, single: { hookrunner: [] }, latency: { hookrunner: [], baseline: [] }, slow: [], isolation: [] };
   const record = async (list, target, label, run, body, describe) => {
     const result = await measureRun(ctx, target, label, run, body);
     list.push(result);
@@ -145,6 +155,10 @@ async function main() {
       }
     }
   }
+  for (let run = 1; run <= opts.runs && opts.only.has('isolation'); run++) {
+    const isolationOpts = { dist, redis, hr, quietRate: 20, quietSeconds: opts.quietSeconds, deadCalls: opts.deadCalls, slowCalls: opts.slowCalls, partitions: 4, log, noBreaker: opts.noBreaker };
+    raw.isolation.push(await isolationRun(isolationOpts, run));
+  }
   await hr.stop();
   await events.close();
   await redis.stop();
@@ -158,9 +172,10 @@ async function main() {
     redis: redisVersion,
     platform: `${process.platform} ${process.arch}`,
   };
-  const summary = summarizeResults(raw, opts);
+  const summary = { ...summarizeResults(raw, opts), isolation: summarizeIsolation(raw.isolation) };
   writeFileSync(opts.out, `${JSON.stringify({ date: new Date().toISOString(), machine, options: { ...opts, only: [...opts.only] }, summary, raw }, null, 2)}\n`);
   console.log(`\n${renderTable(summary, machine, opts)}\n`);
+  if (summary.isolation) console.log(`${renderIsolation(summary.isolation)}\n`);
   console.log(`results: ${opts.out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
   if (opts.cpuProf) {
     // Files are named CPU.<date>.<time>.<pid>.<n>.<seq>.cpuprofile.

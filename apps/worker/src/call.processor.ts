@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { AttemptRecord, CALLS_QUEUE, CallError, CallErrorType, CallResultJob, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, keys, openQueue } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, keys, openQueue, pendingCallMember } from '@hookrunner/redis';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
 import { RetryableCallError } from './retryable-call-error';
@@ -142,7 +142,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
       priority: job.opts.priority,
     });
     // No longer ranks the bot's next calls behind this one (idempotent: a second report removes nothing).
-    this.connection.zrem(keys.pendingCalls(call.botId), call.callId).catch(() => undefined);
+    this.connection.zrem(keys.pendingCalls(call.botId), pendingCallMember(call.enqueuedAt, call.callId)).catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {

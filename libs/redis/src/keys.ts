@@ -30,7 +30,7 @@ export const keys = {
   rateBucket: (botId: string) => `hookrunner:bot:{${botId}}:rate`,
   signingSecrets: (botId: string) => `hookrunner:bot:{${botId}}:signing`,
   botStats: (botId: string, minute: number) => `hookrunner:bot:{${botId}}:stats:${minute}`,
-  /** ZSET callId → enqueue time (ms) of the bot's unfinished calls: ranks its next call behind them. */
+  /** ZSET of the bot's unfinished calls, member pendingCallMember(), score its fair-queuing rank. */
   pendingCalls: (botId: string) => `hookrunner:bot:{${botId}}:pending`,
 
   /** The circuit breaker of one origin (`https://host:port`), shared by every worker. */
@@ -47,6 +47,9 @@ export const keys = {
   eventsStream: 'hookrunner:events',
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
 } as const;
+
+/** A call's member in keys.pendingCalls: its enqueue time first, so the oldest can be found and dropped. */
+export const pendingCallMember = (enqueuedAt: number, callId: string) => `${enqueuedAt}:${callId}`;
 
 /** BullMQ's hash of a job (its key layout, stable across BullMQ versions: `<prefix>:<queue>:<jobId>`). */
 export const bullJobKey = (prefix: string, queue: string, jobId: string) => `${prefix}:${queue}:${jobId}`;
