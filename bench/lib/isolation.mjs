@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 import { answers200, freePort, startChild, waitReady } from './processes.mjs';
 import { percentile, summarize } from './stats.mjs';
 
-/** The issue's target: the quiet bot's p99 during a flood ≤ 2 × its p99 alone + 50 ms. */
+/** The isolation settings at their defaults (the other scenarios raise the bulkhead). */
+const DEFAULTS = { MAX_IN_FLIGHT_PER_ORIGIN: '20' };
+
+/** The target: the quiet bot's p99 during a flood ≤ 2 × its p99 alone + 50 ms. */
 export const isolationTarget = (aloneP99) => 2 * aloneP99 + 50;
 
 /**
@@ -27,7 +30,7 @@ export async function isolationRun(opts, run) {
     const result = { pairs: [] };
     for (const pair of pairs) {
       // A fresh worker per pair: its in-memory view of the circuits and bulkheads starts empty.
-      await opts.hr.restartWorker({});
+      await opts.hr.restartWorker(DEFAULTS);
       await opts.redis.client().flushall();
       await defineWebhooks(opts.hr, pair, endpoints);
       // Unrecorded: warms the new worker (JIT, connections, scripts) before anything is measured.
@@ -41,7 +44,7 @@ export async function isolationRun(opts, run) {
       result.pairs.push({ label: pair.label, quiet: pair.quiet, flood: pair.flood, partitions: pair.partitions, alone, dead, slow });
     }
     if (opts.noBreaker) {
-      await opts.hr.restartWorker({ CIRCUIT_MIN_ATTEMPTS: '0' });
+      await opts.hr.restartWorker({ ...DEFAULTS, CIRCUIT_MIN_ATTEMPTS: '0' });
       await opts.redis.client().flushall();
       const pair = pairs[0];
       await defineWebhooks(opts.hr, pair, endpoints);
@@ -51,7 +54,7 @@ export async function isolationRun(opts, run) {
       const { lastAt } = await drained;
       result.deadDrainWithoutBreakerS = (lastAt - t0) / 1000;
       opts.log(`isolation ${run}: dead flood without the breaker drained in ${result.deadDrainWithoutBreakerS.toFixed(1)} s`);
-      await opts.hr.restartWorker({});
+      await opts.hr.restartWorker(DEFAULTS);
     }
     return result;
   } finally {
