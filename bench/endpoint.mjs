@@ -1,5 +1,6 @@
 // The webhook endpoint of the benchmark, run as its own process: answers every request with the
-// same small reply, at once, or after SLOW_MS for paths under /slow. Kept minimal so that the
+// same small reply, at once, or after SLOW_MS for paths under /slow, or never for paths under
+// /never (a dead server that accepts connections; the caller's timeout ends it). Kept minimal so that the
 // endpoint costs as little CPU as possible and the pipelines under test get the rest.
 import { createServer } from 'node:http';
 
@@ -15,7 +16,11 @@ const server = createServer((req, res) => {
   };
   // Read the request body before answering, as a real endpoint would.
   req.on('data', () => undefined);
-  req.on('end', () => (req.url.startsWith('/slow') ? setTimeout(answer, slowMs) : answer()));
+  req.on('end', () => {
+    if (req.url.startsWith('/never')) return;
+    if (req.url.startsWith('/slow')) setTimeout(answer, slowMs);
+    else answer();
+  });
 });
 // The callers keep connections alive for 10 s; never close one under them first.
 server.keepAliveTimeout = 65_000;

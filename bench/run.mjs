@@ -10,6 +10,7 @@ import { answers200, freePort, snapshotBuild, startChild, startRedis, stopAll, u
 import { renderTable, summarizeResults } from './lib/report.mjs';
 import { batched, latency, measureRun, single, waited } from './lib/scenarios.mjs';
 import { baseline, hookrunner } from './lib/targets.mjs';
+import { isolationRun, renderIsolation, summarizeIsolation } from './lib/isolation.mjs';
 import { topOfProfile } from './profile-top.mjs';
 
 const USAGE = `npm run bench -- [options]
@@ -24,7 +25,11 @@ const USAGE = `npm run bench -- [options]
   --high-concurrency <c>  the high WORKER_CONCURRENCY of the slow scenario (default 2000)
   --waves <k>             slow scenario calls = k × concurrency, at most --n (default 20)
   --wait-ms <ms>          waitMs of the waited scenario (default 10000)
-  --only <list>           scenarios to run, e.g. 1,3 (default 1,2,3,4,5)
+  --only <list>           scenarios to run, e.g. 1,3 or isolation (default 1,2,3,4,5,isolation)
+  --quiet-seconds <s>     isolation: how long the quiet bot sends in each phase (default 20)
+  --dead-calls <n>        isolation: calls of the flood to a server that never answers (default 3000)
+  --slow-calls <n>        isolation: calls of the flood to a server answering in 200 ms (default 10000)
+  --skip-no-breaker       isolation: do not measure the dead flood's drain without the breaker
   --cluster               instead: throughput over 30 bots on one Redis, then on a 3-master cluster
   --cpu-prof              profile the Hookrunner apps; summaries printed, files in bench/profiles/
   --out <file>            results file (default bench/results.json)`;
@@ -40,6 +45,7 @@ function options() {
       rate: { type: 'string' }, duration: { type: 'string' }, 'slow-ms': { type: 'string' },
       'high-concurrency': { type: 'string' }, waves: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' },
       'wait-ms': { type: 'string' },
+      'quiet-seconds': { type: 'string' }, 'dead-calls': { type: 'string' }, 'slow-calls': { type: 'string' }, 'skip-no-breaker': { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -65,7 +71,11 @@ function options() {
     highConcurrency: int('high-concurrency', 2_000, 500),
     waves: int('waves', 20, 1),
     waitMs: int('wait-ms', 10_000, 10_000),
-    only: new Set((values.only ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim()))),
+    only: new Set((values.only ?? '1,2,3,4,5,isolation').split(',').map((s) => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim()))),
+    quietSeconds: int('quiet-seconds', 20, 2),
+    deadCalls: int('dead-calls', 3_000, 30),
+    slowCalls: int('slow-calls', 10_000, 100),
+    noBreaker: !(values['skip-no-breaker'] ?? false),
     cpuProf: values['cpu-prof'] ?? false,
     out: values.out ?? `${ROOT}bench/results.json`,
   };
@@ -109,6 +119,7 @@ async function main() {
     latency: { hookrunner: [], baseline: [] },
     waited: [],
     slow: [],
+    isolation: [],
   };
   const record = async (list, target, label, run, body, describe) => {
     const result = await measureRun(ctx, target, label, run, body);
@@ -162,6 +173,10 @@ async function main() {
       }
     }
   }
+  for (let run = 1; run <= opts.runs && opts.only.has('isolation'); run++) {
+    const isolationOpts = { dist, redis, hr, quietRate: 20, quietSeconds: opts.quietSeconds, deadCalls: opts.deadCalls, slowCalls: opts.slowCalls, partitions: 4, log, noBreaker: opts.noBreaker };
+    raw.isolation.push(await isolationRun(isolationOpts, run));
+  }
   await hr.stop();
   await events.close();
   await redis.stop();
@@ -175,9 +190,10 @@ async function main() {
     redis: redisVersion,
     platform: `${process.platform} ${process.arch}`,
   };
-  const summary = summarizeResults(raw, opts);
+  const summary = { ...summarizeResults(raw, opts), isolation: summarizeIsolation(raw.isolation) };
   writeFileSync(opts.out, `${JSON.stringify({ date: new Date().toISOString(), machine, options: { ...opts, only: [...opts.only] }, summary, raw }, null, 2)}\n`);
   console.log(`\n${renderTable(summary, machine, opts)}\n`);
+  if (summary.isolation) console.log(`${renderIsolation(summary.isolation)}\n`);
   console.log(`results: ${opts.out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
   if (opts.cpuProf) {
     // Files are named CPU.<date>.<time>.<pid>.<n>.<seq>.cpuprofile.

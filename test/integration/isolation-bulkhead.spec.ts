@@ -48,7 +48,7 @@ describe('isolation: bulkhead per origin', () => {
     const botId = uniqueId('bulkhead');
     const events = await subscribeEvents(stack.redis.url, botId);
     try {
-      await createWebhook(stack.api, botId, { name: 'hold', method: 'POST', url: `${slow.url}/hold`, timeoutMs: 60_000, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(stack.api, botId, { name: 'hold', method: 'POST', url: `${slow.url}/hold`, timeoutMs: 15_000, retry: { attempts: 1, backoffMs: 0 } });
       await createWebhook(stack.api, botId, { name: 'now', method: 'POST', url: `${fast.url}/now`, timeoutMs: 5_000, retry: { attempts: 1, backoffMs: 0 } });
       const held: string[] = [];
       for (let i = 0; i < CALLS; i++) held.push(await enqueueCall(stack.api, botId, { webhook: 'hold', userId: `u${i}` }));
@@ -62,7 +62,8 @@ describe('isolation: bulkhead per origin', () => {
       expect(metrics).toMatch(/hookrunner_calls_deferred_total\{reason="bulkhead"\} [1-9]/);
 
       release();
-      const ended = await events.waitForAll(held, 60_000);
+      // Deferred calls come back when their origin's slots should have freed: within 30 s.
+      const ended = await events.waitForAll(held, 90_000);
       expect(ended.map((e) => ({ type: e.type, attempts: e.attempts }))).toEqual(held.map(() => ({ type: 'call.succeeded', attempts: 1 })));
       expect(maxInFlight).toBe(CAP);
       // Each call reached the endpoint exactly once, and ended in exactly one event.
@@ -74,5 +75,5 @@ describe('isolation: bulkhead per origin', () => {
     } finally {
       await events.close();
     }
-  });
+  }, 150_000);
 });

@@ -247,10 +247,12 @@ describe('admit-calls', () => {
     const bucket = keys.rateBucket(botId);
     const pending = keys.pendingCalls(botId);
     const now = Date.now();
-    // (name, how many, then that many callIds) per webhook, as enqueue sends them.
-    const admit = (perSecond: number, burst: number, ...calls: [string, number][]) =>
-      client.hookrunnerAdmitCalls(bucket, keys.webhooks(botId), pending, perSecond, burst, now, now - 3_600_000,
-        ...calls.flatMap(([name, n]) => [name, n, ...Array.from({ length: n }, () => fresh('call'))]));
+    // The names once, then (callId, 1-based name index) per call, as enqueue sends them.
+    const admit = (perSecond: number, burst: number, ...calls: [string, number][]) => {
+      const names = calls.map(([name]) => name);
+      const perCall = calls.flatMap(([, n], i) => Array.from({ length: n }, () => [fresh('call'), i + 1]).flat());
+      return client.hookrunnerAdmitCalls(bucket, keys.webhooks(botId), pending, perSecond, burst, now, now - 3_600_000, names.length, ...names, ...perCall);
+    };
     return { bucket, admit, pending };
   }
 
@@ -267,7 +269,7 @@ describe('admit-calls', () => {
     expect(await client.exists(bucket)).toBe(0);
   });
 
-  it('counts the pending calls admitted before, and records only calls whose webhook exists', async () => {
+  it('ranks after the highest pending rank, and records only calls whose webhook exists', async () => {
     const { admit, pending } = await bot();
 
     expect(await admit(0, 0, ['alpha', 3], ['nope', 2])).toEqual([1, 0, DEFINITIONS.alpha, null]);

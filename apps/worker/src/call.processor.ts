@@ -3,7 +3,7 @@ import { DelayedError, Job, MinimalJob, Queue, UnrecoverableError } from 'bullmq
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { AttemptRecord, CALLS_QUEUE, partitionPrefix, CallError, CallErrorType, CallResultJob, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, keys, openQueue, PartitionedWorker, type RedisClient } from '@hookrunner/redis';
+import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, keys, openQueue, PartitionedWorker, pendingCallMember, type RedisClient } from '@hookrunner/redis';
 import { partitionOf } from '@hookrunner/isolation';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
@@ -147,7 +147,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
       priority: job.opts.priority,
     });
     // No longer ranks the bot's next calls behind this one (idempotent: a second report removes nothing).
-    this.connection.zrem(keys.pendingCalls(call.botId), call.callId).catch(() => undefined);
+    this.connection.zrem(keys.pendingCalls(call.botId), pendingCallMember(call.enqueuedAt, call.callId)).catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -44,6 +44,9 @@ export class OriginGuard {
     private readonly maxInFlight: number,
   ) {
     registerCircuitsOpenGauge(() => this.openCount());
+    // Every series exists from the start: the set a scrape sees never grows with what happens.
+    callsDeferredTotal.inc({ reason: 'bulkhead' }, 0);
+    for (const to of ['open', 'half_open', 'closed'] as const) circuitTransitionsTotal.inc({ to }, 0);
   }
 
   async clear(url: string, timeoutMs: number, now = Date.now()): Promise<Clearance> {

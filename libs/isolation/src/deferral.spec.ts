@@ -18,14 +18,20 @@ describe(nextDeferral.name, () => {
     expect(sut({ cursor: 500 }, 1_000, 200, 20).delayMs).toBe(10);
   });
 
-  it('never defers longer than MAX_DEFER_MS, and the schedule does not run away', () => {
+  it('spreads calls due past MAX_DEFER_MS over its second half, and the schedule does not run away', () => {
     let schedule = { cursor: 0 };
-    for (let i = 0; i < 10_000; i++) {
-      const next = sut(schedule, 0, 3_000, 20);
+    const late: number[] = [];
+    let i = 0;
+    const random = () => (i++ % 10) / 10;
+    for (let n = 0; n < 10_000; n++) {
+      const next = sut(schedule, 0, 3_000, 20, random);
       expect(next.delayMs).toBeLessThanOrEqual(MAX_DEFER_MS);
+      if (n >= 200) late.push(next.delayMs);
       schedule = next.schedule;
     }
-    expect(schedule.cursor).toBeLessThanOrEqual(MAX_DEFER_MS);
+    expect(Math.min(...late)).toBe(MAX_DEFER_MS / 2);
+    expect(Math.max(...late)).toBe(MAX_DEFER_MS * 0.95);
+    expect(schedule.cursor).toBe(MAX_DEFER_MS);
   });
 });
 

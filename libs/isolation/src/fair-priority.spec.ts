@@ -3,7 +3,7 @@ import { fairPriority, MAX_JOB_PRIORITY } from './fair-priority';
 describe(fairPriority.name, () => {
   const sut = fairPriority;
 
-  it('ranks a call after the calls of its own bot only', () => {
+  it('ranks a bot’s calls after its own pending ones only', () => {
     expect(sut(0, 0)).toBe(1);
     expect(sut(0, 9)).toBe(10);
     expect(sut(5_000, 0)).toBe(5_001);

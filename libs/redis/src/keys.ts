@@ -33,7 +33,7 @@ export const keys = {
   rateBucket: (botId: string) => `hookrunner:bot:{${botId}}:rate`,
   signingSecrets: (botId: string) => `hookrunner:bot:{${botId}}:signing`,
   botStats: (botId: string, minute: number) => `hookrunner:bot:{${botId}}:stats:${minute}`,
-  /** ZSET callId → enqueue time (ms) of the bot's unfinished calls: ranks its next call behind them. */
+  /** ZSET of the bot's unfinished calls, member pendingCallMember(), score its fair-queuing rank. */
   pendingCalls: (botId: string) => `hookrunner:bot:{${botId}}:pending`,
 
   /** The circuit breaker of one origin (`https://host:port`), shared by every worker. */
@@ -52,3 +52,6 @@ export const keys = {
   eventsStream: EVENTS_STREAM,
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
 } as const;
+
+/** A call's member in keys.pendingCalls: its enqueue time first, so the oldest can be found and dropped. */
+export const pendingCallMember = (enqueuedAt: number, callId: string) => `${enqueuedAt}:${callId}`;

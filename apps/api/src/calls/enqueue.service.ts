@@ -4,7 +4,7 @@ import type { JobsOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CALL_JOB, DEFAULT_SESSION_ID, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
 import { fairPriority } from '@hookrunner/isolation';
-import { CallRepository, keys, REDIS, type RedisClient, replies } from '@hookrunner/redis';
+import { CallRepository, keys, pendingCallMember, REDIS, type RedisClient, replies } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from '../errors/domain-error';
 import { notFound } from '../webhooks/definitions.service';
 import { ApiQueues } from '../queues';
@@ -47,9 +47,9 @@ export class EnqueueService {
     this.backpressure.admit(calls.length);
     const now = Date.now();
     const callIds = calls.map(() => randomUUID());
-    const { definitions, pending } = await this.admit(botId, calls, callIds, now);
+    const { definitions, rankBefore } = await this.admit(botId, calls, callIds, now);
     const results: Array<Accepted | DomainError> = [];
-    const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition }[] = [];
+    const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition; priority: number }[] = [];
     for (const [index, call] of calls.entries()) {
       const definition = definitions.get(call.webhook);
       if (!definition) {
@@ -58,23 +58,24 @@ export class EnqueueService {
       }
       const job = toJob(botId, callIds[index], call, definition, now);
       results[index] = { callId: job.callId, replayed: false };
-      fresh.push({ index, job, definition });
+      // The admit script ranked the calls of known webhooks in this order.
+      fresh.push({ index, job, definition, priority: fairPriority(rankBefore, fresh.length) });
     }
 
     const claimed = await this.claimIdempotencyKeys(botId, calls, fresh, results);
     await this.reviveUnenqueued(fresh, results);
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
-    const unused = fresh.filter((f) => f.job.callId !== callIds[f.index] || (results[f.index] as Accepted).replayed).map((f) => callIds[f.index]);
-    if (unused.length > 0) await this.redis.zrem(keys.pendingCalls(botId), ...unused);
+    const unused = fresh.filter((f) => f.job.callId !== callIds[f.index] || (results[f.index] as Accepted).replayed);
+    if (unused.length > 0) await this.redis.zrem(keys.pendingCalls(botId), ...unused.map((f) => pendingCallMember(now, callIds[f.index])));
     if (toAdd.length === 0) return results;
     const queue = this.queues.callsFor(botId);
     try {
       // One job needs no pipeline: ioredis copies every BullMQ script into each one it builds.
-      if (toAdd.length === 1) await queue.add(CALL_JOB, toAdd[0].job, this.jobOptions(toAdd[0].job, toAdd[0].definition, fairPriority(pending, 0)));
-      else await queue.addBulk(toAdd.map(({ job, definition }, i) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition, fairPriority(pending, i)) })));
+      if (toAdd.length === 1) await queue.add(CALL_JOB, toAdd[0].job, this.jobOptions(toAdd[0].job, toAdd[0].definition, toAdd[0].priority));
+      else await queue.addBulk(toAdd.map(({ job, definition, priority }) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition, priority) })));
     } catch (err) {
       await this.release(claimed).catch(() => undefined);
-      await this.redis.zrem(keys.pendingCalls(botId), ...toAdd.map((f) => f.job.callId)).catch(() => undefined);
+      await this.redis.zrem(keys.pendingCalls(botId), ...toAdd.map((f) => pendingCallMember(now, f.job.callId))).catch(() => undefined);
       throw err;
     }
     // After the add, so a record always means a job: a call whose record is missing was never
@@ -85,22 +86,21 @@ export class EnqueueService {
   }
 
   /**
-   * Reads the calls' definitions, takes the bot's rate tokens for those that exist and counts them
-   * among the bot's pending calls: one round trip. `pending`: the bot's unfinished calls before these.
+   * Reads the calls' definitions, takes the bot's rate tokens for those that exist and ranks them
+   * among the bot's pending calls: one round trip. `rankBefore`: the highest rank still pending.
    */
   private async admit(
     botId: string,
     calls: EnqueueCallDto[],
     callIds: string[],
     now: number,
-  ): Promise<{ definitions: Map<string, WebhookDefinition | undefined>; pending: number }> {
+  ): Promise<{ definitions: Map<string, WebhookDefinition | undefined>; rankBefore: number }> {
     const { perSecond, burst } = this.config.rateLimit;
     if (perSecond > 0 && calls.length > burst) {
       throw new DomainError(ErrorCode.RateLimited, `a batch may hold at most ${burst} calls (RATE_LIMIT_BURST)`);
     }
-    const perName = new Map<string, string[]>();
-    calls.forEach((call, i) => perName.set(call.webhook, [...(perName.get(call.webhook) ?? []), callIds[i]]));
-    const names = [...perName.keys()];
+    const names = [...new Set(calls.map((call) => call.webhook))];
+    const nameIndex = new Map(names.map((name, i) => [name, i + 1]));
     const reply = await this.redis.hookrunnerAdmitCalls(
       keys.rateBucket(botId),
       keys.webhooks(botId),
@@ -109,7 +109,9 @@ export class EnqueueService {
       burst,
       now,
       now - PENDING_HORIZON_MS,
-      ...names.flatMap((name) => [name, perName.get(name)!.length, ...perName.get(name)!]),
+      names.length,
+      ...names,
+      ...calls.flatMap((call, i) => [callIds[i], nameIndex.get(call.webhook)!]),
     );
     if (reply[0] === 0) {
       const waitMs = reply[1];
@@ -119,7 +121,7 @@ export class EnqueueService {
       const raw = reply[i + 2] as string | null;
       return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)] as const;
     }));
-    return { definitions, pending: reply[1] as number };
+    return { definitions, rankBefore: reply[1] as number };
   }
 
   private jobOptions(job: WebhookCallJob, definition: WebhookDefinition, priority: number): JobsOptions {
