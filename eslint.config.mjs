@@ -48,6 +48,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The Webhooks page's own scripts run in the browser, not in Node.
+    files: ['apps/api/src/admin/assets/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['jest.config.js'],
     languageOptions: { sourceType: 'commonjs' },
   },

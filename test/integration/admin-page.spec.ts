@@ -66,7 +66,7 @@ describe('the Webhooks page', () => {
     await page.$eval(
       selector,
       (field, text) => {
-        (field as unknown as { value: string }).value = text as string;
+        (field as unknown as { value: string }).value = text;
       },
       value,
     );

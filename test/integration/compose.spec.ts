@@ -117,7 +117,7 @@ describe('docker-compose.cluster.yml over docker-compose.yml', () => {
       expect(command).toMatch(/--appendonly yes\b/);
       expect(command).toMatch(/--maxmemory-policy noeviction\b/);
     }
-    const volumes = nodes.map((name) => String(override.services[name].volumes?.[0]).split(':')[0]);
+    const volumes = nodes.map((name) => (override.services[name].volumes as string[])[0].split(':')[0]);
     expect(new Set(volumes).size).toBe(3);
     const declared = { ...(compose as unknown as { volumes: object }).volumes, ...override.volumes };
     for (const volume of volumes) expect(Object.keys(declared)).toContain(volume);

@@ -21,7 +21,7 @@ describe('isolation: circuit breaker per origin', () => {
   });
 
   /** An endpoint whose `/hook` answers 503 while `healthy` is false, a valid reply once it is true. */
-  async function switchableEndpoint(): Promise<{ endpoint: TestEndpoint; setHealthy(healthy: boolean): void }> {
+  async function switchableEndpoint(): Promise<{ endpoint: TestEndpoint; setHealthy: (healthy: boolean) => void }> {
     const endpoint = await startEndpoint();
     let healthy = false;
     endpoint.script('/hook', (_req, res) => {

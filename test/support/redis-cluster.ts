@@ -39,7 +39,7 @@ export async function startCluster(size = 3): Promise<TestCluster> {
     const direct = masters.map((m) => m.client());
     await pollUntil(
       async () => {
-        const infos = await Promise.all(direct.map((c) => c.cluster('INFO') as Promise<string>));
+        const infos = await Promise.all(direct.map((c) => c.cluster('INFO')));
         return infos.every((info) => info.includes('cluster_state:ok'));
       },
       { timeoutMs: 20_000, intervalMs: 100, message: 'the cluster did not reach cluster_state:ok' },
@@ -62,7 +62,7 @@ export async function startCluster(size = 3): Promise<TestCluster> {
       return Promise.all(
         masters.map(async (m) => {
           const client = m.client();
-          const stats = (await client.info('commandstats')) as string;
+          const stats = (await client.info('commandstats'));
           client.disconnect();
           return [...stats.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
         }),
@@ -72,7 +72,7 @@ export async function startCluster(size = 3): Promise<TestCluster> {
       return Promise.all(
         masters.map(async (m) => {
           const client = m.client();
-          const info = (await client.info('cpu')) as string;
+          const info = (await client.info('cpu'));
           client.disconnect();
           const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
           return field('used_cpu_user') + field('used_cpu_sys');

@@ -62,7 +62,7 @@ export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
 
   /** A call's job, in whichever partition holds it (QUEUE_PARTITIONS may have changed since it was queued). */
   private async findCall(callId: string): Promise<Job<WebhookCallJob> | undefined> {
-    const jobs = await Promise.all(this.callPartitions.map((q) => q.getJob(callId) as Promise<Job<WebhookCallJob> | undefined>));
+    const jobs = await Promise.all(this.callPartitions.map((q) => q.getJob(callId)));
     return jobs.find((job) => job !== undefined);
   }
 

@@ -44,5 +44,5 @@ export class StateMergeService {
 }
 
 function asArray(value: string[] | object): string[] {
-  return Array.isArray(value) ? value : [];
+  return Array.isArray(value) ? (value as string[]) : [];
 }

@@ -75,11 +75,11 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     const startedAt = new Date();
     // The record says running once the attempt goes out (a deferred one never does). Not awaited:
     // the write leaves with the next batch on the state connection and never delays the call.
-    const report = await this.runner.attempt(job.data, () =>
-      this.calls.attemptStarted(job.data, attempt, this.config.retention.failedSeconds).catch((err: Error) =>
-        this.logger.warn(`could not mark call ${job.data.callId} running: ${err.message}`),
-      ),
-    );
+    const report = await this.runner.attempt(job.data, () => {
+      this.calls
+        .attemptStarted(job.data, attempt, this.config.retention.failedSeconds)
+        .catch((err: Error) => this.logger.warn(`could not mark call ${job.data.callId} running: ${err.message}`));
+    });
     if ('deferMs' in report) {
       // Back to wait, its slot freed and no attempt spent (BullMQ's documented manual delay).
       await job.moveToDelayed(Date.now() + report.deferMs, token);

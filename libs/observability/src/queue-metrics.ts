@@ -24,7 +24,7 @@ export function registerQueueMetrics(queues: QueueCounter[]): void {
       this.reset();
       const counts = await Promise.all(queues.map((q) => q.getJobCounts(...STATES).catch(() => undefined)));
       queues.forEach((q, i) => {
-        for (const state of STATES) if (counts[i]) this.set({ queue: q.name, state }, counts[i]![state] ?? 0);
+        for (const state of STATES) if (counts[i]) this.set({ queue: q.name, state }, counts[i][state] ?? 0);
       });
     },
   });

@@ -78,7 +78,8 @@ export function classifyError(err: unknown): AttemptOutcome {
   const code = errorCode(err);
   if (code === BLOCKED_ADDRESS_CODE) {
     // The message names the host and the blocked range, never the URL.
-    return { kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: String(field(err, 'message') ?? 'blocked outbound connection').slice(0, 300) } };
+    const message = field(err, 'message');
+    return { kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: (typeof message === 'string' ? message : 'blocked outbound connection').slice(0, 300) } };
   }
   if (code && HEADER_OVERFLOW_CODES.has(code)) {
     // An endpoint that floods its response head will do it again: not worth a retry.

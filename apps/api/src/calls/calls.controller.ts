@@ -107,7 +107,7 @@ export class CallsController {
     @Param('botId', IdentifierPipe) botId: string,
     @Body() body: EnqueueBatchDto,
   ): Promise<BatchResultDto> {
-    const entries: BatchResultDto['calls'] = new Array(body.calls.length);
+    const entries = new Array<BatchResultDto['calls'][number]>(body.calls.length);
     const valid: { index: number; call: EnqueueCallDto }[] = [];
     body.calls.forEach((raw, index) => {
       const problem = validateEntry(raw);

@@ -121,7 +121,7 @@ export class EnqueueService {
       const raw = reply[i + 2] as string | null;
       return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)] as const;
     }));
-    return { definitions, rankBefore: reply[1] as number };
+    return { definitions, rankBefore: reply[1] };
   }
 
   private jobOptions(job: WebhookCallJob, definition: WebhookDefinition, priority: number): JobsOptions {

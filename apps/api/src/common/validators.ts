@@ -63,7 +63,7 @@ export function IsStringRecord(options?: ValidationOptions & { headers?: boolean
           return entries.length <= RECORD_LIMITS.maxEntries && entries.every(([, v]) => typeof v === 'string' && v.length <= RECORD_LIMITS.maxValueLength);
         },
         defaultMessage(args: ValidationArguments) {
-          const value = args.value;
+          const value: unknown = args.value;
           if (!isPlainObject(value)) return `${args.property} must be an object of string values`;
           const key = badKey(value);
           if (key !== undefined) return `${args.property} has a key that is not allowed: ${JSON.stringify(key.slice(0, 40))}`;
@@ -92,7 +92,7 @@ export function IsStateObject(options?: ValidationOptions) {
           return isPlainObject(value) && badKey(value) === undefined && Buffer.byteLength(JSON.stringify(value)) <= RECORD_LIMITS.maxJsonBytes;
         },
         defaultMessage(args: ValidationArguments) {
-          const value = args.value;
+          const value: unknown = args.value;
           if (!isPlainObject(value)) return `${args.property} must be an object`;
           const key = badKey(value);
           if (key !== undefined) return `${args.property} has a key that is not allowed: ${JSON.stringify(key.slice(0, 40))}`;

@@ -23,7 +23,7 @@ export class WebhookHealthService {
     const known = [...new Set(origins.filter((o): o is string => o !== undefined))];
     const views = new Map((await this.circuits.read(known)).map((view, i) => [known[i], view]));
     return definitions.map((definition, i) => {
-      const view = origins[i] === undefined ? undefined : views.get(origins[i]!);
+      const view = origins[i] === undefined ? undefined : views.get(origins[i]);
       if (!view) return definition;
       const health: WebhookHealth = {
         circuit: view.state,
