@@ -512,6 +512,8 @@ async function snapshot(client: Redis): Promise<Map<string, string>> {
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+/** BullMQ's keys: `{hookrunner}:` and the calls queue's other partitions, `{hookrunner:<p>}:`. */
+const QUEUE_KEY = /^\{hookrunner(:\d+)?\}:/;
 
 interface Owners {
   /** `botId/userId` of every accepted call. */
@@ -545,12 +547,13 @@ function explain(key: string, owners: Owners, removed: boolean): string | undefi
     const owner = owners.calls.get(call[0]);
     if (ledger.uncertainCalls.has(call[0]) || (owner && ledger.uncertainBots.has(owner.botId))) return UNCERTAIN;
     // Completed jobs of the setup calls are removed by BullMQ's retention as later jobs complete.
-    if (removed && key.startsWith('{hookrunner}:') && owners.setupCalls.has(call[0])) return 'retention of a setup job';
+    if (removed && QUEUE_KEY.test(key) && owners.setupCalls.has(call[0])) return 'retention of a setup job';
     return undefined;
   }
   if (key === 'hookrunner:events') return ledger.acceptedCalls.size > 0 ? 'accepted calls published events' : undefined;
+  if (key.startsWith('hookrunner:circuit:')) return ledger.acceptedCalls.size > 0 ? 'accepted calls counted against their origin' : undefined;
   // Queue-wide bookkeeping (wait/active/completed lists, ids, stalled checks) moves with any job; each job's own keys are checked above.
-  if (key.startsWith('{hookrunner}:')) return 'queue bookkeeping';
+  if (QUEUE_KEY.test(key)) return 'queue bookkeeping';
   return undefined;
 }
 
@@ -750,7 +753,7 @@ describe('fuzzing the API', () => {
       async () => {
         const first = await snapshot(client);
         const second = await snapshot(client);
-        const settled = (await client.xlen('hookrunner:events')) === 2 && [...first].every(([k, v]) => k.startsWith('{hookrunner}:') || second.get(k) === v);
+        const settled = (await client.xlen('hookrunner:events')) === 2 && [...first].every(([k, v]) => QUEUE_KEY.test(k) || second.get(k) === v);
         return settled ? second : undefined;
       },
       { timeoutMs: 20_000, message: 'the keyspace did not settle after the setup calls' },
