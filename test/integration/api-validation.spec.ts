@@ -10,6 +10,7 @@ import {
   startRedis,
   TestEndpoint,
   TestRedis,
+  waitingCallIds,
 } from '../support';
 
 /*
@@ -86,12 +87,12 @@ describe('API validation', () => {
   /** Sends the request and checks that nothing in Redis changed and the endpoint was never called. */
   async function refused(c: Case): Promise<{ status: number; message: string }> {
     const before = await snapshot();
-    const waiting = await client.llen('{hookrunner}:calls:wait');
+    const waiting = (await waitingCallIds(client)).length;
     const hits = endpoint.requests.length;
     const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
     const reply = await http.request(c.method, c.path, undefined, raw === undefined ? {} : { raw: withEndpoint(raw) });
     expect(await snapshot()).toEqual(before);
-    expect(await client.llen('{hookrunner}:calls:wait')).toBe(waiting);
+    expect((await waitingCallIds(client)).length).toBe(waiting);
     expect(endpoint.requests.length).toBe(hits);
     return { status: reply.status, message: messageOf(reply) };
   }
@@ -276,7 +277,7 @@ describe('API validation', () => {
     const reply = await http.post(calls, validCall());
     expect(reply.status).toBe(202);
     expect(await snapshot()).not.toEqual(before);
-    expect(await client.lrange('{hookrunner}:calls:wait', 0, -1)).toContain(reply.body.callId);
+    expect(await waitingCallIds(client)).toContain(reply.body.callId);
     const status = await http.get(`/v1/calls/${reply.body.callId}`);
     expect(status.body).toMatchObject({ callId: reply.body.callId, botId: BOT, webhook: HOOK, userId: 'u1', sessionId: 'default', status: 'queued', attempts: 0 });
   });
