@@ -10,6 +10,12 @@ import { CircuitReply, CircuitStore } from '@hookrunner/redis';
  * called less often pays one round trip. Another worker opening the circuit is seen within it.
  */
 const CLOSED_TRUST_MS = 1_000;
+/**
+ * What an attempt to an origin is taken to last before any has ended: a guess, replaced by the
+ * measured mean as soon as attempts end. Erring short costs a deferral more; erring long (the
+ * timeout) would keep a burst to a fast origin waiting for seconds.
+ */
+const FIRST_ESTIMATE_MS = 1_000;
 /** Origins remembered at once; past it the idle ones are forgotten. */
 const ORIGINS_LIMIT = 10_000;
 
@@ -56,7 +62,7 @@ export class OriginGuard {
     const known = state.circuit;
     if (known?.state === 'open' && known.reopensAt !== undefined && now < known.reopensAt) return this.refuse(origin, known);
     if (state.inFlight >= this.maxInFlight) {
-      const next = nextDeferral(state.schedule, now, state.averageMs ?? timeoutMs, this.maxInFlight);
+      const next = nextDeferral(state.schedule, now, state.averageMs ?? Math.min(timeoutMs, FIRST_ESTIMATE_MS), this.maxInFlight);
       state.schedule = next.schedule;
       callsDeferredTotal.inc({ reason: 'bulkhead' });
       return { kind: 'defer', delayMs: next.delayMs };
