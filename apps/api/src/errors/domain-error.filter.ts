@@ -65,5 +65,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.CONFLICT;
     case ErrorCode.CallExpired:
       return HttpStatus.GONE;
+    case ErrorCode.RedisUnavailable:
+      return HttpStatus.SERVICE_UNAVAILABLE;
   }
 }

@@ -10,6 +10,8 @@ export enum ErrorCode {
   BlockedUrl = 'blocked_url',
   NotRetryable = 'not_retryable',
   CallExpired = 'call_expired',
+  /** Redis failed part-way through a batch: the entries not yet enqueued answer this; retry them. */
+  RedisUnavailable = 'redis_unavailable',
 }
 
 export class DomainError extends Error {
