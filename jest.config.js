@@ -1,12 +1,15 @@
 /** Unit specs sit beside their code; integration specs under test/ drive real processes and a real Redis. */
-const swc = ['@swc/jest', {
-  jsc: {
-    target: 'es2022',
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    keepClassNames: true,
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      keepClassNames: true,
+    },
   },
-}];
+];
 const moduleNameMapper = { '^@hookrunner/([a-z-]+)$': '<rootDir>/libs/$1/src' };
 const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': swc }, moduleNameMapper };
 

@@ -8,7 +8,16 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import Redis from 'ioredis';
-import { answers200, cpuMs, freePort, snapshotBuild, startChild, startRedis, stopAll, waitReady } from './lib/processes.mjs';
+import {
+  answers200,
+  cpuMs,
+  freePort,
+  snapshotBuild,
+  startChild,
+  startRedis,
+  stopAll,
+  waitReady,
+} from './lib/processes.mjs';
 import { hookrunner } from './lib/targets.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -17,7 +26,13 @@ const MASTERS = 3;
 const run = promisify(execFile);
 
 const { values } = parseArgs({
-  options: { cluster: { type: 'boolean' }, smoke: { type: 'boolean' }, n: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' } },
+  options: {
+    cluster: { type: 'boolean' },
+    smoke: { type: 'boolean' },
+    n: { type: 'string' },
+    runs: { type: 'string' },
+    out: { type: 'string' },
+  },
   strict: false,
 });
 const smoke = values.smoke ?? false;
@@ -29,9 +44,18 @@ const log = (line) => console.log(`[cluster] ${line}`);
 /** Three cluster-enabled redis-servers joined by redis-cli: the nodes string and the servers. */
 async function startCluster() {
   const servers = await Promise.all(
-    Array.from({ length: MASTERS }, () => startRedis({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] })),
+    Array.from({ length: MASTERS }, () =>
+      startRedis({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] }),
+    ),
   );
-  await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+  await run('redis-cli', [
+    '--cluster',
+    'create',
+    ...servers.map((s) => `127.0.0.1:${s.port}`),
+    '--cluster-replicas',
+    '0',
+    '--cluster-yes',
+  ]);
   for (const server of servers) {
     const client = server.client();
     while (!(await client.cluster('INFO')).includes('cluster_state:ok')) await new Promise((r) => setTimeout(r, 100));
@@ -40,7 +64,10 @@ async function startCluster() {
 }
 
 const commandsServed = async (client) =>
-  [...(await client.info('commandstats')).matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  [...(await client.info('commandstats')).matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
 
 /** One throughput run over BOTS bots: calls/s from the first enqueue to the last event. */
 async function throughput(target, servers, subscriber, label) {
@@ -68,14 +95,22 @@ async function throughput(target, servers, subscriber, label) {
       next = Math.min(n, next + batch);
       // Each batch is one bot's: bots take turns, so every bot's partition gets work.
       const botId = bots[Math.floor(from / batch) % BOTS];
-      await target.enqueueBatch(botId, Array.from({ length: next - from }, (_, i) => `u${from + i}`), 'fast');
+      await target.enqueueBatch(
+        botId,
+        Array.from({ length: next - from }, (_, i) => `u${from + i}`),
+        'fast',
+      );
     }
   };
   await Promise.all(Array.from({ length: 4 }, send));
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${received} of ${n} events within 120 s`)), 120_000).unref());
+  const timeout = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`${received} of ${n} events within 120 s`)), 120_000).unref(),
+  );
   const ended = await Promise.race([done, timeout]);
   subscriber.off('pmessage', onMessage);
-  const commands = (await Promise.all(servers.map((s) => commandsServed(s.admin)))).map((c, i) => c - commandsBefore[i]);
+  const commands = (await Promise.all(servers.map((s) => commandsServed(s.admin)))).map(
+    (c, i) => c - commandsBefore[i],
+  );
   const cpu = servers.map((s, i) => cpuMs(s.server.pid) - cpuBefore[i]);
   const totalCommands = commands.reduce((a, b) => a + b, 0);
   const totalCpu = cpu.reduce((a, b) => a + b, 0);
@@ -112,8 +147,10 @@ async function measure(mode, dist, endpointPort) {
   await throughput(target, servers, subscriber, `${mode}-warm`);
   for (let i = 1; i <= runs; i++) {
     const result = await throughput(target, servers, subscriber, `${mode}-${i}`);
-    log(`${mode} run ${i}: ${Math.round(result.callsPerSec)} calls/s, commands per master ${result.commandShare.map(pct).join(' / ')}, ` +
-      `Redis CPU per master ${result.cpuShare.map(pct).join(' / ')} (${result.failed} failed)`);
+    log(
+      `${mode} run ${i}: ${Math.round(result.callsPerSec)} calls/s, commands per master ${result.commandShare.map(pct).join(' / ')}, ` +
+        `Redis CPU per master ${result.cpuShare.map(pct).join(' / ')} (${result.failed} failed)`,
+    );
     results.push(result);
   }
   subscriber.disconnect();
@@ -152,7 +189,10 @@ async function main() {
     projectedCallsPerSecPerMaster: Math.round(1000 / (redisCpuPerCallMs / MASTERS)),
     failed: [...single, ...cluster].reduce((sum, r) => sum + r.failed, 0),
   };
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), n, runs, bots: BOTS, summary, single, cluster }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), n, runs, bots: BOTS, summary, single, cluster }, null, 2)}\n`,
+  );
   console.log(`
 | mode | calls/s (median of ${runs}) | commands per master | Redis CPU per master |
 |---|---|---|---|
@@ -165,8 +205,11 @@ results: ${out}`);
   return summary.failed > 0 ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), async (err) => {
-  console.error(`bench --cluster failed: ${err.stack ?? err.message}`);
-  await stopAll().catch(() => undefined);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    console.error(`bench --cluster failed: ${err.stack ?? err.message}`);
+    await stopAll().catch(() => undefined);
+    process.exit(1);
+  },
+);

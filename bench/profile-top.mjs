@@ -46,7 +46,11 @@ export function topOfProfile(file, top = 20, label = basename(file)) {
     byOwner.set(who, (byOwner.get(who) ?? 0) + us);
   }
   const pct = (us) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
-  const list = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `  ${pct(us)}  ${k}`);
+  const list = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => `  ${pct(us)}  ${k}`);
   return [
     `${label}: busy ${(total / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s; shares of busy time`,
     ' self time by package:',

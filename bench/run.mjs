@@ -6,7 +6,16 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openEvents } from './lib/events.mjs';
-import { answers200, freePort, snapshotBuild, startChild, startRedis, stopAll, unexpectedExits, waitReady } from './lib/processes.mjs';
+import {
+  answers200,
+  freePort,
+  snapshotBuild,
+  startChild,
+  startRedis,
+  stopAll,
+  unexpectedExits,
+  waitReady,
+} from './lib/processes.mjs';
 import { renderTable, summarizeResults } from './lib/report.mjs';
 import { batched, latency, measureRun, single, waited } from './lib/scenarios.mjs';
 import { baseline, hookrunner } from './lib/targets.mjs';
@@ -40,12 +49,25 @@ const DEFAULT_WORKER_CONCURRENCY = 100;
 function options() {
   const { values } = parseArgs({
     options: {
-      smoke: { type: 'boolean' }, help: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' },
-      n: { type: 'string' }, runs: { type: 'string' }, batch: { type: 'string' }, connections: { type: 'string' },
-      rate: { type: 'string' }, duration: { type: 'string' }, 'slow-ms': { type: 'string' },
-      'high-concurrency': { type: 'string' }, waves: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' },
+      smoke: { type: 'boolean' },
+      help: { type: 'boolean' },
+      'cpu-prof': { type: 'boolean' },
+      n: { type: 'string' },
+      runs: { type: 'string' },
+      batch: { type: 'string' },
+      connections: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      'slow-ms': { type: 'string' },
+      'high-concurrency': { type: 'string' },
+      waves: { type: 'string' },
+      only: { type: 'string' },
+      out: { type: 'string' },
       'wait-ms': { type: 'string' },
-      'quiet-seconds': { type: 'string' }, 'dead-calls': { type: 'string' }, 'slow-calls': { type: 'string' }, 'skip-no-breaker': { type: 'boolean' },
+      'quiet-seconds': { type: 'string' },
+      'dead-calls': { type: 'string' },
+      'slow-calls': { type: 'string' },
+      'skip-no-breaker': { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -71,7 +93,11 @@ function options() {
     highConcurrency: int('high-concurrency', 2_000, 500),
     waves: int('waves', 20, 1),
     waitMs: int('wait-ms', 10_000, 10_000),
-    only: new Set((values.only ?? '1,2,3,4,5,isolation').split(',').map((s) => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim()))),
+    only: new Set(
+      (values.only ?? '1,2,3,4,5,isolation')
+        .split(',')
+        .map((s) => (/^\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim())),
+    ),
     quietSeconds: int('quiet-seconds', 20, 2),
     deadCalls: int('dead-calls', 3_000, 30),
     slowCalls: int('slow-calls', 10_000, 100),
@@ -107,8 +133,15 @@ async function main() {
     connections: opts.connections,
     nodeArgs: opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   });
-  const base = baseline({ redisUrl: redis.url, endpointPort, producerConnection: redis.client(), concurrency: DEFAULT_WORKER_CONCURRENCY });
-  log(`starting Hookrunner (api, worker, results) and the baseline worker; redis-server ${redisVersion} on :${redis.port}`);
+  const base = baseline({
+    redisUrl: redis.url,
+    endpointPort,
+    producerConnection: redis.client(),
+    concurrency: DEFAULT_WORKER_CONCURRENCY,
+  });
+  log(
+    `starting Hookrunner (api, worker, results) and the baseline worker; redis-server ${redisVersion} on :${redis.port}`,
+  );
   await Promise.all([hr.start(), base.start()]);
 
   // Generous: a pipeline at 1,000 calls/s would still finish in time.
@@ -126,12 +159,19 @@ async function main() {
     list.push(result);
     log(`${label} ${target.name} run ${run}: ${describe(result)}`);
   };
-  const perSec = (r) => `${Math.round(r.callsPerSec)} calls/s (enqueue ${Math.round(r.enqueuePerSec)}/s, ${r.failed} failed)`;
+  const perSec = (r) =>
+    `${Math.round(r.callsPerSec)} calls/s (enqueue ${Math.round(r.enqueuePerSec)}/s, ${r.failed} failed)`;
 
   // One unrecorded round warms both pipelines (JIT, connections, Lua script cache).
   const warmN = Math.min(opts.n, 2_000);
   for (const target of [hr, base]) {
-    await measureRun(ctx, target, 'warmup', 0, batched(ctx, target, { n: warmN, batch: opts.batch, parallel: 4, timeoutMs: throughputTimeout }));
+    await measureRun(
+      ctx,
+      target,
+      'warmup',
+      0,
+      batched(ctx, target, { n: warmN, batch: opts.batch, parallel: 4, timeoutMs: throughputTimeout }),
+    );
   }
 
   for (let run = 1; run <= opts.runs && opts.only.has(1); run++) {
@@ -146,35 +186,79 @@ async function main() {
   }
   for (let run = 1; run <= opts.runs && opts.only.has(3); run++) {
     for (const target of [hr, base]) {
-      const body = latency(ctx, target, { rate: opts.rate, durationS: opts.durationS, timeoutMs: opts.durationS * 1000 + 60_000 });
-      await record(raw.latency[target.name], target, 'latency', run, body, (r) =>
-        `p50 ${r.p50.toFixed(1)} p90 ${r.p90.toFixed(1)} p99 ${r.p99.toFixed(1)} max ${r.max.toFixed(1)} ms at ${Math.round(r.sentPerSec)}/s (${r.failed} failed)`);
+      const body = latency(ctx, target, {
+        rate: opts.rate,
+        durationS: opts.durationS,
+        timeoutMs: opts.durationS * 1000 + 60_000,
+      });
+      await record(
+        raw.latency[target.name],
+        target,
+        'latency',
+        run,
+        body,
+        (r) =>
+          `p50 ${r.p50.toFixed(1)} p90 ${r.p90.toFixed(1)} p99 ${r.p99.toFixed(1)} max ${r.max.toFixed(1)} ms at ${Math.round(r.sentPerSec)}/s (${r.failed} failed)`,
+      );
     }
   }
   for (let run = 1; run <= opts.runs && opts.only.has(5); run++) {
     const { rate, durationS, waitMs } = opts;
     const body = waited(ctx, hr, { rate, durationS, waitMs, timeoutMs: durationS * 1000 + 60_000 });
     const pair = ({ p50, p99 }) => `p50 ${p50.toFixed(1)} p99 ${p99.toFixed(1)}`;
-    await record(raw.waited, hr, 'waited', run, body, (r) =>
-      `event ${pair(r.event)}, reply ${pair(r.reply)} ms, ${r.notInTime} not in time (${r.failed} failed)`);
+    await record(
+      raw.waited,
+      hr,
+      'waited',
+      run,
+      body,
+      (r) => `event ${pair(r.event)}, reply ${pair(r.reply)} ms, ${r.notInTime} not in time (${r.failed} failed)`,
+    );
   }
   // The baseline takes no part in the slow scenario: free its CPU and memory.
   await base.stop();
   if (opts.only.has(4)) {
     for (const concurrency of [DEFAULT_WORKER_CONCURRENCY, opts.highConcurrency]) {
       // A fresh worker per concurrency, so its peak RSS is this scenario's own.
-      await hr.restartWorker(concurrency === DEFAULT_WORKER_CONCURRENCY ? {} : { WORKER_CONCURRENCY: String(concurrency) });
+      await hr.restartWorker(
+        concurrency === DEFAULT_WORKER_CONCURRENCY ? {} : { WORKER_CONCURRENCY: String(concurrency) },
+      );
       const n = opts.smoke ? opts.n : Math.min(opts.n, concurrency * opts.waves);
       const entry = { concurrency, calls: n, runs: [] };
       raw.slow.push(entry);
       for (let run = 1; run <= opts.runs; run++) {
-        const body = batched(ctx, hr, { n, batch: opts.batch, parallel: 4, webhook: 'slow', timeoutMs: 60_000 + (n / concurrency) * opts.slowMs * 4, workerPid: hr.apps.worker.pid });
-        await record(entry.runs, hr, `slow-c${concurrency}`, run, body, (r) => `${perSec(r)}, worker peak RSS ${(r.workerPeakRss / 2 ** 20).toFixed(0)} MB`);
+        const body = batched(ctx, hr, {
+          n,
+          batch: opts.batch,
+          parallel: 4,
+          webhook: 'slow',
+          timeoutMs: 60_000 + (n / concurrency) * opts.slowMs * 4,
+          workerPid: hr.apps.worker.pid,
+        });
+        await record(
+          entry.runs,
+          hr,
+          `slow-c${concurrency}`,
+          run,
+          body,
+          (r) => `${perSec(r)}, worker peak RSS ${(r.workerPeakRss / 2 ** 20).toFixed(0)} MB`,
+        );
       }
     }
   }
   for (let run = 1; run <= opts.runs && opts.only.has('isolation'); run++) {
-    const isolationOpts = { dist, redis, hr, quietRate: 20, quietSeconds: opts.quietSeconds, deadCalls: opts.deadCalls, slowCalls: opts.slowCalls, partitions: 4, log, noBreaker: opts.noBreaker };
+    const isolationOpts = {
+      dist,
+      redis,
+      hr,
+      quietRate: 20,
+      quietSeconds: opts.quietSeconds,
+      deadCalls: opts.deadCalls,
+      slowCalls: opts.slowCalls,
+      partitions: 4,
+      log,
+      noBreaker: opts.noBreaker,
+    };
     raw.isolation.push(await isolationRun(isolationOpts, run));
   }
   await hr.stop();
@@ -191,7 +275,10 @@ async function main() {
     platform: `${process.platform} ${process.arch}`,
   };
   const summary = { ...summarizeResults(raw, opts), isolation: summarizeIsolation(raw.isolation) };
-  writeFileSync(opts.out, `${JSON.stringify({ date: new Date().toISOString(), machine, options: { ...opts, only: [...opts.only] }, summary, raw }, null, 2)}\n`);
+  writeFileSync(
+    opts.out,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, options: { ...opts, only: [...opts.only] }, summary, raw }, null, 2)}\n`,
+  );
   console.log(`\n${renderTable(summary, machine, opts)}\n`);
   if (summary.isolation) console.log(`${renderIsolation(summary.isolation)}\n`);
   console.log(`results: ${opts.out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
@@ -200,7 +287,9 @@ async function main() {
     const roleOf = new Map(hr.started.map(({ role, pid }) => [pid, role]));
     for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
       const pid = Number(file.split('.')[3]);
-      console.log(`\n${topOfProfile(`${profileDir}/${file}`, 15, `hookrunner ${roleOf.get(pid) ?? '?'} (pid ${pid})`)}`);
+      console.log(
+        `\n${topOfProfile(`${profileDir}/${file}`, 15, `hookrunner ${roleOf.get(pid) ?? '?'} (pid ${pid})`)}`,
+      );
     }
   }
   // A call that failed means a broken pipeline, not a slow one: CI's smoke run must see it.

@@ -13,8 +13,19 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync,
-  statSync, symlinkSync, utimesSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -66,9 +77,18 @@ function compile(out) {
   execFileSync(
     process.execPath,
     [
-      'node_modules/@swc/cli/bin/swc.js', ...SOURCES,
-      '--out-dir', out, '--config-file', '.swcrc', '--copy-files', '--quiet',
-      '--ignore', '**/*.spec.ts', '--ignore', `${PAGE_ASSETS}/**`,
+      'node_modules/@swc/cli/bin/swc.js',
+      ...SOURCES,
+      '--out-dir',
+      out,
+      '--config-file',
+      '.swcrc',
+      '--copy-files',
+      '--quiet',
+      '--ignore',
+      '**/*.spec.ts',
+      '--ignore',
+      `${PAGE_ASSETS}/**`,
     ],
     { stdio: 'inherit' },
   );
@@ -85,7 +105,10 @@ function inputsHash() {
   add('.swcrc', readFileSync('.swcrc'));
   add('package.json', readFileSync('package.json'));
   add('@swc/core', createRequire(import.meta.url)('@swc/core/package.json').version);
-  for (const path of SOURCES.flatMap((dir) => filesUnder(dir)).filter(isSource).sort()) add(path, readFileSync(path));
+  for (const path of SOURCES.flatMap((dir) => filesUnder(dir))
+    .filter(isSource)
+    .sort())
+    add(path, readFileSync(path));
   return hash.digest('hex').slice(0, 16);
 }
 

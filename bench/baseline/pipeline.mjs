@@ -31,7 +31,17 @@ return 1
 
 /** What a call job carries: who it is for and the request to make. */
 export function callJob(botId, userId, url) {
-  return { callId: randomUUID(), botId, userId, sessionId: 'default', url, params: {}, memory: {}, user: {}, enqueuedAt: Date.now() };
+  return {
+    callId: randomUUID(),
+    botId,
+    userId,
+    sessionId: 'default',
+    url,
+    params: {},
+    memory: {},
+    user: {},
+    enqueuedAt: Date.now(),
+  };
 }
 
 export function openProducer(connection) {
@@ -52,14 +62,21 @@ export function validateReply(body) {
   } catch (err) {
     return new Error(`body is not JSON: ${err.message}`);
   }
-  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return new Error('body must be a JSON object');
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply))
+    return new Error('body must be a JSON object');
   for (const key of ['responses', 'quickreplies']) {
     const list = reply[key] ?? [];
-    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) return new Error(`${key} must be an array of strings`);
+    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string'))
+      return new Error(`${key} must be an array of strings`);
   }
   for (const key of ['memory', 'user_attributes']) {
     const map = reply[key] ?? {};
     if (typeof map !== 'object' || map === null || Array.isArray(map)) return new Error(`${key} must be an object`);
   }
-  return { responses: reply.responses ?? [], quickreplies: reply.quickreplies ?? [], memory: reply.memory ?? {}, user_attributes: reply.user_attributes ?? {} };
+  return {
+    responses: reply.responses ?? [],
+    quickreplies: reply.quickreplies ?? [],
+    memory: reply.memory ?? {},
+    user_attributes: reply.user_attributes ?? {},
+  };
 }

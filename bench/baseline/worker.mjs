@@ -3,7 +3,16 @@
 import { Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { Agent, request } from 'undici';
-import { eventsChannel, MERGE_AND_PUBLISH_LUA, PREFIX, profileKey, QUEUE, SESSION_TTL_SECONDS, sessionKey, validateReply } from './pipeline.mjs';
+import {
+  eventsChannel,
+  MERGE_AND_PUBLISH_LUA,
+  PREFIX,
+  profileKey,
+  QUEUE,
+  SESSION_TTL_SECONDS,
+  sessionKey,
+  validateReply,
+} from './pipeline.mjs';
 
 const TIMEOUT_MS = 10_000;
 const connection = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
@@ -51,7 +60,11 @@ async function run(job) {
   );
 }
 
-const worker = new Worker(QUEUE, run, { connection, prefix: PREFIX, concurrency: Number(process.env.CONCURRENCY ?? 100) });
+const worker = new Worker(QUEUE, run, {
+  connection,
+  prefix: PREFIX,
+  concurrency: Number(process.env.CONCURRENCY ?? 100),
+});
 worker.on('error', (err) => console.error(`baseline worker: ${err.message}`));
 worker.on('failed', (job, err) => console.error(`baseline call ${job?.id} failed: ${err.message}`));
 process.on('message', (message) => message === 'memory' && process.send({ memory: process.memoryUsage() }));

@@ -23,7 +23,11 @@ export async function openEvents(client) {
         let firstFailure;
         timer = setTimeout(() => {
           current = undefined;
-          reject(new Error(`${received} of ${count} events on ${channel} within ${Math.round(timeoutMs / 1000)} s (${failed} failed)`));
+          reject(
+            new Error(
+              `${received} of ${count} events on ${channel} within ${Math.round(timeoutMs / 1000)} s (${failed} failed)`,
+            ),
+          );
         }, timeoutMs);
         current = {
           channel,

@@ -38,10 +38,22 @@ export async function isolationRun(opts, run) {
       const alone = await quietPhase(opts, events, pair.quiet, 'alone');
       opts.log(`isolation ${run} ${pair.label}: alone p50 ${alone.p50.toFixed(1)} p99 ${alone.p99.toFixed(1)} ms`);
       const dead = await floodPhase(opts, events, pair, 'dead', opts.deadCalls);
-      opts.log(`isolation ${run} ${pair.label}: dead flood p50 ${dead.p50.toFixed(1)} p99 ${dead.p99.toFixed(1)} ms (202 p99 ${dead.enqueueP99.toFixed(1)}; slowest ${dead.slowest.join(', ')}), drained in ${dead.drainS.toFixed(1)} s (${dead.floodFailed} failed: ${dead.failureTypes})`);
+      opts.log(
+        `isolation ${run} ${pair.label}: dead flood p50 ${dead.p50.toFixed(1)} p99 ${dead.p99.toFixed(1)} ms (202 p99 ${dead.enqueueP99.toFixed(1)}; slowest ${dead.slowest.join(', ')}), drained in ${dead.drainS.toFixed(1)} s (${dead.floodFailed} failed: ${dead.failureTypes})`,
+      );
       const slow = await floodPhase(opts, events, pair, 'slow', opts.slowCalls);
-      opts.log(`isolation ${run} ${pair.label}: 200 ms flood p50 ${slow.p50.toFixed(1)} p99 ${slow.p99.toFixed(1)} ms (202 p99 ${slow.enqueueP99.toFixed(1)}; slowest ${slow.slowest.join(', ')}), drained in ${slow.drainS.toFixed(1)} s`);
-      result.pairs.push({ label: pair.label, quiet: pair.quiet, flood: pair.flood, partitions: pair.partitions, alone, dead, slow });
+      opts.log(
+        `isolation ${run} ${pair.label}: 200 ms flood p50 ${slow.p50.toFixed(1)} p99 ${slow.p99.toFixed(1)} ms (202 p99 ${slow.enqueueP99.toFixed(1)}; slowest ${slow.slowest.join(', ')}), drained in ${slow.drainS.toFixed(1)} s`,
+      );
+      result.pairs.push({
+        label: pair.label,
+        quiet: pair.quiet,
+        flood: pair.flood,
+        partitions: pair.partitions,
+        alone,
+        dead,
+        slow,
+      });
     }
     if (opts.noBreaker) {
       await opts.hr.restartWorker({ ...DEFAULTS, CIRCUIT_MIN_ATTEMPTS: '0' });
@@ -53,7 +65,9 @@ export async function isolationRun(opts, run) {
       await enqueueFlood(opts.hr, pair.flood, 'dead', opts.deadCalls);
       const { lastAt } = await drained;
       result.deadDrainWithoutBreakerS = (lastAt - t0) / 1000;
-      opts.log(`isolation ${run}: dead flood without the breaker drained in ${result.deadDrainWithoutBreakerS.toFixed(1)} s`);
+      opts.log(
+        `isolation ${run}: dead flood without the breaker drained in ${result.deadDrainWithoutBreakerS.toFixed(1)} s`,
+      );
       await opts.hr.restartWorker(DEFAULTS);
     }
     return result;
@@ -87,10 +101,13 @@ export function renderIsolation(summary) {
     'isolation: the quiet bot (20 calls/s) alone and during each flood; ms, median [min–max] over runs',
     '| pair | alone p50 | alone p99 | dead flood p50 | dead flood p99 | 200 ms flood p50 | 200 ms flood p99 | target p99 | met | dead flood drained (s) | 200 ms flood drained (s) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...summary.pairs.map((p) =>
-      `| ${p.label} | ${ms(p.alone.p50)} | ${ms(p.alone.p99)} | ${ms(p.dead.p50)} | ${ms(p.dead.p99)} | ${ms(p.slow.p50)} | ${ms(p.slow.p99)} | ≤ ${p.targetP99Ms.toFixed(0)} | ${p.dead.met && p.slow.met ? 'yes' : `no (${[!p.dead.met && 'dead', !p.slow.met && '200 ms'].filter(Boolean).join(', ')})`} | ${p.dead.drainS.median.toFixed(1)} | ${p.slow.drainS.median.toFixed(1)} |`),
+    ...summary.pairs.map(
+      (p) =>
+        `| ${p.label} | ${ms(p.alone.p50)} | ${ms(p.alone.p99)} | ${ms(p.dead.p50)} | ${ms(p.dead.p99)} | ${ms(p.slow.p50)} | ${ms(p.slow.p99)} | ≤ ${p.targetP99Ms.toFixed(0)} | ${p.dead.met && p.slow.met ? 'yes' : `no (${[!p.dead.met && 'dead', !p.slow.met && '200 ms'].filter(Boolean).join(', ')})`} | ${p.dead.drainS.median.toFixed(1)} | ${p.slow.drainS.median.toFixed(1)} |`,
+    ),
   ];
-  if (summary.deadDrainWithoutBreakerS) lines.push(`dead flood drained without the breaker: ${summary.deadDrainWithoutBreakerS.median.toFixed(1)} s`);
+  if (summary.deadDrainWithoutBreakerS)
+    lines.push(`dead flood drained without the breaker: ${summary.deadDrainWithoutBreakerS.median.toFixed(1)} s`);
   return lines.join('\n');
 }
 
@@ -100,7 +117,8 @@ function pickPair(partitionOf, partitions, same, run) {
   const want = (p) => (same ? p === partitionOf(flood, partitions) : p !== partitionOf(flood, partitions));
   for (let i = 0; ; i++) {
     const quiet = `iso-quiet-${run}-${same ? 's' : 'd'}-${i}`;
-    if (want(partitionOf(quiet, partitions))) return { quiet, flood, partitions: [partitionOf(quiet, partitions), partitionOf(flood, partitions)] };
+    if (want(partitionOf(quiet, partitions)))
+      return { quiet, flood, partitions: [partitionOf(quiet, partitions), partitionOf(flood, partitions)] };
   }
 }
 
@@ -109,7 +127,9 @@ async function startEndpoints() {
   const script = fileURLToPath(new URL('../endpoint.mjs', import.meta.url));
   const start = async (name) => {
     const port = await freePort();
-    const child = startChild(`endpoint ${name}`, process.execPath, [script], { env: { PORT: String(port), SLOW_MS: '200' } });
+    const child = startChild(`endpoint ${name}`, process.execPath, [script], {
+      env: { PORT: String(port), SLOW_MS: '200' },
+    });
     await waitReady(child, () => answers200(`http://127.0.0.1:${port}/health`), 'an answer');
     return { child, url: `http://127.0.0.1:${port}` };
   };
@@ -133,14 +153,18 @@ async function defineWebhooks(hr, pair, endpoints) {
 
 async function enqueueFlood(hr, botId, webhook, n, batch = Number(process.env.ISOLATION_FLOOD_BATCH ?? 1_000)) {
   for (let from = 0; from < n; from += batch) {
-    const calls = Array.from({ length: Math.min(batch, n - from) }, (_, i) => ({ webhook, userId: `f${(from + i) % 500}` }));
+    const calls = Array.from({ length: Math.min(batch, n - from) }, (_, i) => ({
+      webhook,
+      userId: `f${(from + i) % 500}`,
+    }));
     const res = await fetch(`http://127.0.0.1:${hr.apps.api.port}/v1/bots/${botId}/calls/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ calls }),
     });
     const text = await res.text();
-    if (res.status !== 202 || text.includes('"error"')) throw new Error(`flood batch: HTTP ${res.status} ${text.slice(0, 300)}`);
+    if (res.status !== 202 || text.includes('"error"'))
+      throw new Error(`flood batch: HTTP ${res.status} ${text.slice(0, 300)}`);
   }
 }
 
@@ -148,7 +172,10 @@ async function enqueueFlood(hr, botId, webhook, n, batch = Number(process.env.IS
 async function floodPhase(opts, events, pair, webhook, n) {
   const t0 = performance.now();
   const drained = events.expect(pair.flood, n, 3_600_000);
-  const [quiet] = await Promise.all([quietPhase(opts, events, pair.quiet, webhook), enqueueFlood(opts.hr, pair.flood, webhook, n)]);
+  const [quiet] = await Promise.all([
+    quietPhase(opts, events, pair.quiet, webhook),
+    enqueueFlood(opts.hr, pair.flood, webhook, n),
+  ]);
   const { lastAt, failed, types } = await drained;
   return { ...quiet, drainS: (lastAt - t0) / 1000, floodFailed: failed, failureTypes: JSON.stringify(types) };
 }
@@ -175,7 +202,10 @@ async function quietPhase(opts, events, botId, tag) {
     while (sent < due) {
       const i = sent++;
       sentAt[i] = performance.now();
-      opts.hr.enqueueOne(botId, `${tag}${i}`, 'fast').then(() => acks.push(performance.now() - sentAt[i]), (err) => (error ??= err));
+      opts.hr.enqueueOne(botId, `${tag}${i}`, 'fast').then(
+        () => acks.push(performance.now() - sentAt[i]),
+        (err) => (error ??= err),
+      );
     }
     await sleep(5);
   }
@@ -185,7 +215,10 @@ async function quietPhase(opts, events, botId, tag) {
   const sorted = latencies.sort((a, b) => a - b);
   const ackSorted = acks.sort((a, b) => a - b);
   // Where the slowest calls fell (seconds after the phase began) and how much of it was the 202.
-  const slowest = worst.sort((a, b) => b.ms - a.ms).slice(0, 5).map((w) => `${w.ms.toFixed(0)} ms at ${w.sentS.toFixed(1)} s`);
+  const slowest = worst
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map((w) => `${w.ms.toFixed(0)} ms at ${w.sentS.toFixed(1)} s`);
   return {
     calls: total,
     p50: percentile(sorted, 0.5),

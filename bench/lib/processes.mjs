@@ -117,7 +117,8 @@ export function startChild(name, command, args, { env = {}, ipc = false } = {}) 
 export async function waitReady(child, check, what) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitStatus !== undefined) throw new Error(`${child.name} exited (${child.exitStatus}) before ${what}:\n${child.tail()}`);
+    if (child.exitStatus !== undefined)
+      throw new Error(`${child.name} exited (${child.exitStatus}) before ${what}:\n${child.tail()}`);
     if (await check().catch(() => false)) return child;
     await sleep(100);
   }
@@ -155,8 +156,20 @@ export async function startRedis({ extraArgs = [] } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hookrunner-bench-'));
   const server = startChild('redis-server', 'redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
     ...extraArgs,
   ]);
   const clients = [];

@@ -56,11 +56,14 @@ export function batched(ctx, target, { n, batch, parallel, webhook = 'fast', tim
         first ??= performance.now();
       }
     };
-    const enqueued = await Promise.all(Array.from({ length: parallel }, send)).then(() => performance.now(), (err) => {
-      cancel();
-      stopRss?.();
-      throw err;
-    });
+    const enqueued = await Promise.all(Array.from({ length: parallel }, send)).then(
+      () => performance.now(),
+      (err) => {
+        cancel();
+        stopRss?.();
+        throw err;
+      },
+    );
     const { lastAt, failed, firstFailure } = await done;
     return {
       calls: n,
@@ -87,10 +90,13 @@ export function single(ctx, target, { n, connections, timeoutMs }) {
         first ??= performance.now();
       }
     };
-    const enqueued = await Promise.all(Array.from({ length: connections }, send)).then(() => performance.now(), (err) => {
-      cancel();
-      throw err;
-    });
+    const enqueued = await Promise.all(Array.from({ length: connections }, send)).then(
+      () => performance.now(),
+      (err) => {
+        cancel();
+        throw err;
+      },
+    );
     const { lastAt, failed, firstFailure } = await done;
     return {
       calls: n,

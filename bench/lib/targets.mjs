@@ -7,7 +7,6 @@ import { Pool } from 'undici';
 import { callJob, eventsChannel as baselineChannel, openProducer } from '../baseline/pipeline.mjs';
 import { answers200, freePort, rssBytes, startChild, waitReady } from './processes.mjs';
 
-
 /** The webhooks every run defines: `fast` answers at once, `slow` after the endpoint's delay. */
 const webhookUrls = (endpointPort) => ({
   fast: `http://127.0.0.1:${endpointPort}/fast`,
@@ -50,14 +49,24 @@ export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs
   const startApp = async (role, extraEnv = {}) => {
     const port = await freePort();
     const variable = role === 'api' ? 'PORT' : 'METRICS_PORT';
-    const child = startChild(`hookrunner ${role}`, process.execPath, [...PRODUCTION_NODE_ARGS, ...nodeArgs, `${dist}/apps/${role}/src/main.js`], { env: { ...env, [variable]: String(port), ...extraEnv } });
+    const child = startChild(
+      `hookrunner ${role}`,
+      process.execPath,
+      [...PRODUCTION_NODE_ARGS, ...nodeArgs, `${dist}/apps/${role}/src/main.js`],
+      { env: { ...env, [variable]: String(port), ...extraEnv } },
+    );
     child.port = port;
     started.push({ role, pid: child.pid });
     apps[role] = await waitReady(child, () => answers200(`http://127.0.0.1:${port}/health`), 'GET /health 200');
   };
 
   const post = async (path, body) => {
-    const res = await api.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await api.request({
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await res.body.text();
     return { status: res.statusCode, text };
   };
@@ -78,12 +87,21 @@ export function hookrunner({ dist, redisUrl, endpointPort, connections, nodeArgs
     },
     async prepare(botId) {
       for (const [name, url] of Object.entries(urls)) {
-        const { status, text } = await post(`/v1/bots/${botId}/webhooks`, { name, method: 'POST', url, timeoutMs: 10_000, retry: { attempts: 1, backoffMs: 0 } });
-        if (status !== 201 && status !== 200 && status !== 409) throw new Error(`creating webhook ${name}: HTTP ${status} ${text}`);
+        const { status, text } = await post(`/v1/bots/${botId}/webhooks`, {
+          name,
+          method: 'POST',
+          url,
+          timeoutMs: 10_000,
+          retry: { attempts: 1, backoffMs: 0 },
+        });
+        if (status !== 201 && status !== 200 && status !== 409)
+          throw new Error(`creating webhook ${name}: HTTP ${status} ${text}`);
       }
     },
     async enqueueBatch(botId, userIds, webhook) {
-      const { status, text } = await post(`/v1/bots/${botId}/calls/batch`, { calls: userIds.map((userId) => ({ webhook, userId })) });
+      const { status, text } = await post(`/v1/bots/${botId}/calls/batch`, {
+        calls: userIds.map((userId) => ({ webhook, userId })),
+      });
       if (status !== 202) throw new Error(`POST /calls/batch: HTTP ${status} ${text.slice(0, 500)}`);
       const rejected = JSON.parse(text).calls.find((entry) => entry.error);
       if (rejected) throw new Error(`POST /calls/batch refused a call: ${JSON.stringify(rejected.error)}`);
@@ -122,10 +140,15 @@ export function baseline({ redisUrl, endpointPort, producerConnection, concurren
     name: 'baseline',
     channel: baselineChannel,
     async start() {
-      worker = startChild('baseline worker', process.execPath, [...PRODUCTION_NODE_ARGS, fileURLToPath(new URL('../baseline/worker.mjs', import.meta.url))], {
-        env: { REDIS_URL: redisUrl, CONCURRENCY: String(concurrency) },
-        ipc: true,
-      });
+      worker = startChild(
+        'baseline worker',
+        process.execPath,
+        [...PRODUCTION_NODE_ARGS, fileURLToPath(new URL('../baseline/worker.mjs', import.meta.url))],
+        {
+          env: { REDIS_URL: redisUrl, CONCURRENCY: String(concurrency) },
+          ipc: true,
+        },
+      );
       producer = openProducer(producerConnection);
       // BullMQ's worker is up once it is connected; give it a moment and check it is still alive.
       await waitReady(worker, async () => (await this.workerMemory()).rss > 0, 'an answer to a memory request');

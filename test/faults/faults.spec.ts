@@ -9,7 +9,16 @@
  * against `appendfsync everysec` and reports what a kill -9 of Redis lost instead of failing.
  */
 import Redis from 'ioredis';
-import { AppProcess, freePort, pollUntil, startApp, startEndpoint, startRedis, TestEndpoint, TestRedis } from '../support';
+import {
+  AppProcess,
+  freePort,
+  pollUntil,
+  startApp,
+  startEndpoint,
+  startRedis,
+  TestEndpoint,
+  TestRedis,
+} from '../support';
 
 const CALLS = Number(process.env.FAULTS_CALLS ?? 2000);
 const FSYNC = (process.env.FAULTS_FSYNC ?? 'always') as 'always' | 'everysec';
@@ -81,7 +90,11 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
 
   async function start(role: 'api' | 'worker' | 'results'): Promise<AppProcess> {
     const port = await freePort();
-    const app = await startApp(role, { ...env, [role === 'api' ? 'PORT' : 'METRICS_PORT']: String(port) }, { healthPort: port });
+    const app = await startApp(
+      role,
+      { ...env, [role === 'api' ? 'PORT' : 'METRICS_PORT']: String(port) },
+      { healthPort: port },
+    );
     apps.push(app);
     return app;
   }
@@ -98,11 +111,17 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
 
   /** Enqueues call i until a 202, retrying 503s and 429s with the same idempotency key. */
   async function enqueue(i: number): Promise<string> {
-    const body = { webhook: 'flaky', userId: `user-${i % USERS}`, params: { i: String(i) }, idempotencyKey: `call-${i}` };
+    const body = {
+      webhook: 'flaky',
+      userId: `user-${i % USERS}`,
+      params: { i: String(i) },
+      idempotencyKey: `call-${i}`,
+    };
     for (;;) {
       const reply = await post(`/v1/bots/${BOT}/calls`, body).catch(() => ({ status: 0, body: undefined }));
       if (reply.status === 202) return reply.body.callId as string;
-      if (reply.status !== 503 && reply.status !== 429 && reply.status !== 0) throw new Error(`enqueue ${i}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
+      if (reply.status !== 503 && reply.status !== 429 && reply.status !== 0)
+        throw new Error(`enqueue ${i}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -156,7 +175,11 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
 
     const injector = (async () => {
       for (const fault of faults) {
-        await pollUntil(() => enqueued >= fault.at * CALLS, { timeoutMs: 200_000, intervalMs: 20, message: `never reached ${fault.name}` });
+        await pollUntil(() => enqueued >= fault.at * CALLS, {
+          timeoutMs: 200_000,
+          intervalMs: 20,
+          message: `never reached ${fault.name}`,
+        });
         const at = Date.now();
         await fault.run();
         timings.push({ fault: fault.name, recoverySeconds: await recovery(at) });
@@ -195,13 +218,25 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     const failed = terminal.filter((e) => e.type === 'call.failed');
     const succeeded = terminal.filter((e) => e.type === 'call.succeeded');
 
-    printTable({ accepted: accepted.size, events: terminal.length, lost: lost.length, duplicated: duplicated.length, failedByDesign: failed.length }, timings);
+    printTable(
+      {
+        accepted: accepted.size,
+        events: terminal.length,
+        lost: lost.length,
+        duplicated: duplicated.length,
+        failedByDesign: failed.length,
+      },
+      timings,
+    );
 
     // Each succeeded event carries exactly what the endpoint answered for its call.
     for (const event of succeeded) {
       const i = accepted.get(event.callId)!;
       expect(event.responses).toEqual(replyFor(String(i)).responses);
-      expect(event.changes).toEqual({ memory: replyFor(String(i)).memory, userAttributes: replyFor(String(i)).user_attributes });
+      expect(event.changes).toEqual({
+        memory: replyFor(String(i)).memory,
+        userAttributes: replyFor(String(i)).user_attributes,
+      });
     }
     // Every failure is one the endpoint caused (500s or timeouts on every attempt), never a crash.
     for (const event of failed) expect(['http_status', 'timeout']).toContain(event.error.type);

@@ -47,7 +47,13 @@ describe('on a 3-master Redis Cluster', () => {
     endpoint.script('/echo', (req, res) => {
       const params = JSON.parse(req.body || '{}') as Record<string, string>;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ responses: [`hi {{user.name}} #${params.n}`], memory: { last: params.n }, user_attributes: { name: params.who } }));
+      res.end(
+        JSON.stringify({
+          responses: [`hi {{user.name}} #${params.n}`],
+          memory: { last: params.n },
+          user_attributes: { name: params.who },
+        }),
+      );
     });
     endpoint.reply('/broken', 500, { error: 'down' });
     endpoint.script('/slow', (req, res) => {
@@ -79,17 +85,27 @@ describe('on a 3-master Redis Cluster', () => {
   it(`runs calls of ${BOTS} bots to their events, spread over every master, with status, state and stats readable`, async () => {
     const bots = Array.from({ length: BOTS }, (_, i) => `cluster-bot-${i}`);
     const followers = await Promise.all(bots.map(follow));
-    await Promise.all(bots.map((botId) => createWebhook(http, botId, { name: 'echo', method: 'POST', url: `${endpoint.url}/echo`, params: { n: '0' } })));
+    await Promise.all(
+      bots.map((botId) =>
+        createWebhook(http, botId, { name: 'echo', method: 'POST', url: `${endpoint.url}/echo`, params: { n: '0' } }),
+      ),
+    );
     const commandsBefore = await cluster.commandCounts();
 
     const sent = await Promise.all(
       bots.flatMap((botId) =>
         Array.from({ length: CALLS_PER_BOT }, (_, n) =>
-          enqueueCall(http, botId, { webhook: 'echo', userId: `u-${n % 2}`, params: { n: String(n), who: botId } }).then((callId) => ({ botId, callId })),
+          enqueueCall(http, botId, {
+            webhook: 'echo',
+            userId: `u-${n % 2}`,
+            params: { n: String(n), who: botId },
+          }).then((callId) => ({ botId, callId })),
         ),
       ),
     );
-    const events = await Promise.all(sent.map(({ botId, callId }) => followers[bots.indexOf(botId)].waitFor(callId, 30_000)));
+    const events = await Promise.all(
+      sent.map(({ botId, callId }) => followers[bots.indexOf(botId)].waitFor(callId, 30_000)),
+    );
     expect(events.every((e) => e.type === 'call.succeeded')).toBe(true);
     expect(events[0].responses).toEqual([`hi ${bots[0]} #0`]);
 
@@ -98,7 +114,9 @@ describe('on a 3-master Redis Cluster', () => {
     const served = (await cluster.commandCounts()).map((n, i) => n - commandsBefore[i]);
     const total = served.reduce((a, b) => a + b, 0);
     const shares = served.map((n) => n / total);
-    process.stdout.write(`cluster: commands per master during the run ${shares.map((x) => `${(x * 100).toFixed(0)}%`).join(' / ')}\n`);
+    process.stdout.write(
+      `cluster: commands per master during the run ${shares.map((x) => `${(x * 100).toFixed(0)}%`).join(' / ')}\n`,
+    );
     for (const share of shares) expect(share).toBeGreaterThanOrEqual(0.15);
 
     const call = await http.get(`/v1/calls/${sent[0].callId}`);
@@ -138,7 +156,12 @@ describe('on a 3-master Redis Cluster', () => {
   it('lists a failed call as a dead letter and replays it to success', async () => {
     const botId = 'cluster-dead';
     const events = await follow(botId);
-    await createWebhook(http, botId, { name: 'flaky', method: 'POST', url: `${endpoint.url}/broken`, retry: { attempts: 1, backoffMs: 0 } });
+    await createWebhook(http, botId, {
+      name: 'flaky',
+      method: 'POST',
+      url: `${endpoint.url}/broken`,
+      retry: { attempts: 1, backoffMs: 0 },
+    });
     const callId = await enqueueCall(http, botId, { webhook: 'flaky', userId: 'u' });
     expect((await events.waitFor(callId)).type).toBe('call.failed');
     const listed = await http.get(`/v1/bots/${botId}/calls?status=failed`);
@@ -162,7 +185,10 @@ describe('on a 3-master Redis Cluster', () => {
     const second = await http.post(`/v1/bots/${botId}/signing-secret`);
     expect(second.body.previousExpiresAt).toEqual(expect.any(String));
     await createWebhook(http, botId, { name: 'echo', method: 'POST', url: `${endpoint.url}/echo` });
-    const test = await http.post(`/v1/bots/${botId}/webhooks/echo/test`, { userId: 'u', params: { n: '7', who: 'tester' } });
+    const test = await http.post(`/v1/bots/${botId}/webhooks/echo/test`, {
+      userId: 'u',
+      params: { n: '7', who: 'tester' },
+    });
     expect(test.status).toBe(200);
     expect(test.body).toMatchObject({ valid: true, response: { status: 200 } });
   });
@@ -171,8 +197,13 @@ describe('on a 3-master Redis Cluster', () => {
     const botId = 'cluster-crash';
     const events = await follow(botId);
     await createWebhook(http, botId, { name: 'slow', method: 'POST', url: `${endpoint.url}/slow` });
-    const callIds = await Promise.all(Array.from({ length: 40 }, (_, i) => enqueueCall(http, botId, { webhook: 'slow', userId: `u-${i % 5}` })));
-    await pollUntil(() => endpoint.requestsTo('/slow').length >= 10, { timeoutMs: 10_000, message: 'no calls in flight' });
+    const callIds = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => enqueueCall(http, botId, { webhook: 'slow', userId: `u-${i % 5}` })),
+    );
+    await pollUntil(() => endpoint.requestsTo('/slow').length >= 10, {
+      timeoutMs: 10_000,
+      message: 'no calls in flight',
+    });
     apps[1].kill('SIGKILL');
 
     const all: CallEvent[] = await events.waitForAll(callIds, 60_000);

@@ -95,7 +95,7 @@ describe('docker-compose.yml', () => {
   it('mounts only paths that exist in the repo', () => {
     const sources = Object.values(services).flatMap((service) =>
       (service.volumes ?? [])
-        .map((volume) => (typeof volume === 'string' ? volume.split(':')[0] : volume.source ?? ''))
+        .map((volume) => (typeof volume === 'string' ? volume.split(':')[0] : (volume.source ?? '')))
         .filter((source) => source.startsWith('.') || source.startsWith('/')),
     );
     expect(sources.length).toBeGreaterThan(0);
@@ -126,7 +126,9 @@ describe('docker-compose.cluster.yml over docker-compose.yml', () => {
   it('joins the three masters once, after each is healthy', () => {
     const init = override.services['redis-cluster'];
     const script = words(init.command).join(' ');
-    expect(script).toContain(`--cluster create ${nodes.map((n) => `${n}:6379`).join(' ')} --cluster-replicas 0 --cluster-yes`);
+    expect(script).toContain(
+      `--cluster create ${nodes.map((n) => `${n}:6379`).join(' ')} --cluster-replicas 0 --cluster-yes`,
+    );
     expect(script).toMatch(/cluster_state:ok \|\|/);
     expect(Object.keys(init.depends_on ?? {}).sort()).toEqual(nodes);
   });
@@ -134,7 +136,9 @@ describe('docker-compose.cluster.yml over docker-compose.yml', () => {
   it('points every Hookrunner process at the cluster, started only once it is formed', () => {
     for (const name of ['api', 'worker', 'results']) {
       expect(environment(override.services[name]).REDIS_CLUSTER_NODES).toBe(nodes.map((n) => `${n}:6379`).join(','));
-      expect(override.services[name].depends_on?.['redis-cluster']).toEqual({ condition: 'service_completed_successfully' });
+      expect(override.services[name].depends_on?.['redis-cluster']).toEqual({
+        condition: 'service_completed_successfully',
+      });
       expect(services[name]).toBeDefined();
     }
   });

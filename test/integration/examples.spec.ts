@@ -1,6 +1,5 @@
 import { AppProcess, freePort, spawnApp, startApp } from '../support';
 
-
 describe('examples app', () => {
   let app: AppProcess;
   let base: string;
@@ -50,18 +49,22 @@ describe('examples app', () => {
     it('draws every integer of [min, max], bounds included, and nothing else', async () => {
       const seen = new Set<number>();
       for (let i = 0; i < 150; i++) {
-        const reply = i % 2 ? await get('/random_number?min=-1&max=1') : await post('/random_number', { min: '-1', max: '1' });
+        const reply =
+          i % 2 ? await get('/random_number?min=-1&max=1') : await post('/random_number', { min: '-1', max: '1' });
         seen.add(expectNumberIn(reply, -1, 1));
       }
       expect([...seen].sort()).toEqual([-1, 0, 1]);
     });
 
-    it.each(['', '?min=10', '?min=ten&max=20', '?min=1.5&max=2', '?min=21&max=20'])('answers 400 to GET %s', async (query) => {
-      expect(await get(`/random_number${query}`)).toEqual({
-        status: 400,
-        body: { error: 'min and max must be integers with min <= max' },
-      });
-    });
+    it.each(['', '?min=10', '?min=ten&max=20', '?min=1.5&max=2', '?min=21&max=20'])(
+      'answers 400 to GET %s',
+      async (query) => {
+        expect(await get(`/random_number${query}`)).toEqual({
+          status: 400,
+          body: { error: 'min and max must be integers with min <= max' },
+        });
+      },
+    );
 
     it('answers 400 to a POST without max', async () => {
       expect(await post('/random_number', { min: 1 })).toEqual({

@@ -34,7 +34,21 @@ const KNOWN_USER = 'known-user';
 const RETRY_BOT = 'retry-bot';
 /** Bots only the fuzzer writes to; each starts with the definitions w1 and w2. */
 const FUZZ_BOTS = ['fz-a', 'fz-b', 'fz-c.d', ':fz_e'];
-const NAMES = ['w1', 'w2', 'w3', 'hello', 'café ☕', 'a/b', 'a b', '..', '%41', '{{memory.x}}', '__proto__', 'constructor', 'x'.repeat(128)];
+const NAMES = [
+  'w1',
+  'w2',
+  'w3',
+  'hello',
+  'café ☕',
+  'a/b',
+  'a b',
+  '..',
+  '%41',
+  '{{memory.x}}',
+  '__proto__',
+  'constructor',
+  'x'.repeat(128),
+];
 const USERS = ['u1', 'u2', 'u.3', ':u-4', KNOWN_USER];
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
 
@@ -46,7 +60,8 @@ class Entries {
 type Tree = null | boolean | number | string | Tree[] | Entries;
 
 function toText(tree: Tree): string {
-  if (tree instanceof Entries) return `{${tree.entries.map(([k, v]) => `${JSON.stringify(k)}:${toText(v)}`).join(',')}}`;
+  if (tree instanceof Entries)
+    return `{${tree.entries.map(([k, v]) => `${JSON.stringify(k)}:${toText(v)}`).join(',')}}`;
   if (Array.isArray(tree)) return `[${tree.map(toText).join(',')}]`;
   return JSON.stringify(tree);
 }
@@ -59,7 +74,10 @@ const now = <T>(times: number, outOf: number, arbitrary: fc.Arbitrary<T>) =>
  * An object of `required` fields (now and then one missing) and `optional` ones (each present or
  * not), now and then with extra keys, prototype-shaped ones among them.
  */
-function objectOf(required: Record<string, fc.Arbitrary<Tree>>, optional: Record<string, fc.Arbitrary<Tree>> = {}): fc.Arbitrary<Tree> {
+function objectOf(
+  required: Record<string, fc.Arbitrary<Tree>>,
+  optional: Record<string, fc.Arbitrary<Tree>> = {},
+): fc.Arbitrary<Tree> {
   const extraKey = fc.oneof(fc.constantFrom(...FORBIDDEN, 'extra', 'name', 'toString'), fc.string({ maxLength: 8 }));
   return fc
     .tuple(
@@ -85,7 +103,10 @@ function junkValue(): fc.Arbitrary<Tree> {
       fc.integer(),
       fc.array(tie('tree'), { maxLength: 4 }),
       fc
-        .array(fc.tuple(fc.oneof(fc.constantFrom(...FORBIDDEN, 'polluted'), fc.string({ maxLength: 8 })), tie('tree')), { maxLength: 4 })
+        .array(
+          fc.tuple(fc.oneof(fc.constantFrom(...FORBIDDEN, 'polluted'), fc.string({ maxLength: 8 })), tie('tree')),
+          { maxLength: 4 },
+        )
         .map((entries) => new Entries(entries)),
     ),
   })).tree;
@@ -98,21 +119,57 @@ const field = (valid: fc.Arbitrary<Tree>, invalid: fc.Arbitrary<Tree> = junkValu
 
 // --- Bodies ------------------------------------------------------------------------------------------
 
-const printable = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 });
-const identifier = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:'), minLength: 1, maxLength: 24 });
-const badIdentifier = fc.oneof(fc.constantFrom('', 'a/b', '{x}', 'a b', 'é', 'x'.repeat(129)), fc.string({ unit: 'binary', maxLength: 12 }));
-const stringRecord = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 40 }), { maxKeys: 5 }).map((d) => new Entries(Object.entries(d)));
+const printable = fc.string({
+  unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 40,
+});
+const identifier = fc.string({
+  unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:'),
+  minLength: 1,
+  maxLength: 24,
+});
+const badIdentifier = fc.oneof(
+  fc.constantFrom('', 'a/b', '{x}', 'a b', 'é', 'x'.repeat(129)),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+);
+const stringRecord = fc
+  .dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 40 }), { maxKeys: 5 })
+  .map((d) => new Entries(Object.entries(d)));
 const badRecord = fc.oneof(
   junkValue(),
   fc.constantFrom(...FORBIDDEN).map((k) => new Entries([[k, 'x']])),
-  fc.integer({ min: 101, max: 300 }).map((n) => new Entries(Array.from({ length: n }, (_, i): [string, Tree] => [`k${i}`, 'v']))),
+  fc
+    .integer({ min: 101, max: 300 })
+    .map((n) => new Entries(Array.from({ length: n }, (_, i): [string, Tree] => [`k${i}`, 'v']))),
   fc.constant(new Entries([['k', 'v'.repeat(8193)]])),
   fc.constant(new Entries([['k'.repeat(257), 'v']])),
 );
 const headerRecord = fc
-  .dictionary(fc.constantFrom('x-api-key', 'authorization', 'x-trace', 'content-length', 'host', 'transfer-encoding', 'connection', 'expect', 'upgrade', 'x-{{memory.a}}'), fc.constantFrom('v', '{{memory.a}}', 'Bearer x', '1', 'chunked', 'close', 'a\r\nb', 'a\u0000b', 'é'), { maxKeys: 3 })
+  .dictionary(
+    fc.constantFrom(
+      'x-api-key',
+      'authorization',
+      'x-trace',
+      'content-length',
+      'host',
+      'transfer-encoding',
+      'connection',
+      'expect',
+      'upgrade',
+      'x-{{memory.a}}',
+    ),
+    fc.constantFrom('v', '{{memory.a}}', 'Bearer x', '1', 'chunked', 'close', 'a\r\nb', 'a\u0000b', 'é'),
+    { maxKeys: 3 },
+  )
   .map((d) => new Entries(Object.entries(d)));
-const stateObject = fc.dictionary(fc.string({ maxLength: 10 }).filter((k) => !FORBIDDEN.includes(k)), fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Tree>, { maxKeys: 4 }).map((d) => new Entries(Object.entries(d)));
+const stateObject = fc
+  .dictionary(
+    fc.string({ maxLength: 10 }).filter((k) => !FORBIDDEN.includes(k)),
+    fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Tree>,
+    { maxKeys: 4 },
+  )
+  .map((d) => new Entries(Object.entries(d)));
 const badStateObject = fc.oneof(
   junkValue(),
   fc.constantFrom(...FORBIDDEN).map((k) => new Entries([[k, new Entries([['polluted', 1]])]])),
@@ -122,15 +179,39 @@ const badStateObject = fc.oneof(
 let endpointUrl = 'http://127.0.0.1:1';
 /** Where fuzzed definitions point: our endpoint, refused ports, and URLs the API must refuse. */
 const url = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('/ok', '/missing', '/fz/{{memory.a}}?q={{user.b}}', '/fail').map((path): Tree => `${endpointUrl}${path}`) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .constantFrom('/ok', '/missing', '/fz/{{memory.a}}?q={{user.b}}', '/fail')
+      .map((path): Tree => `${endpointUrl}${path}`),
+  },
   {
     weight: 2,
     arbitrary: fc.constantFrom<Tree>(
-      'http://127.0.0.1:1/', 'http://0.0.0.0:1/', 'http://[::]:1/', 'http://2130706433:1/', 'http://0x7f000001:1/', 'http://10.0.0.1/',
-      'http://169.254.169.254/latest/meta-data', 'http://[::ffff:10.0.0.1]/', 'http://metadata.google.internal/', 'ftp://127.0.0.1/',
-      'javascript:alert(1)', 'file:///etc/passwd', 'http://', 'http:///x', 'http://[::1', '//127.0.0.1/', 'HTTP://127.0.0.1:1/',
-      'http://127.0.0.1:99999/', 'http://user:pass@127.0.0.1:1/', 'http://ëxample.test:1/', `http://127.0.0.1:1/${'a'.repeat(2048)}`,
-      'http://{{memory.host}}/', 'http://127.0.0.1:1/\r\nX: y', ' http://127.0.0.1:1/',
+      'http://127.0.0.1:1/',
+      'http://0.0.0.0:1/',
+      'http://[::]:1/',
+      'http://2130706433:1/',
+      'http://0x7f000001:1/',
+      'http://10.0.0.1/',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::ffff:10.0.0.1]/',
+      'http://metadata.google.internal/',
+      'ftp://127.0.0.1/',
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'http://',
+      'http:///x',
+      'http://[::1',
+      '//127.0.0.1/',
+      'HTTP://127.0.0.1:1/',
+      'http://127.0.0.1:99999/',
+      'http://user:pass@127.0.0.1:1/',
+      'http://ëxample.test:1/',
+      `http://127.0.0.1:1/${'a'.repeat(2048)}`,
+      'http://{{memory.host}}/',
+      'http://127.0.0.1:1/\r\nX: y',
+      ' http://127.0.0.1:1/',
     ),
   },
 );
@@ -141,19 +222,32 @@ const definitionFields = {
 const definitionOptional = {
   params: field(stringRecord, badRecord),
   headers: field(headerRecord, badRecord),
-  timeoutMs: field(fc.integer({ min: 100, max: 3000 }), fc.constantFrom<Tree>(99, 60_001, 1.5, '1000', -1, 1e308, null, 0)),
+  timeoutMs: field(
+    fc.integer({ min: 100, max: 3000 }),
+    fc.constantFrom<Tree>(99, 60_001, 1.5, '1000', -1, 1e308, null, 0),
+  ),
   retry: field(
-    objectOf({ attempts: field(fc.integer({ min: 1, max: 2 }), fc.constantFrom<Tree>(0, 11, 2.5, '3')), backoffMs: field(fc.integer({ min: 0, max: 100 }), fc.constantFrom<Tree>(-1, 600_001, 'x')) }),
+    objectOf({
+      attempts: field(fc.integer({ min: 1, max: 2 }), fc.constantFrom<Tree>(0, 11, 2.5, '3')),
+      backoffMs: field(fc.integer({ min: 0, max: 100 }), fc.constantFrom<Tree>(-1, 600_001, 'x')),
+    }),
   ),
 };
-const webhookName = fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Tree>(...NAMES) }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }) }, {
-  weight: 1,
-  arbitrary: fc.constantFrom<Tree>('', 'a\u0000b', 'tab\there', '\u007f', 'x'.repeat(129)),
-});
+const webhookName = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom<Tree>(...NAMES) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<Tree>('', 'a\u0000b', 'tab\there', '\u007f', 'x'.repeat(129)),
+  },
+);
 const createBody = objectOf({ name: field(webhookName), ...definitionFields }, definitionOptional);
 const replaceBody = objectOf(definitionFields, { name: field(webhookName), ...definitionOptional });
 const callFields = {
-  webhook: field(fc.constantFrom<Tree>('w1', 'w1', 'w2', 'w2', 'w3', 'hello', 'nope'), fc.oneof(junkValue(), fc.constant<Tree>('x'.repeat(129)))),
+  webhook: field(
+    fc.constantFrom<Tree>('w1', 'w1', 'w2', 'w2', 'w3', 'hello', 'nope'),
+    fc.oneof(junkValue(), fc.constant<Tree>('x'.repeat(129))),
+  ),
   userId: field(fc.oneof(fc.constantFrom<Tree>(...USERS), identifier), badIdentifier),
 };
 const callOptional = {
@@ -161,30 +255,62 @@ const callOptional = {
   params: field(stringRecord, badRecord),
   memory: field(stateObject, badStateObject),
   user: field(stateObject, badStateObject),
-  idempotencyKey: field(fc.oneof(fc.constantFrom<Tree>('k1', 'k2'), printable), fc.constantFrom<Tree>('', 'a b', 'é', 'x'.repeat(256))),
+  idempotencyKey: field(
+    fc.oneof(fc.constantFrom<Tree>('k1', 'k2'), printable),
+    fc.constantFrom<Tree>('', 'a b', 'é', 'x'.repeat(256)),
+  ),
 };
 const callBody = objectOf(callFields, callOptional);
 const batchBody = objectOf({
   calls: field(
-    fc.oneof(fc.array(fc.oneof({ weight: 5, arbitrary: callBody }, { weight: 1, arbitrary: junkValue() }), { minLength: 1, maxLength: 12 }), fc.constant<Tree>(Array(1001).fill(new Entries([])))),
+    fc.oneof(
+      fc.array(fc.oneof({ weight: 5, arbitrary: callBody }, { weight: 1, arbitrary: junkValue() }), {
+        minLength: 1,
+        maxLength: 12,
+      }),
+      fc.constant<Tree>(Array(1001).fill(new Entries([]))),
+    ),
     fc.oneof(junkValue(), fc.constant<Tree>([])),
   ),
 });
-const testBody = objectOf({}, { userId: callFields.userId, sessionId: callOptional.sessionId, params: callOptional.params, memory: callOptional.memory, user: callOptional.user });
+const testBody = objectOf(
+  {},
+  {
+    userId: callFields.userId,
+    sessionId: callOptional.sessionId,
+    params: callOptional.params,
+    memory: callOptional.memory,
+    user: callOptional.user,
+  },
+);
 
 /** JSON nested `depth` deep, somewhere in an otherwise plausible body. */
-const deepBody = fc.record({ depth: fc.integer({ min: 1, max: 60_000 }), shape: fc.constantFrom('array', 'object'), at: fc.constantFrom('top', 'memory', 'params', 'extra') }).map(({ depth, shape, at }) => {
-  const deep = shape === 'array' ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-  return at === 'top' ? deep : `{"name":"w9","method":"GET","url":"http://127.0.0.1:1/","webhook":"w1","userId":"u1","${at}":${deep}}`;
-});
+const deepBody = fc
+  .record({
+    depth: fc.integer({ min: 1, max: 60_000 }),
+    shape: fc.constantFrom('array', 'object'),
+    at: fc.constantFrom('top', 'memory', 'params', 'extra'),
+  })
+  .map(({ depth, shape, at }) => {
+    const deep =
+      shape === 'array' ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    return at === 'top'
+      ? deep
+      : `{"name":"w9","method":"GET","url":"http://127.0.0.1:1/","webhook":"w1","userId":"u1","${at}":${deep}}`;
+  });
 
 /** Bodies around the size limit: one byte under, at, and over, as JSON and as junk. */
-const sizedBody = fc.record({ delta: fc.oneof(fc.integer({ min: -16, max: 16 }), fc.integer({ min: -200_000, max: 200_000 })), json: fc.boolean() }).map(({ delta, json }) => {
-  const size = MAX_BODY_BYTES + delta;
-  if (!json) return Buffer.alloc(size, 0x7b);
-  const head = '{"name":"big","method":"GET","url":"http://127.0.0.1:1/","memory":{"pad":"';
-  return `${head}${'x'.repeat(Math.max(0, size - head.length - 3))}"}}`;
-});
+const sizedBody = fc
+  .record({
+    delta: fc.oneof(fc.integer({ min: -16, max: 16 }), fc.integer({ min: -200_000, max: 200_000 })),
+    json: fc.boolean(),
+  })
+  .map(({ delta, json }) => {
+    const size = MAX_BODY_BYTES + delta;
+    if (!json) return Buffer.alloc(size, 0x7b);
+    const head = '{"name":"big","method":"GET","url":"http://127.0.0.1:1/","memory":{"pad":"';
+    return `${head}${'x'.repeat(Math.max(0, size - head.length - 3))}"}}`;
+  });
 
 /** What a route's structured body can be turned into: itself, damaged, replaced by junk. */
 function bodyFrom(structured: fc.Arbitrary<Tree>): fc.Arbitrary<string | Buffer> {
@@ -192,10 +318,12 @@ function bodyFrom(structured: fc.Arbitrary<Tree>): fc.Arbitrary<string | Buffer>
     { weight: 40, arbitrary: structured.map(toText) },
     {
       weight: 6,
-      arbitrary: fc.tuple(structured.map(toText), fc.nat(), fc.string({ unit: 'binary', maxLength: 4 }), fc.boolean()).map(([text, at, junk, cut]) => {
-        const i = at % (text.length + 1);
-        return cut ? text.slice(0, i) : text.slice(0, i) + junk + text.slice(i);
-      }),
+      arbitrary: fc
+        .tuple(structured.map(toText), fc.nat(), fc.string({ unit: 'binary', maxLength: 4 }), fc.boolean())
+        .map(([text, at, junk, cut]) => {
+          const i = at % (text.length + 1);
+          return cut ? text.slice(0, i) : text.slice(0, i) + junk + text.slice(i);
+        }),
     },
     { weight: 2, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
     { weight: 2, arbitrary: fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)) },
@@ -205,9 +333,30 @@ function bodyFrom(structured: fc.Arbitrary<Tree>): fc.Arbitrary<string | Buffer>
     {
       weight: 3,
       arbitrary: fc.constantFrom(
-        '', ' ', 'null', '[]', '{}', '""', '0', 'true', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}',
-        '{"a":{"__proto__":[]}}', '[{"prototype":1}]', '\uFEFF{}', '{}{}', '{"a":1,}', "{'a':1}", 'NaN', '[', '{"', '\u0000', '{"a":"\\ud800"}',
-        '{"calls":{"length":2}}', '{"name":"\\u005f\\u005fproto\\u005f\\u005f"}', '{"\\u005f\\u005fproto\\u005f\\u005f":{"polluted":1}}',
+        '',
+        ' ',
+        'null',
+        '[]',
+        '{}',
+        '""',
+        '0',
+        'true',
+        '{"__proto__":{"polluted":1}}',
+        '{"constructor":{"prototype":{"polluted":1}}}',
+        '{"a":{"__proto__":[]}}',
+        '[{"prototype":1}]',
+        '\uFEFF{}',
+        '{}{}',
+        '{"a":1,}',
+        "{'a':1}",
+        'NaN',
+        '[',
+        '{"',
+        '\u0000',
+        '{"a":"\\ud800"}',
+        '{"calls":{"length":2}}',
+        '{"name":"\\u005f\\u005fproto\\u005f\\u005f"}',
+        '{"\\u005f\\u005fproto\\u005f\\u005f":{"polluted":1}}',
       ),
     },
   );
@@ -216,16 +365,68 @@ function bodyFrom(structured: fc.Arbitrary<Tree>): fc.Arbitrary<string | Buffer>
 // --- Paths, queries, headers --------------------------------------------------------------------
 
 /** Percent-encodes every byte outside the unreserved set (lone surrogates become U+FFFD). */
-const encode = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+const encode = (text: string) =>
+  [...Buffer.from(text, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 /** Printable ASCII as it is in a path, minus what would end the segment. */
-const rawPathChar = fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)).filter((c) => !'/?#'.includes(c));
+const rawPathChar = fc
+  .integer({ min: 0x21, max: 0x7e })
+  .map((c) => String.fromCharCode(c))
+  .filter((c) => !'/?#'.includes(c));
 /** Latin-1 bytes, which undici sends unencoded (and Node's parser refuses). */
-const latin1 = fc.string({ unit: fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 6 });
+const latin1 = fc.string({
+  unit: fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 6,
+});
 const junkSegment = fc.oneof(
   fc.constantFrom(
-    '%', '%0', '%zz', '%00', '%ff', '%c0%af', '%e2%82', '.', '..', '%2e%2e', '%2F', '%2f..%2f', '~', '%20', '+', '%u0041', '%%', '%25',
-    '{x}', '{', '}', '|', '\\', '^', '`', '"', "'", '<script>', '__proto__', 'constructor', 'prototype', 'hasOwnProperty', ';', '=', '@', '*',
-    '', 'a%0d%0aSet-Cookie:x', '%F0%9F%98%80', '\u00e9', '\u00ff\u00fe',
+    '%',
+    '%0',
+    '%zz',
+    '%00',
+    '%ff',
+    '%c0%af',
+    '%e2%82',
+    '.',
+    '..',
+    '%2e%2e',
+    '%2F',
+    '%2f..%2f',
+    '~',
+    '%20',
+    '+',
+    '%u0041',
+    '%%',
+    '%25',
+    '{x}',
+    '{',
+    '}',
+    '|',
+    '\\',
+    '^',
+    '`',
+    '"',
+    "'",
+    '<script>',
+    '__proto__',
+    'constructor',
+    'prototype',
+    'hasOwnProperty',
+    ';',
+    '=',
+    '@',
+    '*',
+    '',
+    'a%0d%0aSet-Cookie:x',
+    '%F0%9F%98%80',
+    '\u00e9',
+    '\u00ff\u00fe',
   ),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }).map(encode),
   fc.string({ unit: rawPathChar, minLength: 1, maxLength: 30 }),
@@ -233,16 +434,53 @@ const junkSegment = fc.oneof(
   fc.integer({ min: 120, max: 6000 }).map((n) => 'a'.repeat(n)),
   fc.integer({ min: 1, max: 9000 }).map((n) => '%41'.repeat(n)),
 );
-const botSegment = (bots: string[]) => fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...bots) }, { weight: 2, arbitrary: identifier.filter((id) => !RESERVED.has(id)) }, { weight: 2, arbitrary: junkSegment });
+const botSegment = (bots: string[]) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...bots) },
+    { weight: 2, arbitrary: identifier.filter((id) => !RESERVED.has(id)) },
+    { weight: 2, arbitrary: junkSegment },
+  );
 const RESERVED = new Set([KNOWN_BOT, RETRY_BOT]);
-const nameSegment = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...NAMES).map(encode) }, { weight: 1, arbitrary: junkSegment });
-const userSegment = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...USERS) }, { weight: 1, arbitrary: identifier }, { weight: 2, arbitrary: junkSegment });
+const nameSegment = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...NAMES).map(encode) },
+  { weight: 1, arbitrary: junkSegment },
+);
+const userSegment = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...USERS) },
+  { weight: 1, arbitrary: identifier },
+  { weight: 2, arbitrary: junkSegment },
+);
 const querySuffix = fc
   .array(
     fc.tuple(
-      fc.oneof(fc.constantFrom('status', 'limit', 'cursor', '__proto__', 'constructor', 'status[]', 'limit[0]', '', 'x'), fc.string({ unit: rawPathChar, maxLength: 6 })),
       fc.oneof(
-        fc.constantFrom('failed', 'FAILED', '', '0', '1', '50', '100', '101', '-1', '1.5', '1e2', '0x10', '%205', 'NaN', '9'.repeat(30), '0:0', '1:1', '9999999999999999:999999', '99999999999999999:1', 'a:b', '1:'),
+        fc.constantFrom('status', 'limit', 'cursor', '__proto__', 'constructor', 'status[]', 'limit[0]', '', 'x'),
+        fc.string({ unit: rawPathChar, maxLength: 6 }),
+      ),
+      fc.oneof(
+        fc.constantFrom(
+          'failed',
+          'FAILED',
+          '',
+          '0',
+          '1',
+          '50',
+          '100',
+          '101',
+          '-1',
+          '1.5',
+          '1e2',
+          '0x10',
+          '%205',
+          'NaN',
+          '9'.repeat(30),
+          '0:0',
+          '1:1',
+          '9999999999999999:999999',
+          '99999999999999999:1',
+          'a:b',
+          '1:',
+        ),
         fc.string({ unit: 'binary', maxLength: 20 }).map(encode),
         fc.string({ unit: rawPathChar, maxLength: 20 }),
         latin1,
@@ -254,12 +492,36 @@ const querySuffix = fc
   .map((pairs) => pairs.map(([k, v, eq]) => (eq ? `${k}=${v}` : k)).join('&'));
 /** Besides plain application/json, which most requests carry so that their bodies reach validation. */
 const CONTENT_TYPES = [
-  'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json;charset=latin1', 'application/json; charset=utf-16',
-  'text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream',
-  'application/vnd.api+json', 'application/problem+json', '*/*', 'json', '', ' application/json', 'application/json, text/plain', 'application/jsonx', 'text/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/json;charset=latin1',
+  'application/json; charset=utf-16',
+  'text/plain',
+  'text/plain; charset=utf-8',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/octet-stream',
+  'application/vnd.api+json',
+  'application/problem+json',
+  '*/*',
+  'json',
+  '',
+  ' application/json',
+  'application/json, text/plain',
+  'application/jsonx',
+  'text/json',
 ];
 /** Extra header names left out: undici refuses or manages these (the raw-socket test covers them); content-type is chosen apart. */
-const UNSENDABLE = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'host', 'content-type']);
+const UNSENDABLE = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'host',
+  'content-type',
+]);
 const headers = fc
   .tuple(
     fc.oneof(
@@ -269,10 +531,44 @@ const headers = fc
     ),
     fc.array(
       fc.tuple(
-        fc.oneof(fc.constantFrom('accept', 'accept-encoding', 'content-encoding', 'authorization', 'x-forwarded-for', 'x-http-method-override', 'idempotency-key', 'cookie', 'origin', 'range', 'te'), fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/)),
         fc.oneof(
-          fc.constantFrom('gzip', 'br', 'deflate', 'identity', '*', 'application/json', 'DELETE', 'Bearer x', 'bytes=0-1', 'trailers', '\t', ' '),
-          fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 60 }),
+          fc.constantFrom(
+            'accept',
+            'accept-encoding',
+            'content-encoding',
+            'authorization',
+            'x-forwarded-for',
+            'x-http-method-override',
+            'idempotency-key',
+            'cookie',
+            'origin',
+            'range',
+            'te',
+          ),
+          fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/),
+        ),
+        fc.oneof(
+          fc.constantFrom(
+            'gzip',
+            'br',
+            'deflate',
+            'identity',
+            '*',
+            'application/json',
+            'DELETE',
+            'Bearer x',
+            'bytes=0-1',
+            'trailers',
+            '\t',
+            ' ',
+          ),
+          fc.string({
+            unit: fc
+              .integer({ min: 0x20, max: 0xff })
+              .filter((c) => c !== 0x7f)
+              .map((c) => String.fromCharCode(c)),
+            maxLength: 60,
+          }),
           fc.integer({ min: 1000, max: 12_000 }).map((n) => 'h'.repeat(n)),
         ),
       ),
@@ -316,7 +612,10 @@ class FuzzRequest {
       const s = text.replace(/([\s\S]{1,8}?)\1{15,}/g, (run, unit: string) => `⟨${unit}×${run.length / unit.length}⟩`);
       return s.length > 300 ? `${s.slice(0, 300)}…(${text.length} chars)` : s;
     };
-    const body = this.body === undefined ? '' : ` body=${cut(JSON.stringify(typeof this.body === 'string' ? this.body : this.body.toString('latin1')))}`;
+    const body =
+      this.body === undefined
+        ? ''
+        : ` body=${cut(JSON.stringify(typeof this.body === 'string' ? this.body : this.body.toString('latin1')))}`;
     return `${this.method} ${cut(this.path)} headers=${cut(JSON.stringify(this.headers))}${body}`;
   }
 }
@@ -328,13 +627,35 @@ interface Route {
   request: fc.Arbitrary<FuzzRequest>;
 }
 
-function route(name: string, runs: number, method: string | fc.Arbitrary<string>, path: fc.Arbitrary<{ path: string; bot?: string }>, opts: { body?: fc.Arbitrary<Tree>; effect?: Effect } = {}): Route {
+function route(
+  name: string,
+  runs: number,
+  method: string | fc.Arbitrary<string>,
+  path: fc.Arbitrary<{ path: string; bot?: string }>,
+  opts: { body?: fc.Arbitrary<Tree>; effect?: Effect } = {},
+): Route {
   const body = opts.body ? now(11, 12, bodyFrom(opts.body)) : now(1, 2, bodyFrom(junkValue()));
   const request = fc
-    .tuple(typeof method === 'string' ? fc.constant(method) : method, path, fc.oneof({ weight: 7, arbitrary: fc.constant('') }, { weight: 3, arbitrary: querySuffix }), headers, body)
+    .tuple(
+      typeof method === 'string' ? fc.constant(method) : method,
+      path,
+      fc.oneof({ weight: 7, arbitrary: fc.constant('') }, { weight: 3, arbitrary: querySuffix }),
+      headers,
+      body,
+    )
     .map(([m, p, query, h, b]) => {
-      const withType = b !== undefined && h['content-type'] === undefined && typeof b === 'string' ? { ...h, 'content-type': 'application/json' } : h;
-      return new FuzzRequest(m, query ? `${p.path}?${query}` : p.path, withType, m === 'GET' || m === 'HEAD' ? undefined : b, p.bot, opts.effect ?? 'none');
+      const withType =
+        b !== undefined && h['content-type'] === undefined && typeof b === 'string'
+          ? { ...h, 'content-type': 'application/json' }
+          : h;
+      return new FuzzRequest(
+        m,
+        query ? `${p.path}?${query}` : p.path,
+        withType,
+        m === 'GET' || m === 'HEAD' ? undefined : b,
+        p.bot,
+        opts.effect ?? 'none',
+      );
     });
   return { name, runs, request };
 }
@@ -345,35 +666,127 @@ const at = (build: (...segments: string[]) => string, ...segments: fc.Arbitrary<
 function routes(callIds: string[]): Route[] {
   const fuzzBot = botSegment(FUZZ_BOTS);
   const anyBot = botSegment([...FUZZ_BOTS, KNOWN_BOT, KNOWN_BOT]);
-  const callId = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...callIds) }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: identifier }, { weight: 2, arbitrary: junkSegment });
+  const callId = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...callIds) },
+    { weight: 1, arbitrary: fc.uuid() },
+    { weight: 1, arbitrary: identifier },
+    { weight: 2, arbitrary: junkSegment },
+  );
   const hooks = (bot: fc.Arbitrary<string>) => at((b) => `/v1/bots/${b}/webhooks`, bot);
-  const hook = (bot: fc.Arbitrary<string>, suffix = '') => at((b, n) => `/v1/bots/${b}/webhooks/${n}${suffix}`, bot, nameSegment);
+  const hook = (bot: fc.Arbitrary<string>, suffix = '') =>
+    at((b, n) => `/v1/bots/${b}/webhooks/${n}${suffix}`, bot, nameSegment);
   const byCall = (suffix: string) => fc.tuple(callId).map(([c]) => ({ path: `/v1/calls/${c}${suffix}` }));
   return [
     route('POST /v1/bots/{botId}/webhooks', 140, 'POST', hooks(fuzzBot), { body: createBody, effect: 'definitions' }),
     route('GET /v1/bots/{botId}/webhooks', 40, 'GET', hooks(anyBot)),
     route('GET /v1/bots/{botId}/webhooks/{name}', 50, 'GET', hook(anyBot)),
-    route('PUT /v1/bots/{botId}/webhooks/{name}', 90, 'PUT', hook(fuzzBot), { body: replaceBody, effect: 'definitions' }),
+    route('PUT /v1/bots/{botId}/webhooks/{name}', 90, 'PUT', hook(fuzzBot), {
+      body: replaceBody,
+      effect: 'definitions',
+    }),
     route('POST /v1/bots/{botId}/webhooks/{name}/test', 55, 'POST', hook(anyBot, '/test'), { body: testBody }),
-    route('POST /v1/bots/{botId}/calls', 110, 'POST', at((b) => `/v1/bots/${b}/calls`, fuzzBot), { body: callBody, effect: 'calls' }),
-    route('POST /v1/bots/{botId}/calls/batch', 70, 'POST', at((b) => `/v1/bots/${b}/calls/batch`, fuzzBot), { body: batchBody, effect: 'calls' }),
+    route(
+      'POST /v1/bots/{botId}/calls',
+      110,
+      'POST',
+      at((b) => `/v1/bots/${b}/calls`, fuzzBot),
+      { body: callBody, effect: 'calls' },
+    ),
+    route(
+      'POST /v1/bots/{botId}/calls/batch',
+      70,
+      'POST',
+      at((b) => `/v1/bots/${b}/calls/batch`, fuzzBot),
+      { body: batchBody, effect: 'calls' },
+    ),
     route('GET /v1/calls/{callId}', 50, 'GET', byCall('')),
-    route('GET /v1/bots/{botId}/calls?status=failed', 55, 'GET', at((b, q) => `/v1/bots/${b}/calls?status=failed${q ? `&${q}` : ''}`, botSegment([RETRY_BOT, ...FUZZ_BOTS]), querySuffix)),
+    route(
+      'GET /v1/bots/{botId}/calls?status=failed',
+      55,
+      'GET',
+      at(
+        (b, q) => `/v1/bots/${b}/calls?status=failed${q ? `&${q}` : ''}`,
+        botSegment([RETRY_BOT, ...FUZZ_BOTS]),
+        querySuffix,
+      ),
+    ),
     route('POST /v1/calls/{callId}/retry', 45, 'POST', byCall('/retry'), { effect: 'retry' }),
-    route('GET /v1/bots/{botId}/users/{userId}', 40, 'GET', at((b, u) => `/v1/bots/${b}/users/${u}`, anyBot, userSegment)),
-    route('GET /v1/bots/{botId}/users/{userId}/sessions/{sessionId}', 40, 'GET', at((b, u, s) => `/v1/bots/${b}/users/${u}/sessions/${s}`, anyBot, userSegment, fc.oneof(fc.constant('default'), junkSegment))),
-    route('GET /v1/bots/{botId}/stats', 25, 'GET', at((b) => `/v1/bots/${b}/stats`, anyBot)),
-    route('POST /v1/bots/{botId}/signing-secret', 25, 'POST', at((b) => `/v1/bots/${b}/signing-secret`, fuzzBot), { effect: 'bot' }),
+    route(
+      'GET /v1/bots/{botId}/users/{userId}',
+      40,
+      'GET',
+      at((b, u) => `/v1/bots/${b}/users/${u}`, anyBot, userSegment),
+    ),
+    route(
+      'GET /v1/bots/{botId}/users/{userId}/sessions/{sessionId}',
+      40,
+      'GET',
+      at(
+        (b, u, s) => `/v1/bots/${b}/users/${u}/sessions/${s}`,
+        anyBot,
+        userSegment,
+        fc.oneof(fc.constant('default'), junkSegment),
+      ),
+    ),
+    route(
+      'GET /v1/bots/{botId}/stats',
+      25,
+      'GET',
+      at((b) => `/v1/bots/${b}/stats`, anyBot),
+    ),
+    route(
+      'POST /v1/bots/{botId}/signing-secret',
+      25,
+      'POST',
+      at((b) => `/v1/bots/${b}/signing-secret`, fuzzBot),
+      { effect: 'bot' },
+    ),
     route('DELETE /v1/bots/{botId}/webhooks/{name}', 50, 'DELETE', hook(fuzzBot), { effect: 'definitions' }),
     route(
       'other methods and paths',
       60,
-      fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'FOO', 'M-SEARCH', 'PURGE', 'QUERY', 'get'),
-      fc.oneof(
-        fc.constantFrom('/', '/v1', '/v1/', '/v2/bots/fz-a/webhooks', '//v1/bots/fz-a/webhooks', '/V1/BOTS/fz-a/webhooks', '/v1/bots/fz-a/webhooks/', '/v1/bots/fz-a/webhooks/w1/test/x', '/health/..', '/ready', '/metrics', '/v1/bots', '/v1/calls', '/v1/calls/', '/%2e%2e/%2e%2e/etc/passwd', '/v1/bots/fz-a/./webhooks', '/v1/bots/fz-a/../fz-b/webhooks', '*'),
-        fc.webPath().map((p) => p || '/'),
-        fc.array(junkSegment, { minLength: 1, maxLength: 5 }).map((segments) => `/v1/${segments.join('/')}`),
-      ).map((path) => ({ path, bot: undefined })),
+      fc.constantFrom(
+        'GET',
+        'POST',
+        'PUT',
+        'DELETE',
+        'PATCH',
+        'OPTIONS',
+        'HEAD',
+        'TRACE',
+        'PROPFIND',
+        'FOO',
+        'M-SEARCH',
+        'PURGE',
+        'QUERY',
+        'get',
+      ),
+      fc
+        .oneof(
+          fc.constantFrom(
+            '/',
+            '/v1',
+            '/v1/',
+            '/v2/bots/fz-a/webhooks',
+            '//v1/bots/fz-a/webhooks',
+            '/V1/BOTS/fz-a/webhooks',
+            '/v1/bots/fz-a/webhooks/',
+            '/v1/bots/fz-a/webhooks/w1/test/x',
+            '/health/..',
+            '/ready',
+            '/metrics',
+            '/v1/bots',
+            '/v1/calls',
+            '/v1/calls/',
+            '/%2e%2e/%2e%2e/etc/passwd',
+            '/v1/bots/fz-a/./webhooks',
+            '/v1/bots/fz-a/../fz-b/webhooks',
+            '*',
+          ),
+          fc.webPath().map((p) => p || '/'),
+          fc.array(junkSegment, { minLength: 1, maxLength: 5 }).map((segments) => `/v1/${segments.join('/')}`),
+        )
+        .map((path) => ({ path, bot: undefined })),
       { effect: 'none' },
     ),
   ];
@@ -452,7 +865,11 @@ function hasMessage(text: string): boolean {
 }
 
 /** One problem per kind: the status and the message, without the parts that vary. */
-const kindOf = (problem: string) => problem.replace(/"[^"]*"/g, '…').replace(/\d{4,}/g, 'N').slice(0, 160);
+const kindOf = (problem: string) =>
+  problem
+    .replace(/"[^"]*"/g, '…')
+    .replace(/\d{4,}/g, 'N')
+    .slice(0, 160);
 
 /** Notes what a request whose exchange broke might have changed. */
 function recordUncertain(req: FuzzRequest): void {
@@ -480,7 +897,8 @@ function record(routeName: string, req: FuzzRequest, outcome: Outcome): void {
     } catch {
       // not JSON: no callId to record; the keyspace check will say what it changed
     }
-    for (const id of [body.callId, ...(Array.isArray(body.calls) ? body.calls : []).map((c) => c?.callId)]) if (typeof id === 'string') ledger.acceptedCalls.add(id);
+    for (const id of [body.callId, ...(Array.isArray(body.calls) ? body.calls : []).map((c) => c?.callId)])
+      if (typeof id === 'string') ledger.acceptedCalls.add(id);
   }
 }
 
@@ -506,7 +924,12 @@ async function snapshot(client: Redis): Promise<Map<string, string>> {
     else if (type === 'zset') value = await client.zrange(name, 0, -1, 'WITHSCORES');
     else if (type === 'stream') value = await client.xrange(name, '-', '+');
     else if (type === 'none') continue; // expired between SCAN and TYPE
-    out.set(name, createHash('sha1').update(`${type}\n${JSON.stringify(value)}`).digest('hex'));
+    out.set(
+      name,
+      createHash('sha1')
+        .update(`${type}\n${JSON.stringify(value)}`)
+        .digest('hex'),
+    );
   }
   return out;
 }
@@ -553,7 +976,10 @@ function explain(key: string, owners: Owners, removed: boolean): string | undefi
   if (QUEUE_KEY.test(key)) return 'queue bookkeeping';
   // An origin's circuit breaker counts the attempts of accepted calls (and of the test button).
   const circuit = /^hookrunner:circuit:\{([^}]*)\}$/.exec(key);
-  if (circuit) return ledger.acceptedCalls.size > 0 || ledger.acceptedBots.size > 0 ? 'attempts to this origin were made' : undefined;
+  if (circuit)
+    return ledger.acceptedCalls.size > 0 || ledger.acceptedBots.size > 0
+      ? 'attempts to this origin were made'
+      : undefined;
   return undefined;
 }
 
@@ -629,7 +1055,14 @@ const rawRequest = fc.oneof(
   fc.constantFrom(...RAW_CASES).map((text) => Buffer.from(text, 'latin1')),
   fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
   fc
-    .tuple(fc.constantFrom('GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n', 'POST /v1/bots/fz-raw/calls HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n', 'GET /'), fc.uint8Array({ maxLength: 200 }))
+    .tuple(
+      fc.constantFrom(
+        'GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n',
+        'POST /v1/bots/fz-raw/calls HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n',
+        'GET /',
+      ),
+      fc.uint8Array({ maxLength: 200 }),
+    )
     .map(([head, junk]) => Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(junk)])),
 );
 
@@ -650,7 +1083,12 @@ describe('fuzzing the API', () => {
   const rawByStatus = new Map<string, number>();
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await control.request({ method, path, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await control.request({
+      method,
+      path,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.body.text();
     return { status: res.statusCode, body: text ? JSON.parse(text) : undefined, text };
   };
@@ -660,7 +1098,10 @@ describe('fuzzing the API', () => {
     return reply.body;
   };
   const finished = (callId: string) =>
-    pollUntil(async () => ['succeeded', 'failed'].includes((await api('GET', `/v1/calls/${callId}`)).body?.status), { timeoutMs: 20_000, message: `call ${callId} did not finish` });
+    pollUntil(async () => ['succeeded', 'failed'].includes((await api('GET', `/v1/calls/${callId}`)).body?.status), {
+      timeoutMs: 20_000,
+      message: `call ${callId} did not finish`,
+    });
 
   /**
    * One request, with a deadline of our own. When the shared pool misses it, the pool is replaced
@@ -672,10 +1113,15 @@ describe('fuzzing the API', () => {
     const exchanged = dispatcher
       .request({ method: req.method, path: req.path, headers: req.headers, body: req.body })
       .then(async (res): Promise<Outcome> => ({ status: res.statusCode, text: await res.body.text() }))
-      .catch((err: Error & { code?: string }): Outcome => ({ error: { code: err.code ?? err.name, message: err.message } }));
+      .catch((err: Error & { code?: string }): Outcome => ({
+        error: { code: err.code ?? err.name, message: err.message },
+      }));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => resolve({ error: { code: 'NO_ANSWER', message: `no answer within ${ANSWER_WITHIN_MS} ms` } }), ANSWER_WITHIN_MS);
+      timer = setTimeout(
+        () => resolve({ error: { code: 'NO_ANSWER', message: `no answer within ${ANSWER_WITHIN_MS} ms` } }),
+        ANSWER_WITHIN_MS,
+      );
     });
     const outcome = await Promise.race([exchanged, late]);
     clearTimeout(timer);
@@ -718,7 +1164,8 @@ describe('fuzzing the API', () => {
         recordUncertain(req);
         const bareRequest = req.withoutBody();
         const bare = await sendFresh(bareRequest);
-        if (bare.status !== undefined && bare.status >= 400 && bare.status < 500) outcome = { ...bare, closedEarly: true };
+        if (bare.status !== undefined && bare.status >= 400 && bare.status < 500)
+          outcome = { ...bare, closedEarly: true };
         else {
           record(routeName, bareRequest, bare);
           problems.push(...problemsOf(bareRequest, bare, app));
@@ -741,14 +1188,39 @@ describe('fuzzing the API', () => {
     client = redis.client();
 
     // The state the fuzzer may read but never change, and a failed call it may retry.
-    await mustAnswer(201, 'POST', `/v1/bots/${KNOWN_BOT}/webhooks`, { name: 'hello', method: 'POST', url: `${endpoint.url}/hello`, params: { a: '{{memory.topic}}' } });
-    await mustAnswer(201, 'POST', `/v1/bots/${RETRY_BOT}/webhooks`, { name: 'fail', method: 'GET', url: `${endpoint.url}/fail`, retry: { attempts: 1, backoffMs: 0 } });
+    await mustAnswer(201, 'POST', `/v1/bots/${KNOWN_BOT}/webhooks`, {
+      name: 'hello',
+      method: 'POST',
+      url: `${endpoint.url}/hello`,
+      params: { a: '{{memory.topic}}' },
+    });
+    await mustAnswer(201, 'POST', `/v1/bots/${RETRY_BOT}/webhooks`, {
+      name: 'fail',
+      method: 'GET',
+      url: `${endpoint.url}/fail`,
+      retry: { attempts: 1, backoffMs: 0 },
+    });
     for (const bot of FUZZ_BOTS) {
-      await mustAnswer(201, 'POST', `/v1/bots/${encodeURIComponent(bot)}/webhooks`, { name: 'w1', method: 'POST', url: `${endpoint.url}/ok`, timeoutMs: 1000, retry: { attempts: 1, backoffMs: 0 } });
-      await mustAnswer(201, 'POST', `/v1/bots/${encodeURIComponent(bot)}/webhooks`, { name: 'w2', method: 'GET', url: 'http://127.0.0.1:1/', timeoutMs: 500, retry: { attempts: 1, backoffMs: 0 } });
+      await mustAnswer(201, 'POST', `/v1/bots/${encodeURIComponent(bot)}/webhooks`, {
+        name: 'w1',
+        method: 'POST',
+        url: `${endpoint.url}/ok`,
+        timeoutMs: 1000,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
+      await mustAnswer(201, 'POST', `/v1/bots/${encodeURIComponent(bot)}/webhooks`, {
+        name: 'w2',
+        method: 'GET',
+        url: 'http://127.0.0.1:1/',
+        timeoutMs: 500,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
     }
-    const ok = (await mustAnswer(202, 'POST', `/v1/bots/${KNOWN_BOT}/calls`, { webhook: 'hello', userId: KNOWN_USER })).callId as string;
-    const failed = (await mustAnswer(202, 'POST', `/v1/bots/${RETRY_BOT}/calls`, { webhook: 'fail', userId: 'retry-user' })).callId as string;
+    const ok = (await mustAnswer(202, 'POST', `/v1/bots/${KNOWN_BOT}/calls`, { webhook: 'hello', userId: KNOWN_USER }))
+      .callId as string;
+    const failed = (
+      await mustAnswer(202, 'POST', `/v1/bots/${RETRY_BOT}/calls`, { webhook: 'fail', userId: 'retry-user' })
+    ).callId as string;
     await Promise.all([finished(ok), finished(failed)]);
     setupCalls = [ok, failed];
     // Wait for the last writes of those calls (events, job moves) so that the snapshot holds still.
@@ -756,7 +1228,9 @@ describe('fuzzing the API', () => {
       async () => {
         const first = await snapshot(client);
         const second = await snapshot(client);
-        const settled = (await client.xlen('hookrunner:events')) === 2 && [...first].every(([k, v]) => QUEUE_KEY.test(k) || second.get(k) === v);
+        const settled =
+          (await client.xlen('hookrunner:events')) === 2 &&
+          [...first].every(([k, v]) => QUEUE_KEY.test(k) || second.get(k) === v);
         return settled ? second : undefined;
       },
       { timeoutMs: 20_000, message: 'the keyspace did not settle after the setup calls' },
@@ -765,15 +1239,22 @@ describe('fuzzing the API', () => {
   }, 60_000);
 
   afterAll(async () => {
-    const histogram = (counts: Map<string, number>) => [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status}×${n}`).join(' ');
+    const histogram = (counts: Map<string, number>) =>
+      [...counts]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([status, n]) => `${status}×${n}`)
+        .join(' ');
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const skipped = ledger.skipped ? `; ${ledger.skipped} more refused by the HTTP client, not sent` : '';
     const resent = ledger.resent ? `; ${ledger.resent} resent on a fresh connection after a broken exchange` : '';
-    const replaced = ledger.poolsReplaced ? `; the connection pool stalled and was replaced ${ledger.poolsReplaced}×` : '';
+    const replaced = ledger.poolsReplaced
+      ? `; the connection pool stalled and was replaced ${ledger.poolsReplaced}×`
+      : '';
     process.stdout.write(
       `fuzz: API tried ${ledger.tried} requests in ${seconds} s: ${histogram(ledger.byStatus)}${skipped}${resent}${replaced}\n` +
         `fuzz: API tried ${ledger.raw} malformed raw requests: ${histogram(rawByStatus)}\n` +
-        [...ledger.byRoute].map(([name, counts]) => `fuzz:   ${name}: ${histogram(counts)}`).join('\n') + '\n',
+        [...ledger.byRoute].map(([name, counts]) => `fuzz:   ${name}: ${histogram(counts)}`).join('\n') +
+        '\n',
     );
     // Nothing may wait on a request the server never answered.
     await Promise.all([pool?.destroy(), control?.destroy()]);
@@ -783,38 +1264,48 @@ describe('fuzzing the API', () => {
 
   const ROUTE_NAMES = routes(['00000000-0000-4000-8000-000000000000']).map((r) => r.name);
 
-  it.each(ROUTE_NAMES)('%s: never 5xx, always a JSON message with a 4xx', async (name) => {
-    const fuzz = fuzzRoutes.find((r) => r.name === name)!;
-    const found = new Map<string, { problem: string; example: string; count: number }>();
-    const batch = fc.array(fuzz.request, { minLength: 8, maxLength: 20, size: 'max' });
-    await fc.assert(
-      fc.asyncProperty(batch, async (requests) => {
-        const results = await Promise.all(requests.map(async (req) => ({ req, problems: await exchange(name, req) })));
-        for (const { req, problems } of results) {
-          for (const problem of problems) {
-            const kind = kindOf(problem);
-            const seen = found.get(kind);
-            if (seen) seen.count++;
-            else found.set(kind, { problem, example: String(req[fc.toStringMethod]()), count: 1 });
+  it.each(ROUTE_NAMES)(
+    '%s: never 5xx, always a JSON message with a 4xx',
+    async (name) => {
+      const fuzz = fuzzRoutes.find((r) => r.name === name)!;
+      const found = new Map<string, { problem: string; example: string; count: number }>();
+      const batch = fc.array(fuzz.request, { minLength: 8, maxLength: 20, size: 'max' });
+      await fc.assert(
+        fc.asyncProperty(batch, async (requests) => {
+          const results = await Promise.all(
+            requests.map(async (req) => ({ req, problems: await exchange(name, req) })),
+          );
+          for (const { req, problems } of results) {
+            for (const problem of problems) {
+              const kind = kindOf(problem);
+              const seen = found.get(kind);
+              if (seen) seen.count++;
+              else found.set(kind, { problem, example: String(req[fc.toStringMethod]()), count: 1 });
+            }
           }
-        }
-      }),
-      { numRuns: fuzz.runs },
-    );
-    if (found.size === 0) return;
+        }),
+        { numRuns: fuzz.runs },
+      );
+      if (found.size === 0) return;
 
-    // Find it again, one request at a time, and let fast-check shrink it.
-    const details = await fc.check(
-      fc.asyncProperty(fuzz.request, async (req) => {
-        const problems = await exchange(name, req);
-        if (problems.length > 0) throw new Error(problems.join('; '));
-      }),
-      { numRuns: 3_000, interruptAfterTimeLimit: 10_000 },
-    );
-    const minimal = details.failed ? `\nminimal counterexample: ${String(details.counterexample![0][fc.toStringMethod]())}\n  → ${(details.errorInstance as Error).message}` : '';
-    const lines = [...found.values()].map((f) => `- ${f.count}× ${f.problem}\n  e.g. ${f.example}`);
-    throw new Error(`${name}: ${[...found.values()].reduce((n, f) => n + f.count, 0)} bad answers\n${lines.join('\n')}${minimal}`);
-  }, 120_000);
+      // Find it again, one request at a time, and let fast-check shrink it.
+      const details = await fc.check(
+        fc.asyncProperty(fuzz.request, async (req) => {
+          const problems = await exchange(name, req);
+          if (problems.length > 0) throw new Error(problems.join('; '));
+        }),
+        { numRuns: 3_000, interruptAfterTimeLimit: 10_000 },
+      );
+      const minimal = details.failed
+        ? `\nminimal counterexample: ${String(details.counterexample![0][fc.toStringMethod]())}\n  → ${(details.errorInstance as Error).message}`
+        : '';
+      const lines = [...found.values()].map((f) => `- ${f.count}× ${f.problem}\n  e.g. ${f.example}`);
+      throw new Error(
+        `${name}: ${[...found.values()].reduce((n, f) => n + f.count, 0)} bad answers\n${lines.join('\n')}${minimal}`,
+      );
+    },
+    120_000,
+  );
 
   it('answers malformed HTTP on the wire below 500, or closes', async () => {
     await fc.assert(
@@ -827,7 +1318,8 @@ describe('fuzzing the API', () => {
           rawByStatus.set(key, (rawByStatus.get(key) ?? 0) + 1);
           const shown = JSON.stringify(requests[i].toString('latin1').slice(0, 200));
           if (reply.hung) seen.push(`no answer and no close within 10 s: ${shown}`);
-          if (reply.status !== undefined && reply.status >= 500) seen.push(`answered ${JSON.stringify(reply.head)} to ${shown}`);
+          if (reply.status !== undefined && reply.status >= 500)
+            seen.push(`answered ${JSON.stringify(reply.head)} to ${shown}`);
         });
         if (app.exitedWith) seen.push(`the app exited (${JSON.stringify(app.exitedWith)})`);
         expect(seen).toEqual([]);
@@ -846,7 +1338,9 @@ describe('fuzzing the API', () => {
   it('changed only what accepted requests explain', async () => {
     const after = await snapshot(client);
     // Whose each call is, as the API tells it: the body sent may have been anything.
-    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key));
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter(
+      (key) => before.get(key) !== after.get(key),
+    );
     const owners: Owners = { users: new Set(), setupCalls: new Set(setupCalls), calls: new Map() };
     for (const callId of new Set([...ledger.acceptedCalls, ...changed.flatMap((key) => UUID.exec(key)?.[0] ?? [])])) {
       const view = await api('GET', `/v1/calls/${callId}`);
@@ -876,7 +1370,8 @@ describe('fuzzing the API', () => {
     const setupBots = new Set([KNOWN_BOT, RETRY_BOT, ...FUZZ_BOTS]);
     const strays = [...after.keys()].filter((key) => {
       const bot = /^hookrunner:(?:bot|user):\{([^/}]*)/.exec(key)?.[1];
-      const accepted = ledger.acceptedBots.has(bot!) || ledger.definitionsOf.has(bot!) || ledger.uncertainBots.has(bot!);
+      const accepted =
+        ledger.acceptedBots.has(bot!) || ledger.definitionsOf.has(bot!) || ledger.uncertainBots.has(bot!);
       return bot !== undefined && !setupBots.has(bot) && !accepted;
     });
     expect(strays).toEqual([]);

@@ -1,5 +1,16 @@
 import type { CallEvent } from '@hookrunner/contracts';
-import { createWebhook, enqueueCall, EventCollector, HookrunnerStack, pollUntil, startEndpoint, startHookrunner, subscribeEvents, TestEndpoint, uniqueId } from '../support';
+import {
+  createWebhook,
+  enqueueCall,
+  EventCollector,
+  HookrunnerStack,
+  pollUntil,
+  startEndpoint,
+  startHookrunner,
+  subscribeEvents,
+  TestEndpoint,
+  uniqueId,
+} from '../support';
 
 /*
  * The circuit breaker per origin, through the whole product: an endpoint that fails opens its
@@ -33,7 +44,8 @@ describe('isolation: circuit breaker per origin', () => {
 
   async function openCircuit(botId: string, events: EventCollector, endpoint: TestEndpoint): Promise<void> {
     const ids: string[] = [];
-    for (let i = 0; i < MIN_ATTEMPTS; i++) ids.push(await enqueueCall(stack.api, botId, { webhook: 'hook', userId: `u${i}` }));
+    for (let i = 0; i < MIN_ATTEMPTS; i++)
+      ids.push(await enqueueCall(stack.api, botId, { webhook: 'hook', userId: `u${i}` }));
     const ended = await events.waitForAll(ids);
     expect(ended.map((e) => e.error?.type)).toEqual(ids.map(() => 'http_status'));
     expect(endpoint.requestsTo('/hook')).toHaveLength(MIN_ATTEMPTS);
@@ -46,12 +58,21 @@ describe('isolation: circuit breaker per origin', () => {
     const { endpoint, setHealthy } = await switchableEndpoint();
     const events = await subscribeEvents(stack.redis.url, botId);
     try {
-      await createWebhook(stack.api, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook`, timeoutMs: 2_000, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(stack.api, botId, {
+        name: 'hook',
+        method: 'POST',
+        url: `${endpoint.url}/hook`,
+        timeoutMs: 2_000,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
       expect(await health(botId)).toEqual({ circuit: 'closed', failureRatio: 0 });
       await openCircuit(botId, events, endpoint);
-      const opened = await pollUntil(async () => ((await health(botId))?.circuit === 'open' ? health(botId) : undefined), {
-        message: 'the webhook health never showed the circuit open',
-      });
+      const opened = await pollUntil(
+        async () => ((await health(botId))?.circuit === 'open' ? health(botId) : undefined),
+        {
+          message: 'the webhook health never showed the circuit open',
+        },
+      );
       expect(opened).toEqual({ circuit: 'open', failureRatio: 1, openedAt: expect.any(String) });
 
       // Open: the call fails without a request reaching the endpoint, and says why and until when.
@@ -66,7 +87,10 @@ describe('isolation: circuit breaker per origin', () => {
 
       // The endpoint recovers; once the circuit is half-open a probe goes out, succeeds and closes it.
       setHealthy(true);
-      await pollUntil(async () => (await health(botId))?.circuit === 'half_open', { timeoutMs: OPEN_MS + 10_000, message: 'never half-open' });
+      await pollUntil(async () => (await health(botId))?.circuit === 'half_open', {
+        timeoutMs: OPEN_MS + 10_000,
+        message: 'never half-open',
+      });
       const probeId = await enqueueCall(stack.api, botId, { webhook: 'hook', userId: 'probe' });
       expect(await events.waitFor(probeId)).toMatchObject({ type: 'call.succeeded', responses: ['ok'] });
       expect(await health(botId)).toEqual({ circuit: 'closed', failureRatio: 0 });
@@ -75,8 +99,11 @@ describe('isolation: circuit breaker per origin', () => {
       expect(endpoint.requestsTo('/hook')).toHaveLength(MIN_ATTEMPTS + 2);
 
       const metrics = await (await fetch(`${stack.api.baseUrl}/metrics`)).text();
-      for (const to of ['open', 'half_open', 'closed']) expect(metrics).toMatch(new RegExp(`hookrunner_circuit_transitions_total\\{to="${to}"\\} [1-9]`));
-      expect(metrics).toMatch(/hookrunner_calls_total\{method="POST",outcome="failed",error_type="circuit_open"\} [1-9]/);
+      for (const to of ['open', 'half_open', 'closed'])
+        expect(metrics).toMatch(new RegExp(`hookrunner_circuit_transitions_total\\{to="${to}"\\} [1-9]`));
+      expect(metrics).toMatch(
+        /hookrunner_calls_total\{method="POST",outcome="failed",error_type="circuit_open"\} [1-9]/,
+      );
     } finally {
       await events.close();
       await endpoint.close();
@@ -88,11 +115,22 @@ describe('isolation: circuit breaker per origin', () => {
     const { endpoint, setHealthy } = await switchableEndpoint();
     const events = await subscribeEvents(stack.redis.url, botId);
     try {
-      await createWebhook(stack.api, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook`, timeoutMs: 2_000, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(stack.api, botId, {
+        name: 'hook',
+        method: 'POST',
+        url: `${endpoint.url}/hook`,
+        timeoutMs: 2_000,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
       await openCircuit(botId, events, endpoint);
       await pollUntil(async () => (await health(botId))?.circuit === 'open', { message: 'the circuit did not open' });
       // Backoff 1 s, 2 s, 4 s...: later tries fall after CIRCUIT_OPEN_MS.
-      await stack.api.put(`/v1/bots/${botId}/webhooks/hook`, { method: 'POST', url: `${endpoint.url}/hook`, timeoutMs: 2_000, retry: { attempts: 6, backoffMs: 1_000 } });
+      await stack.api.put(`/v1/bots/${botId}/webhooks/hook`, {
+        method: 'POST',
+        url: `${endpoint.url}/hook`,
+        timeoutMs: 2_000,
+        retry: { attempts: 6, backoffMs: 1_000 },
+      });
       setHealthy(true);
       const callId = await enqueueCall(stack.api, botId, { webhook: 'hook', userId: 'patient' });
       const event: CallEvent = await events.waitFor(callId, 60_000);

@@ -1,4 +1,14 @@
-import { createWebhook, enqueueCall, HookrunnerStack, pollUntil, startEndpoint, startHookrunner, subscribeEvents, TestEndpoint, uniqueId } from '../support';
+import {
+  createWebhook,
+  enqueueCall,
+  HookrunnerStack,
+  pollUntil,
+  startEndpoint,
+  startHookrunner,
+  subscribeEvents,
+  TestEndpoint,
+  uniqueId,
+} from '../support';
 
 /*
  * The bulkhead per origin: one worker process never has more than MAX_IN_FLIGHT_PER_ORIGIN calls
@@ -48,10 +58,23 @@ describe('isolation: bulkhead per origin', () => {
     const botId = uniqueId('bulkhead');
     const events = await subscribeEvents(stack.redis.url, botId);
     try {
-      await createWebhook(stack.api, botId, { name: 'hold', method: 'POST', url: `${slow.url}/hold`, timeoutMs: 15_000, retry: { attempts: 1, backoffMs: 0 } });
-      await createWebhook(stack.api, botId, { name: 'now', method: 'POST', url: `${fast.url}/now`, timeoutMs: 5_000, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(stack.api, botId, {
+        name: 'hold',
+        method: 'POST',
+        url: `${slow.url}/hold`,
+        timeoutMs: 15_000,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
+      await createWebhook(stack.api, botId, {
+        name: 'now',
+        method: 'POST',
+        url: `${fast.url}/now`,
+        timeoutMs: 5_000,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
       const held: string[] = [];
-      for (let i = 0; i < CALLS; i++) held.push(await enqueueCall(stack.api, botId, { webhook: 'hold', userId: `u${i}` }));
+      for (let i = 0; i < CALLS; i++)
+        held.push(await enqueueCall(stack.api, botId, { webhook: 'hold', userId: `u${i}` }));
       await pollUntil(() => inFlight === CAP, { message: `the slow origin never had ${CAP} calls in flight` });
 
       // The held calls take CAP slots; the others are deferred, not parked in the last slot.
@@ -64,13 +87,19 @@ describe('isolation: bulkhead per origin', () => {
       release();
       // Deferred calls come back when their origin's slots should have freed: within 30 s.
       const ended = await events.waitForAll(held, 90_000);
-      expect(ended.map((e) => ({ type: e.type, attempts: e.attempts }))).toEqual(held.map(() => ({ type: 'call.succeeded', attempts: 1 })));
+      expect(ended.map((e) => ({ type: e.type, attempts: e.attempts }))).toEqual(
+        held.map(() => ({ type: 'call.succeeded', attempts: 1 })),
+      );
       expect(maxInFlight).toBe(CAP);
       // Each call reached the endpoint exactly once, and ended in exactly one event.
-      const perCall = held.map((id) => slow.requestsTo('/hold').filter((r) => r.headers['idempotency-key'] === id).length);
+      const perCall = held.map(
+        (id) => slow.requestsTo('/hold').filter((r) => r.headers['idempotency-key'] === id).length,
+      );
       expect(perCall).toEqual(held.map(() => 1));
       expect(held.map((id) => events.forCall(id).length)).toEqual(held.map(() => 1));
-      const logs = await Promise.all(held.map(async (id) => (await stack.api.get(`/v1/calls/${id}`)).body.attemptLog.length));
+      const logs = await Promise.all(
+        held.map(async (id) => (await stack.api.get(`/v1/calls/${id}`)).body.attemptLog.length),
+      );
       expect(logs).toEqual(held.map(() => 1));
     } finally {
       await events.close();

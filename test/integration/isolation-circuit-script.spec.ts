@@ -1,10 +1,24 @@
 import fc from 'fast-check';
 import type Redis from 'ioredis';
-import { admitAttempt, CircuitRecord, CircuitSettings, circuitStateAt, CLOSED_CIRCUIT, recordOutcome, windowCounts } from '@hookrunner/isolation';
+import {
+  admitAttempt,
+  CircuitRecord,
+  CircuitSettings,
+  circuitStateAt,
+  CLOSED_CIRCUIT,
+  recordOutcome,
+  windowCounts,
+} from '@hookrunner/isolation';
 import { CircuitStore, defineScripts, keys } from '@hookrunner/redis';
 import { startRedis, TestRedis } from '../support';
 
-const settings: CircuitSettings = { windowMs: 60_000, minAttempts: 10, failurePercent: 50, openMs: 30_000, halfOpenProbes: 3 };
+const settings: CircuitSettings = {
+  windowMs: 60_000,
+  minAttempts: 10,
+  failurePercent: 50,
+  openMs: 30_000,
+  halfOpenProbes: 3,
+};
 
 describe('circuit.lua against the rules of libs/isolation', () => {
   let redis: TestRedis;
@@ -22,7 +36,10 @@ describe('circuit.lua against the rules of libs/isolation', () => {
 
   it('answers as the pure rules do, step by step, over any sequence of attempts and outcomes', async () => {
     // Mostly short steps and failures, so circuits open; now and then a long one, so they reopen and windows slide.
-    const dt = fc.oneof({ arbitrary: fc.integer({ min: 0, max: 300 }), weight: 12 }, { arbitrary: fc.integer({ min: 0, max: 40_000 }), weight: 1 });
+    const dt = fc.oneof(
+      { arbitrary: fc.integer({ min: 0, max: 300 }), weight: 12 },
+      { arbitrary: fc.integer({ min: 0, max: 40_000 }), weight: 1 },
+    );
     const failed = fc.integer({ min: 0, max: 3 }).map((n) => n > 0);
     const event = fc.oneof(
       fc.record({ kind: fc.constant('admit' as const), dt }),
@@ -43,7 +60,11 @@ describe('circuit.lua against the rules of libs/isolation', () => {
             const got = await sut.admit(origin, now);
             model = step.record;
             if (step.transition) seen.add(step.transition);
-            expect({ allowed: got.allowed, probe: got.probe, transition: got.transition }).toEqual({ allowed: step.allowed, probe: step.probe, transition: step.transition });
+            expect({ allowed: got.allowed, probe: got.probe, transition: got.transition }).toEqual({
+              allowed: step.allowed,
+              probe: step.probe,
+              transition: step.transition,
+            });
           } else if (e.kind === 'record') {
             const step = recordOutcome(model, e, now, settings);
             const got = await sut.record(origin, e, now);

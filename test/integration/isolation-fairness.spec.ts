@@ -1,5 +1,14 @@
 import { partitionOf } from '@hookrunner/isolation';
-import { createWebhook, enqueueCall, HookrunnerStack, startEndpoint, startHookrunner, subscribeEvents, TestEndpoint, uniqueId } from '../support';
+import {
+  createWebhook,
+  enqueueCall,
+  HookrunnerStack,
+  startEndpoint,
+  startHookrunner,
+  subscribeEvents,
+  TestEndpoint,
+  uniqueId,
+} from '../support';
 
 /*
  * Fair share between bots: a bot with a backlog of hundreds of calls does not make another bot's
@@ -25,7 +34,11 @@ describe('isolation: fair share between bots', () => {
   let endpoint: TestEndpoint;
 
   beforeAll(async () => {
-    stack = await startHookrunner({ QUEUE_PARTITIONS: String(PARTITIONS), WORKER_CONCURRENCY: String(CONCURRENCY), RATE_LIMIT_PER_BOT: '0' });
+    stack = await startHookrunner({
+      QUEUE_PARTITIONS: String(PARTITIONS),
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      RATE_LIMIT_PER_BOT: '0',
+    });
     endpoint = await startEndpoint();
     endpoint.reply('/flood', 200, { responses: ['flood'] }, { delayMs: 50 });
     endpoint.reply('/quiet', 200, { responses: ['quiet'] });
@@ -40,8 +53,14 @@ describe('isolation: fair share between bots', () => {
     ['in different partitions', false],
   ])('serves a quiet bot’s call ahead of another bot’s backlog, %s', async (_label, same) => {
     const flood = uniqueId('flood');
-    const quiet = botIn(same ? partitionOf(flood, PARTITIONS) : (partitionOf(flood, PARTITIONS) + 1) % PARTITIONS, 'quiet');
-    const [floodEvents, quietEvents] = await Promise.all([subscribeEvents(stack.redis.url, flood), subscribeEvents(stack.redis.url, quiet)]);
+    const quiet = botIn(
+      same ? partitionOf(flood, PARTITIONS) : (partitionOf(flood, PARTITIONS) + 1) % PARTITIONS,
+      'quiet',
+    );
+    const [floodEvents, quietEvents] = await Promise.all([
+      subscribeEvents(stack.redis.url, flood),
+      subscribeEvents(stack.redis.url, quiet),
+    ]);
     try {
       const hook = { method: 'POST', timeoutMs: 5_000, retry: { attempts: 1, backoffMs: 0 } };
       await createWebhook(stack.api, flood, { name: 'flood', url: `${endpoint.url}/flood`, ...hook });
@@ -56,7 +75,10 @@ describe('isolation: fair share between bots', () => {
       for (let i = 0; i < 3; i++) {
         const before = floodEvents.events.length;
         const callId = await enqueueCall(stack.api, quiet, { webhook: 'quiet', userId: `q${i}` });
-        expect(await quietEvents.waitFor(callId, 30_000)).toMatchObject({ type: 'call.succeeded', responses: ['quiet'] });
+        expect(await quietEvents.waitFor(callId, 30_000)).toMatchObject({
+          type: 'call.succeeded',
+          responses: ['quiet'],
+        });
         passed.push(floodEvents.events.length - before);
       }
       // The flood was still running when the last quiet call ended...

@@ -251,7 +251,18 @@ describe('admit-calls', () => {
     const admit = (perSecond: number, burst: number, ...calls: [string, number][]) => {
       const names = calls.map(([name]) => name);
       const perCall = calls.flatMap(([, n], i) => Array.from({ length: n }, () => [fresh('call'), i + 1]).flat());
-      return client.hookrunnerAdmitCalls(bucket, keys.webhooks(botId), pending, perSecond, burst, now, now - 3_600_000, names.length, ...names, ...perCall);
+      return client.hookrunnerAdmitCalls(
+        bucket,
+        keys.webhooks(botId),
+        pending,
+        perSecond,
+        burst,
+        now,
+        now - 3_600_000,
+        names.length,
+        ...names,
+        ...perCall,
+      );
     };
     return { bucket, admit, pending };
   }
@@ -430,15 +441,20 @@ describe('call-transition (through CallRepository)', () => {
 
   async function end(call: Target, status: 'succeeded' | 'failed', ttl = TTL) {
     const lastAttempt = attempt(call.run, 2, status === 'failed' ? 500 : 200);
-    const reply = await calls.ended(call, {
-      status,
-      attempts: 2,
-      finishedAt: ENQUEUED_AT + 1_000,
-      lastAttempt,
-      ...(status === 'failed'
-        ? { error: { type: CallErrorType.HttpStatus, message: 'the endpoint answered 500', httpStatus: 500 } }
-        : { result: { responses: ['hi'], quickreplies: [], memory: {}, user_attributes: {} } }),
-    }, ttl, `{"type":"call.${status}"}`);
+    const reply = await calls.ended(
+      call,
+      {
+        status,
+        attempts: 2,
+        finishedAt: ENQUEUED_AT + 1_000,
+        lastAttempt,
+        ...(status === 'failed'
+          ? { error: { type: CallErrorType.HttpStatus, message: 'the endpoint answered 500', httpStatus: 500 } }
+          : { result: { responses: ['hi'], quickreplies: [], memory: {}, user_attributes: {} } }),
+      },
+      ttl,
+      `{"type":"call.${status}"}`,
+    );
     expect(reply).toEqual({ written: true });
     expect(await client.get(keys.callEvent(call.callId))).toBe(`{"type":"call.${status}"}`);
     return lastAttempt;

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { ApiClient, createWebhook, HookrunnerStack, pollUntil, startEndpoint, startHookrunner, TestEndpoint, waitForIdleQueues } from '../support';
+import {
+  ApiClient,
+  createWebhook,
+  HookrunnerStack,
+  pollUntil,
+  startEndpoint,
+  startHookrunner,
+  TestEndpoint,
+  waitForIdleQueues,
+} from '../support';
 
 /*
  * Bounded cardinality: the number of series a Hookrunner process exports must not grow with
@@ -47,16 +56,25 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
   );
 }
 
-function definition(name: string, method: (typeof METHODS)[number], outcome: (typeof OUTCOMES)[number], endpoint: TestEndpoint) {
+function definition(
+  name: string,
+  method: (typeof METHODS)[number],
+  outcome: (typeof OUTCOMES)[number],
+  endpoint: TestEndpoint,
+) {
   // A timeout is retried once, so warm-up and run alike produce timeout retries as well as timeout failures.
-  const timing = outcome === 'slow' ? { timeoutMs: 100, retry: { attempts: 2, backoffMs: 1 } } : { retry: { attempts: 3, backoffMs: 1 } };
+  const timing =
+    outcome === 'slow'
+      ? { timeoutMs: 100, retry: { attempts: 2, backoffMs: 1 } }
+      : { retry: { attempts: 3, backoffMs: 1 } };
   return { name, method, url: `${endpoint.url}/${outcome}?bot=${name}`, ...timing };
 }
 
 async function enqueueBatch(client: ApiClient, botId: string, calls: Record<string, unknown>[]): Promise<void> {
   const reply = await client.post(`/v1/bots/${botId}/calls/batch`, { calls });
   const refused = (reply.body?.calls ?? []).filter((entry: { callId?: string }) => !entry.callId);
-  if (reply.status !== 202 || refused.length > 0) throw new Error(`batch for ${botId} answered ${reply.status}: ${reply.text.slice(0, 500)}`);
+  if (reply.status !== 202 || refused.length > 0)
+    throw new Error(`batch for ${botId} answered ${reply.status}: ${reply.text.slice(0, 500)}`);
 }
 
 describe('observability: bounded cardinality', () => {
@@ -75,7 +93,11 @@ describe('observability: bounded cardinality', () => {
       .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   /** Waits until the process has counted `n` finished calls and both queues are empty. */
   const waitForCalls = async (n: number, timeoutMs: number): Promise<string> => {
-    await pollUntil(async () => callsCounted(await scrapeText()) >= n, { timeoutMs, intervalMs: 250, message: `${n} calls were not counted` });
+    await pollUntil(async () => callsCounted(await scrapeText()) >= n, {
+      timeoutMs,
+      intervalMs: 250,
+      message: `${n} calls were not counted`,
+    });
     await waitForIdleQueues(stack.client, timeoutMs);
     return scrapeText();
   };
@@ -117,7 +139,12 @@ describe('observability: bounded cardinality', () => {
     let warmupCalls = 0;
     for (const method of METHODS) {
       const botId = `${RUN}-warm-${method}`;
-      for (const outcome of OUTCOMES) await createWebhook(stack.api, botId, definition(`${RUN}-warm-${method}-${outcome}`, method, outcome, endpoint));
+      for (const outcome of OUTCOMES)
+        await createWebhook(
+          stack.api,
+          botId,
+          definition(`${RUN}-warm-${method}-${outcome}`, method, outcome, endpoint),
+        );
       await enqueueBatch(
         stack.api,
         botId,
@@ -140,7 +167,10 @@ describe('observability: bounded cardinality', () => {
     }));
     await inParallel(bots, 16, async (bot) => {
       await createWebhook(stack.api, bot.botId, definition(bot.webhook, bot.method, bot.outcome, endpoint));
-      const calls = Array.from({ length: CALLS_PER_BOT }, (_, j) => ({ webhook: bot.webhook, userId: `${RUN}-user-${bot.botId}-${j}` }));
+      const calls = Array.from({ length: CALLS_PER_BOT }, (_, j) => ({
+        webhook: bot.webhook,
+        userId: `${RUN}-user-${bot.botId}-${j}`,
+      }));
       await enqueueBatch(stack.api, bot.botId, calls);
     });
     const text = await waitForCalls(warmupCalls + BOTS * CALLS_PER_BOT, 50_000);

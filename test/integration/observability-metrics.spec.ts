@@ -146,11 +146,20 @@ describe('observability: /metrics, /health and /ready of each process', () => {
   /** Webhook names are tenant data too: distinctive, so a leak into a label is found by a text search. */
   const hookPrefix = uniqueId('hookname');
   const hook = (kind: string): string => `${hookPrefix}.${kind}`;
-  const ports = (): Record<Role, number> => ({ api: apps.api.port, worker: apps.worker.port, results: apps.results.port });
+  const ports = (): Record<Role, number> => ({
+    api: apps.api.port,
+    worker: apps.worker.port,
+    results: apps.results.port,
+  });
 
   beforeAll(async () => {
     deployment = await startSplitDeployment({
-      env: { RATE_LIMIT_PER_BOT: '0', SHUTDOWN_GRACE_MS: '2000', WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' },
+      env: {
+        RATE_LIMIT_PER_BOT: '0',
+        SHUTDOWN_GRACE_MS: '2000',
+        WORKER_LOCK_DURATION_MS: '2000',
+        WORKER_STALLED_INTERVAL_MS: '1000',
+      },
     });
     ({ redis, endpoint, api: client } = deployment);
     apps = { api: deployment.apps.api[0], worker: deployment.apps.worker[0], results: deployment.apps.results[0] };
@@ -172,10 +181,17 @@ describe('observability: /metrics, /health and /ready of each process', () => {
     for (const role of ROLES) {
       const exp = await scrape(ports()[role]);
       const wanted = { ...OWNED[role], ...EVERY_PROCESS };
-      const seen = Object.keys(wanted).map((name) => ({ role, name, type: exp.type.get(name), hasHelp: (exp.help.get(name) ?? '').trim().length > 0 }));
+      const seen = Object.keys(wanted).map((name) => ({
+        role,
+        name,
+        type: exp.type.get(name),
+        hasHelp: (exp.help.get(name) ?? '').trim().length > 0,
+      }));
       expect(seen).toEqual(Object.entries(wanted).map(([name, type]) => ({ role, name, type, hasHelp: true })));
       // Every hookrunner metric a process exports has HELP text, not only the ones listed above.
-      const withoutHelp = [...exp.type.keys()].filter((name) => name.startsWith('hookrunner_') && !(exp.help.get(name) ?? '').trim());
+      const withoutHelp = [...exp.type.keys()].filter(
+        (name) => name.startsWith('hookrunner_') && !(exp.help.get(name) ?? '').trim(),
+      );
       expect({ role, withoutHelp }).toEqual({ role, withoutHelp: [] });
       expect({ role, redisUp: total(exp, 'hookrunner_redis_up') }).toEqual({ role, redisUp: 1 });
       expect(samplesOf(exp, 'hookrunner_redis_reconnects_total')).toHaveLength(1);
@@ -201,14 +217,30 @@ describe('observability: /metrics, /health and /ready of each process', () => {
     const queues = [...new Set(jobs.map((s) => s.labels.queue))].sort();
     expect(queues.length).toBeGreaterThanOrEqual(2);
     for (const queue of queues) {
-      expect(jobs.filter((s) => s.labels.queue === queue).map((s) => s.labels.state).sort()).toEqual(states);
+      expect(
+        jobs
+          .filter((s) => s.labels.queue === queue)
+          .map((s) => s.labels.state)
+          .sort(),
+      ).toEqual(states);
     }
-    expect(samplesOf(apiExp, 'hookrunner_queue_oldest_waiting_seconds').map((s) => s.labels.queue).sort()).toEqual(queues);
+    expect(
+      samplesOf(apiExp, 'hookrunner_queue_oldest_waiting_seconds')
+        .map((s) => s.labels.queue)
+        .sort(),
+    ).toEqual(queues);
 
     for (const role of ['worker', 'results'] as const) {
       const exp = await scrape(ports()[role]);
-      expect({ role, type: exp.type.get('hookrunner_queue_jobs'), samples: samplesOf(exp, 'hookrunner_queue_jobs') }).toEqual({ role, type: undefined, samples: [] });
-      expect({ role, type: exp.type.get('hookrunner_queue_oldest_waiting_seconds') }).toEqual({ role, type: undefined });
+      expect({
+        role,
+        type: exp.type.get('hookrunner_queue_jobs'),
+        samples: samplesOf(exp, 'hookrunner_queue_jobs'),
+      }).toEqual({ role, type: undefined, samples: [] });
+      expect({ role, type: exp.type.get('hookrunner_queue_oldest_waiting_seconds') }).toEqual({
+        role,
+        type: undefined,
+      });
     }
   });
 
@@ -222,21 +254,41 @@ describe('observability: /metrics, /health and /ready of each process', () => {
 
     beforeAll(async () => {
       endpoint.reply('/ok', 200, OK_REPLY);
-      endpoint.replySequence('/flaky', [{ status: 500, body: { error: 'busy' } }, { status: 200, body: OK_REPLY }]);
+      endpoint.replySequence('/flaky', [
+        { status: 500, body: { error: 'busy' } },
+        { status: 200, body: OK_REPLY },
+      ]);
       endpoint.reply('/slow', 200, OK_REPLY, { delayMs: 5_000 });
       endpoint.reply('/garbled', 200, 'this is { not json');
       // /missing is not scripted: the endpoint answers 404.
       const hooks = [
         { name: hook('ok'), method: 'GET', url: `${endpoint.url}/ok`, retry: { attempts: 3, backoffMs: 10 } },
         { name: hook('flaky'), method: 'POST', url: `${endpoint.url}/flaky`, retry: { attempts: 3, backoffMs: 10 } },
-        { name: hook('missing'), method: 'POST', url: `${endpoint.url}/missing`, retry: { attempts: 3, backoffMs: 10 } },
-        { name: hook('slow'), method: 'POST', url: `${endpoint.url}/slow`, timeoutMs: 200, retry: { attempts: 2, backoffMs: 10 } },
-        { name: hook('garbled'), method: 'POST', url: `${endpoint.url}/garbled`, retry: { attempts: 3, backoffMs: 10 } },
+        {
+          name: hook('missing'),
+          method: 'POST',
+          url: `${endpoint.url}/missing`,
+          retry: { attempts: 3, backoffMs: 10 },
+        },
+        {
+          name: hook('slow'),
+          method: 'POST',
+          url: `${endpoint.url}/slow`,
+          timeoutMs: 200,
+          retry: { attempts: 2, backoffMs: 10 },
+        },
+        {
+          name: hook('garbled'),
+          method: 'POST',
+          url: `${endpoint.url}/garbled`,
+          retry: { attempts: 3, backoffMs: 10 },
+        },
       ];
       for (const definition of hooks) await createWebhook(client, botId, definition);
 
       const callIds: string[] = [];
-      for (const kind of ['ok', 'ok', 'flaky', 'missing', 'slow', 'garbled']) callIds.push(await enqueueCall(client, botId, { webhook: hook(kind), userId }));
+      for (const kind of ['ok', 'ok', 'flaky', 'missing', 'slow', 'garbled'])
+        callIds.push(await enqueueCall(client, botId, { webhook: hook(kind), userId }));
       finished = await events!.waitForAll(callIds, 20_000);
       // Requests the route label must not leak: a raw id on a matched route, and a path no route matches.
       expect((await client.get(`/v1/calls/${rawCallId}`)).status).toBe(404);
@@ -246,7 +298,9 @@ describe('observability: /metrics, /health and /ready of each process', () => {
       results = await pollUntil(
         async () => {
           const exp = await scrape(apps.results.port);
-          return total(exp, 'hookrunner_calls_total') >= 6 && total(exp, 'hookrunner_call_latency_seconds_count') >= 6 ? exp : undefined;
+          return total(exp, 'hookrunner_calls_total') >= 6 && total(exp, 'hookrunner_call_latency_seconds_count') >= 6
+            ? exp
+            : undefined;
         },
         { timeoutMs: 10_000, message: 'the results process did not count 6 calls' },
       );
@@ -271,7 +325,9 @@ describe('observability: /metrics, /health and /ready of each process', () => {
     }, 45_000);
 
     it('ends each call as the endpoint made it end', () => {
-      expect(finished.map((e) => [e.webhook.slice(hookPrefix.length + 1), e.type, e.error?.type ?? 'none', e.attempts])).toEqual([
+      expect(
+        finished.map((e) => [e.webhook.slice(hookPrefix.length + 1), e.type, e.error?.type ?? 'none', e.attempts]),
+      ).toEqual([
         ['ok', 'call.succeeded', 'none', 1],
         ['ok', 'call.succeeded', 'none', 1],
         ['flaky', 'call.succeeded', 'none', 2],
@@ -289,7 +345,10 @@ describe('observability: /metrics, /health and /ready of each process', () => {
         'error_type=timeout,method=POST,outcome=failed': 1,
         'error_type=invalid_response,method=POST,outcome=failed': 1,
       });
-      expect(byLabels(results, 'hookrunner_events_published_total')).toEqual({ 'type=call.succeeded': 3, 'type=call.failed': 3 });
+      expect(byLabels(results, 'hookrunner_events_published_total')).toEqual({
+        'type=call.succeeded': 3,
+        'type=call.failed': 3,
+      });
       expect(total(results, 'hookrunner_call_latency_seconds_count')).toBe(6);
       expect(total(results, 'hookrunner_state_merge_seconds_count')).toBe(6);
       expect(total(results, 'hookrunner_call_latency_seconds_sum')).toBeGreaterThan(0);
@@ -297,7 +356,11 @@ describe('observability: /metrics, /health and /ready of each process', () => {
 
     it('counts attempts by result and retries by reason on the worker', () => {
       // ok ×2, flaky's second try | flaky's 500, slow's first timeout | missing, slow's second timeout, garbled.
-      expect(byLabels(worker, 'hookrunner_call_attempts_total')).toEqual({ 'result=success': 3, 'result=retry': 2, 'result=fail': 3 });
+      expect(byLabels(worker, 'hookrunner_call_attempts_total')).toEqual({
+        'result=success': 3,
+        'result=retry': 2,
+        'result=fail': 3,
+      });
       expect(byLabels(worker, 'hookrunner_retries_total')).toEqual({ 'reason=http_status': 1, 'reason=timeout': 1 });
       expect(total(worker, 'hookrunner_call_duration_seconds_count')).toBe(8);
       expect(total(worker, 'hookrunner_call_duration_seconds_count', { method: 'GET' })).toBe(2);
@@ -329,7 +392,12 @@ describe('observability: /metrics, /health and /ready of each process', () => {
         const { le: _le, ...series } = first.labels;
         const bounds = samplesOf(exp, `${name}_bucket`, series).map((s) => s.labels.le);
         const finite = bounds.filter((le) => le !== '+Inf').map(Number);
-        expect({ name, lowest: finite[0], highest: finite[finite.length - 1], last: bounds[bounds.length - 1] }).toEqual({ name, lowest: 0.005, highest: 60, last: '+Inf' });
+        expect({
+          name,
+          lowest: finite[0],
+          highest: finite[finite.length - 1],
+          last: bounds[bounds.length - 1],
+        }).toEqual({ name, lowest: 0.005, highest: 60, last: '+Inf' });
         expect(finite).toEqual([...finite].sort((a, b) => a - b));
       }
     });
@@ -337,11 +405,29 @@ describe('observability: /metrics, /health and /ready of each process', () => {
     it('labels API requests with route templates, never raw paths', () => {
       const requests = samplesOf(apiExp, 'hookrunner_http_requests_total');
       const routes = [...new Set(requests.map((s) => s.labels.route))];
-      expect(routes).toEqual(expect.arrayContaining(['/v1/bots/:botId/webhooks', '/v1/bots/:botId/calls', '/v1/calls/:callId', 'unmatched']));
-      expect(total(apiExp, 'hookrunner_http_requests_total', { route: '/v1/bots/:botId/calls', method: 'POST', status: '2xx' })).toBe(6);
-      expect(total(apiExp, 'hookrunner_http_requests_total', { route: '/v1/bots/:botId/webhooks', method: 'POST', status: '2xx' })).toBe(5);
-      expect(total(apiExp, 'hookrunner_http_requests_total', { route: '/v1/calls/:callId', method: 'GET', status: '4xx' })).toBe(1);
-      expect(total(apiExp, 'hookrunner_http_requests_total', { route: 'unmatched', method: 'GET', status: '4xx' })).toBe(1);
+      expect(routes).toEqual(
+        expect.arrayContaining(['/v1/bots/:botId/webhooks', '/v1/bots/:botId/calls', '/v1/calls/:callId', 'unmatched']),
+      );
+      expect(
+        total(apiExp, 'hookrunner_http_requests_total', {
+          route: '/v1/bots/:botId/calls',
+          method: 'POST',
+          status: '2xx',
+        }),
+      ).toBe(6);
+      expect(
+        total(apiExp, 'hookrunner_http_requests_total', {
+          route: '/v1/bots/:botId/webhooks',
+          method: 'POST',
+          status: '2xx',
+        }),
+      ).toBe(5);
+      expect(
+        total(apiExp, 'hookrunner_http_requests_total', { route: '/v1/calls/:callId', method: 'GET', status: '4xx' }),
+      ).toBe(1);
+      expect(
+        total(apiExp, 'hookrunner_http_requests_total', { route: 'unmatched', method: 'GET', status: '4xx' }),
+      ).toBe(1);
       for (const raw of [botId, rawCallId, unmatchedPath, 'no/such/route']) expect(apiExp.text).not.toContain(raw);
       for (const s of requests) expect(s.labels.status).toMatch(/^[1-5]xx$/);
       const durations = samplesOf(apiExp, 'hookrunner_http_request_duration_seconds_count');
@@ -355,7 +441,9 @@ describe('observability: /metrics, /health and /ready of each process', () => {
         }
         for (const s of exp.samples.filter((x) => x.name.startsWith('hookrunner_'))) {
           // A raw status code (`404`) would be one series per code; `le` is a bucket bound, not a label value of ours.
-          for (const [key, value] of Object.entries(s.labels)) if (key !== 'le') expect({ key, value }).not.toEqual({ key, value: expect.stringMatching(/^https?:|^\d{3}$/) });
+          for (const [key, value] of Object.entries(s.labels))
+            if (key !== 'le')
+              expect({ key, value }).not.toEqual({ key, value: expect.stringMatching(/^https?:|^\d{3}$/) });
         }
       }
     });
@@ -387,7 +475,10 @@ describe('observability: /metrics, /health and /ready of each process', () => {
       });
       const exp = await scrape(ports()[role]);
       expect({ role, up: total(exp, 'hookrunner_redis_up') }).toEqual({ role, up: 1 });
-      expect({ role, reconnected: total(exp, 'hookrunner_redis_reconnects_total') >= 1 }).toEqual({ role, reconnected: true });
+      expect({ role, reconnected: total(exp, 'hookrunner_redis_reconnects_total') >= 1 }).toEqual({
+        role,
+        reconnected: true,
+      });
     }
   }, 45_000);
 });

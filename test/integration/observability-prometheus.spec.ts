@@ -31,7 +31,11 @@ const CALLS = SUCCEEDED + FAILED;
 const OK_REPLY = { responses: ['done'] };
 
 type Role = 'api' | 'worker' | 'results';
-const JOBS: Record<Role, string> = { api: 'hookrunner-api', worker: 'hookrunner-worker', results: 'hookrunner-results' };
+const JOBS: Record<Role, string> = {
+  api: 'hookrunner-api',
+  worker: 'hookrunner-worker',
+  results: 'hookrunner-results',
+};
 
 interface VectorSample {
   metric: Record<string, string>;
@@ -122,7 +126,8 @@ async function startPrometheus(config: string): Promise<RunningPrometheus> {
 
 function scrapeConfig(targets: Record<Role, number>): string {
   const jobs = (Object.keys(JOBS) as Role[]).map(
-    (role) => `  - job_name: ${JOBS[role]}\n    metrics_path: /metrics\n    static_configs:\n      - targets: ['127.0.0.1:${targets[role]}']\n`,
+    (role) =>
+      `  - job_name: ${JOBS[role]}\n    metrics_path: /metrics\n    static_configs:\n      - targets: ['127.0.0.1:${targets[role]}']\n`,
   );
   return `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs.join('')}`;
 }
@@ -137,10 +142,17 @@ describe('observability: a real Prometheus scraping every process', () => {
   /** An instant query; returns the result vector. */
   const query = async (promql: string, time?: number): Promise<VectorSample[]> => {
     const params = new URLSearchParams({ query: promql, ...(time === undefined ? {} : { time: String(time) }) });
-    const res = await fetch(`${prometheus!.url}/api/v1/query?${params.toString()}`, { signal: AbortSignal.timeout(5_000) });
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: VectorSample[] } };
+    const res = await fetch(`${prometheus!.url}/api/v1/query?${params.toString()}`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: VectorSample[] };
+    };
     if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
-    if (body.data!.resultType !== 'vector') throw new Error(`${promql}: expected a vector, got ${body.data!.resultType}`);
+    if (body.data!.resultType !== 'vector')
+      throw new Error(`${promql}: expected a vector, got ${body.data!.resultType}`);
     return body.data!.result;
   };
   /** The single value of a query that aggregates to one series, or undefined when it has none. */
@@ -168,8 +180,18 @@ describe('observability: a real Prometheus scraping every process', () => {
 
     endpoint.reply('/ok', 200, OK_REPLY, { delayMs: 100 });
     endpoint.reply('/missing', 404, { error: 'no such thing' }, { delayMs: 100 });
-    await createWebhook(client, botId, { name: 'ok', method: 'POST', url: `${endpoint.url}/ok`, retry: { attempts: 1, backoffMs: 0 } });
-    await createWebhook(client, botId, { name: 'missing', method: 'POST', url: `${endpoint.url}/missing`, retry: { attempts: 1, backoffMs: 0 } });
+    await createWebhook(client, botId, {
+      name: 'ok',
+      method: 'POST',
+      url: `${endpoint.url}/ok`,
+      retry: { attempts: 1, backoffMs: 0 },
+    });
+    await createWebhook(client, botId, {
+      name: 'missing',
+      method: 'POST',
+      url: `${endpoint.url}/missing`,
+      retry: { attempts: 1, backoffMs: 0 },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -199,7 +221,10 @@ describe('observability: a real Prometheus scraping every process', () => {
     await enqueueCall(client, botId, { webhook: 'missing', userId: 'u-warm' });
     const warmedAt = await waitForValue('sum(hookrunner_calls_total)', 2);
 
-    const rest = Array.from({ length: CALLS - 2 }, (_, i) => ({ webhook: i % 4 === 3 ? 'missing' : 'ok', userId: `u-${i}` }));
+    const rest = Array.from({ length: CALLS - 2 }, (_, i) => ({
+      webhook: i % 4 === 3 ? 'missing' : 'ok',
+      userId: `u-${i}`,
+    }));
     const batch = await client.post(`/v1/bots/${botId}/calls/batch`, { calls: rest });
     expect(batch.status).toBe(202);
     expect(batch.body.calls.filter((c: { callId?: string }) => c.callId)).toHaveLength(CALLS - 2);
@@ -207,7 +232,9 @@ describe('observability: a real Prometheus scraping every process', () => {
     const flowing = await pollUntil(
       async () => {
         const rate = await scalar('sum(rate(hookrunner_calls_total[15s]))');
-        const p99 = await scalar('histogram_quantile(0.99, sum by (le) (rate(hookrunner_call_latency_seconds_bucket[15s])))');
+        const p99 = await scalar(
+          'histogram_quantile(0.99, sum by (le) (rate(hookrunner_call_latency_seconds_bucket[15s])))',
+        );
         if (!(rate! > 0) || !Number.isFinite(p99)) return undefined;
         return { rate, p99, countedSoFar: await scalar('sum(hookrunner_calls_total)') };
       },
@@ -219,12 +246,21 @@ describe('observability: a real Prometheus scraping every process', () => {
     expect(flowing.countedSoFar).toBeLessThan(CALLS);
 
     const doneAt = await waitForValue('sum(hookrunner_calls_total)', CALLS, 30_000);
-    const byOutcome = Object.fromEntries((await query('sum by (outcome) (hookrunner_calls_total)')).map((s) => [s.metric.outcome, Number(s.value[1])]));
+    const byOutcome = Object.fromEntries(
+      (await query('sum by (outcome) (hookrunner_calls_total)')).map((s) => [s.metric.outcome, Number(s.value[1])]),
+    );
     expect(byOutcome).toEqual({ succeeded: SUCCEEDED, failed: FAILED });
-    const byError = Object.fromEntries((await query('sum by (error_type) (hookrunner_calls_total)')).map((s) => [s.metric.error_type, Number(s.value[1])]));
+    const byError = Object.fromEntries(
+      (await query('sum by (error_type) (hookrunner_calls_total)')).map((s) => [
+        s.metric.error_type,
+        Number(s.value[1]),
+      ]),
+    );
     expect(byError).toEqual({ none: SUCCEEDED, http_status: FAILED });
     // What the counter gained since the warm-up was scraped is exactly the batch.
-    expect(await scalar(`sum(hookrunner_calls_total) - sum(hookrunner_calls_total @ ${warmedAt})`, doneAt)).toBe(CALLS - 2);
+    expect(await scalar(`sum(hookrunner_calls_total) - sum(hookrunner_calls_total @ ${warmedAt})`, doneAt)).toBe(
+      CALLS - 2,
+    );
     // Each target is scraped on its own schedule: the worker's last scrape may predate its last attempt.
     await waitForValue('sum(hookrunner_events_published_total)', CALLS, 10_000);
     await waitForValue('sum(hookrunner_call_attempts_total)', CALLS, 10_000);

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ApiClient, AppProcess, createWebhook, enqueueCall, pollUntil, SplitDeployment, startSplitDeployment, TestEndpoint, uniqueId } from '../support';
+import {
+  ApiClient,
+  AppProcess,
+  createWebhook,
+  enqueueCall,
+  pollUntil,
+  SplitDeployment,
+  startSplitDeployment,
+  TestEndpoint,
+  uniqueId,
+} from '../support';
 
 /*
  * Per-bot figures and per-call logs, the two places tenant detail is allowed to live since metric
@@ -31,7 +41,8 @@ function jsonLines(output: string): LogLine[] {
   });
 }
 
-const finishedLines = (app: AppProcess): LogLine[] => jsonLines(app.output()).filter((line) => line.msg === 'call finished');
+const finishedLines = (app: AppProcess): LogLine[] =>
+  jsonLines(app.output()).filter((line) => line.msg === 'call finished');
 
 /** Unlike anything a process would print by itself. */
 const MARK = randomUUID().replace(/-/g, '');
@@ -52,7 +63,10 @@ describe('observability: per-bot stats and per-call logs', () => {
   const botA = uniqueId('statsbot-a');
   const botB = uniqueId('statsbot-b');
   const callIds: Record<string, string[]> = {};
-  const expectedStatus = new Map<string, { botId: string; webhook: string; outcome: string; status?: number; attempts: number }>();
+  const expectedStatus = new Map<
+    string,
+    { botId: string; webhook: string; outcome: string; status?: number; attempts: number }
+  >();
 
   const stats = async (botId: string): Promise<BotStats> => {
     const reply = await client.get<BotStats>(`/v1/bots/${botId}/stats`);
@@ -69,12 +83,26 @@ describe('observability: per-bot stats and per-call logs', () => {
         headers: { Authorization: `Bearer ${SECRET}`, 'X-Api-Key': API_KEY_SECRET },
         retry: { attempts: 1, backoffMs: 0 },
       }),
-      createWebhook(client, botId, { name: 'missing', method: 'GET', url: `${endpoint.url}/missing`, retry: { attempts: 3, backoffMs: 0 } }),
-      createWebhook(client, botId, { name: 'slow', method: 'POST', url: `${endpoint.url}/slow`, timeoutMs: 150, retry: { attempts: 1, backoffMs: 0 } }),
+      createWebhook(client, botId, {
+        name: 'missing',
+        method: 'GET',
+        url: `${endpoint.url}/missing`,
+        retry: { attempts: 3, backoffMs: 0 },
+      }),
+      createWebhook(client, botId, {
+        name: 'slow',
+        method: 'POST',
+        url: `${endpoint.url}/slow`,
+        timeoutMs: 150,
+        retry: { attempts: 1, backoffMs: 0 },
+      }),
     ]);
 
   /** Enqueues the calls and waits for each one's event. */
-  const run = async (botId: string, calls: Array<{ webhook: 'ok' | 'missing' | 'slow'; count: number }>): Promise<string[]> => {
+  const run = async (
+    botId: string,
+    calls: Array<{ webhook: 'ok' | 'missing' | 'slow'; count: number }>,
+  ): Promise<string[]> => {
     const events = await deployment.subscribe(botId);
     const ids: string[] = [];
     for (const { webhook, count } of calls) {
@@ -96,7 +124,9 @@ describe('observability: per-bot stats and per-call logs', () => {
   };
 
   beforeAll(async () => {
-    deployment = await startSplitDeployment({ env: { LOG_LEVEL: 'info', RATE_LIMIT_PER_BOT: '0', SHUTDOWN_GRACE_MS: '2000' } });
+    deployment = await startSplitDeployment({
+      env: { LOG_LEVEL: 'info', RATE_LIMIT_PER_BOT: '0', SHUTDOWN_GRACE_MS: '2000' },
+    });
     ({ endpoint, api: client } = deployment);
     [apiApp, worker, results] = [deployment.apps.api[0], deployment.apps.worker[0], deployment.apps.results[0]];
 
@@ -140,7 +170,12 @@ describe('observability: per-bot stats and per-call logs', () => {
       for (const botId of [botA, botB]) {
         const { latencySeconds } = await stats(botId);
         const { p50, p90, p99 } = latencySeconds;
-        expect({ botId, p50: typeof p50, p90: typeof p90, p99: typeof p99 }).toEqual({ botId, p50: 'number', p90: 'number', p99: 'number' });
+        expect({ botId, p50: typeof p50, p90: typeof p90, p99: typeof p99 }).toEqual({
+          botId,
+          p50: 'number',
+          p90: 'number',
+          p99: 'number',
+        });
         expect(p50!).toBeGreaterThan(0);
         expect(p50!).toBeLessThanOrEqual(p90!);
         expect(p90!).toBeLessThanOrEqual(p99!);
@@ -176,10 +211,18 @@ describe('observability: per-bot stats and per-call logs', () => {
         expect({ callId, lines: own.length }).toEqual({ callId, lines: 1 });
         const [line] = own;
         const expected = expectedStatus.get(callId)!;
-        expect(line).toMatchObject({ level: 30, callId, botId: expected.botId, webhook: expected.webhook, outcome: expected.outcome, attempts: expected.attempts });
+        expect(line).toMatchObject({
+          level: 30,
+          callId,
+          botId: expected.botId,
+          webhook: expected.webhook,
+          outcome: expected.outcome,
+          attempts: expected.attempts,
+        });
         expect(typeof line.durationMs).toBe('number');
         expect(line.durationMs as number).toBeGreaterThanOrEqual(0);
-        if (expected.status !== undefined) expect({ callId, status: line.status }).toEqual({ callId, status: expected.status });
+        if (expected.status !== undefined)
+          expect({ callId, status: line.status }).toEqual({ callId, status: expected.status });
         // A timeout has no HTTP status to report.
         else expect({ callId, status: line.status ?? null }).toEqual({ callId, status: null });
       }
@@ -193,8 +236,18 @@ describe('observability: per-bot stats and per-call logs', () => {
 
       for (const app of [apiApp, worker, results]) {
         const output = app.output();
-        for (const secret of [SECRET, API_KEY_SECRET, OK_BODY, MISSING_BODY, PADDING, PADDING.split('').reverse().join('')]) {
-          expect({ role: app.role, leaked: output.includes(secret) ? secret.slice(0, 40) : undefined }).toEqual({ role: app.role, leaked: undefined });
+        for (const secret of [
+          SECRET,
+          API_KEY_SECRET,
+          OK_BODY,
+          MISSING_BODY,
+          PADDING,
+          PADDING.split('').reverse().join(''),
+        ]) {
+          expect({ role: app.role, leaked: output.includes(secret) ? secret.slice(0, 40) : undefined }).toEqual({
+            role: app.role,
+            leaked: undefined,
+          });
         }
       }
     });
@@ -210,7 +263,10 @@ describe('observability: per-bot stats and per-call logs', () => {
           { webhook: 'missing', count: 1 },
         ]);
         // The calls were finished by this process: their stats exist once it has counted them.
-        await pollUntil(async () => (await stats(botC)).calls.total === ids.length, { timeoutMs: 10_000, message: `stats of ${botC} did not reach ${ids.length}` });
+        await pollUntil(async () => (await stats(botC)).calls.total === ids.length, {
+          timeoutMs: 10_000,
+          message: `stats of ${botC} did not reach ${ids.length}`,
+        });
         const lines = jsonLines(quiet.output());
         expect(lines.filter((line) => line.msg === 'call finished')).toEqual([]);
         expect(lines.filter((line) => line.level < 40)).toEqual([]);

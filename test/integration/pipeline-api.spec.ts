@@ -81,9 +81,17 @@ describe('pipeline: the API around the calls', () => {
       const otherBot = uniqueId('bot');
       const otherEvents = await subscribeEvents(stack.redis.url, otherBot);
       try {
-        await createWebhook(stack.api, otherBot, { name: 'shared', method: 'POST', url: `${endpoint.url}${pathFor('shared')}` });
+        await createWebhook(stack.api, otherBot, {
+          name: 'shared',
+          method: 'POST',
+          url: `${endpoint.url}${pathFor('shared')}`,
+        });
         const mine = await enqueueCall(stack.api, botId, { webhook: 'shared', userId, idempotencyKey: 'same-key' });
-        const theirs = await enqueueCall(stack.api, otherBot, { webhook: 'shared', userId, idempotencyKey: 'same-key' });
+        const theirs = await enqueueCall(stack.api, otherBot, {
+          webhook: 'shared',
+          userId,
+          idempotencyKey: 'same-key',
+        });
         expect(theirs).not.toBe(mine);
         expect((await events!.waitFor(mine)).botId).toBe(botId);
         expect((await otherEvents.waitFor(theirs)).botId).toBe(otherBot);
@@ -135,7 +143,12 @@ describe('pipeline: the API around the calls', () => {
         { status: 500, body: {}, delayMs: 700 },
         { status: 200, body: { responses: ['done'] }, delayMs: 700 },
       ]);
-      await createWebhook(stack.api, botId, { name: 'slow', method: 'GET', url: `${endpoint.url}${pathFor('slow')}`, retry: { attempts: 2, backoffMs: 1_500 } });
+      await createWebhook(stack.api, botId, {
+        name: 'slow',
+        method: 'GET',
+        url: `${endpoint.url}${pathFor('slow')}`,
+        retry: { attempts: 2, backoffMs: 1_500 },
+      });
       const callId = await enqueueCall(stack.api, botId, { webhook: 'slow', userId });
 
       const seen: string[] = [];
@@ -149,7 +162,15 @@ describe('pipeline: the API around the calls', () => {
         { timeoutMs: 10_000, intervalMs: 20, message: 'the call did not finish' },
       );
       expect(seen.filter((s) => s !== 'queued')).toEqual(['running', 'retrying', 'running', 'succeeded']);
-      expect(final).toMatchObject({ callId, botId, webhook: 'slow', userId, sessionId: 'default', status: 'succeeded', attempts: 2 });
+      expect(final).toMatchObject({
+        callId,
+        botId,
+        webhook: 'slow',
+        userId,
+        sessionId: 'default',
+        status: 'succeeded',
+        attempts: 2,
+      });
     });
 
     it('answers 404 for an unknown callId', async () => {
@@ -166,7 +187,11 @@ describe('pipeline: the API around the calls', () => {
       endpoint.reply(pathFor('seed'), 200, { memory: { city: 'Ipoh' }, user_attributes: { tier: 'gold' } });
       await createWebhook(stack.api, botId, { name: 'seed', method: 'POST', url: `${endpoint.url}${pathFor('seed')}` });
       const seeded = await events!.waitFor(await enqueueCall(stack.api, botId, { webhook: 'seed', userId }));
-      endpoint.reply(pathFor('try'), 200, { responses: ['hi {{user.tier}}'], memory: { city: 'Penang' }, user_attributes: { tier: 'silver' } });
+      endpoint.reply(pathFor('try'), 200, {
+        responses: ['hi {{user.tier}}'],
+        memory: { city: 'Penang' },
+        user_attributes: { tier: 'silver' },
+      });
       await createWebhook(stack.api, botId, {
         name: 'try',
         method: 'POST',
@@ -175,20 +200,37 @@ describe('pipeline: the API around the calls', () => {
         headers: { Authorization: secret, 'x-api-key': 'key-123' },
       });
 
-      const reply = await stack.api.post(`/v1/bots/${botId}/webhooks/try/test`, { userId, user: { name: 'Mei' }, params: { extra: '1' } });
+      const reply = await stack.api.post(`/v1/bots/${botId}/webhooks/try/test`, {
+        userId,
+        user: { name: 'Mei' },
+        params: { extra: '1' },
+      });
       expect(reply.status).toBe(200);
       expect(reply.body).toEqual({
         request: {
           method: 'POST',
           url: `${endpoint.url}${pathFor('try')}`,
-          headers: expect.objectContaining({ authorization: '***', 'x-api-key': '***', 'content-type': 'application/json' }),
+          headers: expect.objectContaining({
+            authorization: '***',
+            'x-api-key': '***',
+            'content-type': 'application/json',
+          }),
           body: expect.any(String),
         },
-        response: { status: 200, headers: expect.any(Object), body: expect.any(String), durationMs: expect.any(Number) },
+        response: {
+          status: 200,
+          headers: expect.any(Object),
+          body: expect.any(String),
+          durationMs: expect.any(Number),
+        },
         valid: true,
       });
       expect(JSON.parse(reply.body.request.body)).toEqual({ city: 'Ipoh', who: 'Mei', extra: '1' });
-      expect(JSON.parse(reply.body.response.body)).toEqual({ responses: ['hi {{user.tier}}'], memory: { city: 'Penang' }, user_attributes: { tier: 'silver' } });
+      expect(JSON.parse(reply.body.response.body)).toEqual({
+        responses: ['hi {{user.tier}}'],
+        memory: { city: 'Penang' },
+        user_attributes: { tier: 'silver' },
+      });
       expect(reply.text).not.toContain('sk_live');
       expect(reply.text).not.toContain('key-123');
       // The endpoint itself got the real credentials.
@@ -196,8 +238,12 @@ describe('pipeline: the API around the calls', () => {
       expect(received.headers.authorization).toBe(secret);
       expect(received.headers['x-api-key']).toBe('key-123');
 
-      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body).toEqual({ memory: seeded.memory });
-      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}`)).body).toEqual({ attributes: seeded.userAttributes });
+      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body).toEqual({
+        memory: seeded.memory,
+      });
+      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}`)).body).toEqual({
+        attributes: seeded.userAttributes,
+      });
       await waitForIdleQueues(stack.client);
       expect(events!.events.map((e) => e.webhook)).toEqual(['seed']);
     });
@@ -207,7 +253,12 @@ describe('pipeline: the API around the calls', () => {
       ['an HTTP error', 500, { responses: ['x'] }, [expect.stringContaining('500')]],
     ])('reports %s as valid: false with errors, and does not retry', async (_case, status, body, errors) => {
       endpoint.reply(pathFor('broken'), status, body);
-      await createWebhook(stack.api, botId, { name: 'broken', method: 'GET', url: `${endpoint.url}${pathFor('broken')}`, retry: { attempts: 3, backoffMs: 10 } });
+      await createWebhook(stack.api, botId, {
+        name: 'broken',
+        method: 'GET',
+        url: `${endpoint.url}${pathFor('broken')}`,
+        retry: { attempts: 3, backoffMs: 10 },
+      });
       const reply = await stack.api.post(`/v1/bots/${botId}/webhooks/broken/test`, {});
       expect(reply.status).toBe(200);
       expect(reply.body).toMatchObject({ response: { status }, valid: false, errors });
@@ -218,7 +269,12 @@ describe('pipeline: the API around the calls', () => {
   });
 
   describe('webhook definitions', () => {
-    const base = (url: string) => ({ method: 'GET', url, params: { min: '10', max: '20' }, headers: { Authorization: 'Bearer abc', 'X-Team': 'blue' } });
+    const base = (url: string) => ({
+      method: 'GET',
+      url,
+      params: { min: '10', max: '20' },
+      headers: { Authorization: 'Bearer abc', 'X-Team': 'blue' },
+    });
     const masked = { authorization: '***', 'x-team': '***' };
 
     it('create 201, list, get, replace 200 (createdAt kept), delete 204, then 404 — header values always masked', async () => {
@@ -242,17 +298,34 @@ describe('pipeline: the API around the calls', () => {
       expect(duplicate.status).toBe(409);
       expect(duplicate.body.message).toContain(name);
 
-      await createWebhook(stack.api, botId, { name: 'another', method: 'POST', url: `${endpoint.url}/x`, headers: { 'x-token': 't0ken' } });
+      await createWebhook(stack.api, botId, {
+        name: 'another',
+        method: 'POST',
+        url: `${endpoint.url}/x`,
+        headers: { 'x-token': 't0ken' },
+      });
       const list = await stack.api.get(`/v1/bots/${botId}/webhooks`);
       expect(list.status).toBe(200);
-      expect(list.body.webhooks.map((w: { name: string }) => w.name).sort()).toEqual(['Get random / number?', 'another']);
-      expect(list.body.webhooks.find((w: { name: string }) => w.name === name)).toEqual({ ...created.body, health: { circuit: 'closed', failureRatio: expect.any(Number) } });
+      expect(list.body.webhooks.map((w: { name: string }) => w.name).sort()).toEqual([
+        'Get random / number?',
+        'another',
+      ]);
+      expect(list.body.webhooks.find((w: { name: string }) => w.name === name)).toEqual({
+        ...created.body,
+        health: { circuit: 'closed', failureRatio: expect.any(Number) },
+      });
       expect(list.text).not.toMatch(/abc|blue|t0ken/);
 
       const got = await stack.api.get(path);
       expect(got).toMatchObject({ status: 200, body: created.body });
 
-      const replaced = await stack.api.put(path, { method: 'POST', url: `${endpoint.url}/v2`, headers: { 'X-Team': 'red' }, timeoutMs: 2_000, retry: { attempts: 5, backoffMs: 50 } });
+      const replaced = await stack.api.put(path, {
+        method: 'POST',
+        url: `${endpoint.url}/v2`,
+        headers: { 'X-Team': 'red' },
+        timeoutMs: 2_000,
+        retry: { attempts: 5, backoffMs: 50 },
+      });
       expect(replaced.status).toBe(200);
       expect(replaced.body).toEqual({
         name,
@@ -266,17 +339,26 @@ describe('pipeline: the API around the calls', () => {
         updatedAt: expect.any(String),
       });
       expect(Date.parse(replaced.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.body.updatedAt));
-      expect((await stack.api.get(path)).body).toEqual({ ...replaced.body, health: { circuit: 'closed', failureRatio: expect.any(Number) } });
+      expect((await stack.api.get(path)).body).toEqual({
+        ...replaced.body,
+        health: { circuit: 'closed', failureRatio: expect.any(Number) },
+      });
 
       const deleted = await stack.api.delete(path);
       expect(deleted.status).toBe(204);
       expect(deleted.text).toBe('');
-      for (const again of [stack.api.get(path), stack.api.delete(path), stack.api.put(path, base(`${endpoint.url}/r`))]) {
+      for (const again of [
+        stack.api.get(path),
+        stack.api.delete(path),
+        stack.api.put(path, base(`${endpoint.url}/r`)),
+      ]) {
         const res = await again;
         expect(res.status).toBe(404);
         expect(res.body.message).toContain(name);
       }
-      expect((await stack.api.get(`/v1/bots/${botId}/webhooks`)).body.webhooks.map((w: { name: string }) => w.name)).toEqual(['another']);
+      expect(
+        (await stack.api.get(`/v1/bots/${botId}/webhooks`)).body.webhooks.map((w: { name: string }) => w.name),
+      ).toEqual(['another']);
     });
 
     it('calls use the real header values and the replaced definition', async () => {
@@ -285,9 +367,16 @@ describe('pipeline: the API around the calls', () => {
       endpoint.reply(pathFor('v2'), 200, { responses: ['v2'] });
       const first = await events!.waitFor(await enqueueCall(stack.api, botId, { webhook: 'auth', userId }));
       expect(first.responses).toEqual(['v1']);
-      expect(endpoint.requestsTo(pathFor('v1'))[0].headers).toMatchObject({ authorization: 'Bearer abc', 'x-team': 'blue' });
+      expect(endpoint.requestsTo(pathFor('v1'))[0].headers).toMatchObject({
+        authorization: 'Bearer abc',
+        'x-team': 'blue',
+      });
 
-      const put = await stack.api.put(`/v1/bots/${botId}/webhooks/auth`, { name: 'auth', method: 'POST', url: `${endpoint.url}${pathFor('v2')}` });
+      const put = await stack.api.put(`/v1/bots/${botId}/webhooks/auth`, {
+        name: 'auth',
+        method: 'POST',
+        url: `${endpoint.url}${pathFor('v2')}`,
+      });
       expect(put.status).toBe(200);
       const second = await events!.waitFor(await enqueueCall(stack.api, botId, { webhook: 'auth', userId }));
       expect(second.responses).toEqual(['v2']);

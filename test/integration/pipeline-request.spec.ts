@@ -19,7 +19,8 @@ import {
  * that break the contract.
  */
 
-const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 describe('pipeline: requests, retries and failures', () => {
   let stack: HookrunnerStack;
@@ -69,7 +70,14 @@ describe('pipeline: requests, retries and failures', () => {
       const [req] = endpoint.requestsTo(pathFor('get'));
       expect(req.method).toBe('GET');
       expect(req.url.startsWith(`${pathFor('get')}?fixed=1&x=a%20b&`)).toBe(true);
-      expect(Object.fromEntries(req.query)).toEqual({ fixed: '1', x: 'a b', min: '10', q: 'a&b=c', same: 'call', extra: 'é' });
+      expect(Object.fromEntries(req.query)).toEqual({
+        fixed: '1',
+        x: 'a b',
+        min: '10',
+        q: 'a&b=c',
+        same: 'call',
+        extra: 'é',
+      });
       expect(req.body).toBe('');
       expect(req.headers['content-type']).toBeUndefined();
       expect(req.headers['user-agent']).toBe(`hookrunner/${VERSION}`);
@@ -112,7 +120,11 @@ describe('pipeline: requests, retries and failures', () => {
           name: `tags-${method}`,
           method,
           url: `${endpoint.url}${pathFor('tags')}/{{memory.city}}?order={{memory.order.id}}&who={{user.first.name}}`,
-          params: { thing: '{{memory.favourite-thing}}', age: '{{user.age}}', missing: '[{{memory.nope}}{{user.nope}}]' },
+          params: {
+            thing: '{{memory.favourite-thing}}',
+            age: '{{user.age}}',
+            missing: '[{{memory.nope}}{{user.nope}}]',
+          },
           headers: { 'X-Thing': '{{memory.favourite-thing}}', 'x-user': '{{user.first.name}} ({{user.age}})' },
         });
         const { event } = await run(`tags-${method}`, { memory: { city: 'New York/NY' }, user: { age: 31 } });
@@ -121,14 +133,22 @@ describe('pipeline: requests, retries and failures', () => {
 
       const [get, post] = endpoint.requestsTo(`${pathFor('tags')}/New%20York%2FNY`);
       expect(get.url.startsWith(`${pathFor('tags')}/New%20York%2FNY?order=A%2F1&who=Ann&`)).toBe(true);
-      expect(Object.fromEntries(get.query)).toEqual({ order: 'A/1', who: 'Ann', thing: 'kaya toast', age: '31', missing: '[]' });
+      expect(Object.fromEntries(get.query)).toEqual({
+        order: 'A/1',
+        who: 'Ann',
+        thing: 'kaya toast',
+        age: '31',
+        missing: '[]',
+      });
       expect(JSON.parse(post.body)).toEqual({ thing: 'kaya toast', age: '31', missing: '[]' });
       for (const req of [get, post]) {
         expect(req.headers['x-thing']).toBe('kaya toast');
         expect(req.headers['x-user']).toBe('Ann (31)');
       }
       // The overlay is for rendering only: the stored memory still has the old city.
-      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body.memory.city).toBe('Singapore');
+      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body.memory.city).toBe(
+        'Singapore',
+      );
     });
   });
 
@@ -139,10 +159,20 @@ describe('pipeline: requests, retries and failures', () => {
         { status: 500, body: { error: 'still down' } },
         { status: 200, body: { responses: ['third time lucky'], memory: { tries: 3 } } },
       ]);
-      await createWebhook(stack.api, botId, { name: 'flaky', method: 'POST', url: `${endpoint.url}${pathFor('flaky')}`, retry: { attempts: 3, backoffMs: 20 } });
+      await createWebhook(stack.api, botId, {
+        name: 'flaky',
+        method: 'POST',
+        url: `${endpoint.url}${pathFor('flaky')}`,
+        retry: { attempts: 3, backoffMs: 20 },
+      });
       const { callId, event } = await run('flaky');
 
-      expect(event).toMatchObject({ type: 'call.succeeded', attempts: 3, responses: ['third time lucky'], memory: { tries: 3 } });
+      expect(event).toMatchObject({
+        type: 'call.succeeded',
+        attempts: 3,
+        responses: ['third time lucky'],
+        memory: { tries: 3 },
+      });
       expect(event.error).toBeUndefined();
       const hits = endpoint.requestsTo(pathFor('flaky'));
       expect(hits.map((r) => r.headers['idempotency-key'])).toEqual([callId, callId, callId]);
@@ -154,7 +184,12 @@ describe('pipeline: requests, retries and failures', () => {
         { status: 429, body: {}, headers: { 'retry-after': '1' } },
         { status: 200, body: { responses: ['ok'] } },
       ]);
-      await createWebhook(stack.api, botId, { name: 'busy', method: 'GET', url: `${endpoint.url}${pathFor('busy')}`, retry: { attempts: 3, backoffMs: 10 } });
+      await createWebhook(stack.api, botId, {
+        name: 'busy',
+        method: 'GET',
+        url: `${endpoint.url}${pathFor('busy')}`,
+        retry: { attempts: 3, backoffMs: 10 },
+      });
       const { event } = await run('busy');
 
       expect(event).toMatchObject({ type: 'call.succeeded', attempts: 2 });
@@ -167,8 +202,17 @@ describe('pipeline: requests, retries and failures', () => {
       await createWebhook(stack.api, botId, { name: 'seed', method: 'POST', url: `${endpoint.url}${pathFor('seed')}` });
       await run('seed');
       // The body of an error reply is never applied, even when it looks like a valid reply.
-      endpoint.reply(pathFor('gone'), 404, { responses: ['no'], memory: { topic: 'hats' }, user_attributes: { tier: 'none' } });
-      await createWebhook(stack.api, botId, { name: 'gone', method: 'POST', url: `${endpoint.url}${pathFor('gone')}`, retry: { attempts: 3, backoffMs: 10 } });
+      endpoint.reply(pathFor('gone'), 404, {
+        responses: ['no'],
+        memory: { topic: 'hats' },
+        user_attributes: { tier: 'none' },
+      });
+      await createWebhook(stack.api, botId, {
+        name: 'gone',
+        method: 'POST',
+        url: `${endpoint.url}${pathFor('gone')}`,
+        retry: { attempts: 3, backoffMs: 10 },
+      });
       const { callId, event } = await run('gone');
 
       expect(event).toEqual({
@@ -192,22 +236,42 @@ describe('pipeline: requests, retries and failures', () => {
       const stream = await streamEntriesFor(stack.client, callId);
       expect(stream.map((s) => s.event)).toEqual([event]);
       const status = await stack.api.get(`/v1/calls/${callId}`);
-      expect(status.body).toMatchObject({ status: 'failed', attempts: 1, finishedAt: event.finishedAt, error: { type: 'http_status', httpStatus: 404 } });
+      expect(status.body).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        finishedAt: event.finishedAt,
+        error: { type: 'http_status', httpStatus: 404 },
+      });
       expect(status.body.result).toBeUndefined();
-      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body).toEqual({ memory: { topic: 'shoes' } });
+      expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body).toEqual({
+        memory: { topic: 'shoes' },
+      });
       expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}`)).body).toEqual({ attributes: { tier: 'gold' } });
     });
 
     it('301: fails as http_status and the redirect is not followed', async () => {
       endpoint.reply(pathFor('target'), 200, { responses: ['you should not be here'] });
       endpoint.reply(pathFor('moved'), 301, {}, { headers: { location: `${endpoint.url}${pathFor('target')}` } });
-      await createWebhook(stack.api, botId, { name: 'moved', method: 'GET', url: `${endpoint.url}${pathFor('moved')}`, retry: { attempts: 3, backoffMs: 10 } });
+      await createWebhook(stack.api, botId, {
+        name: 'moved',
+        method: 'GET',
+        url: `${endpoint.url}${pathFor('moved')}`,
+        retry: { attempts: 3, backoffMs: 10 },
+      });
       const { callId, event } = await run('moved');
 
-      expect(event).toMatchObject({ type: 'call.failed', attempts: 1, responses: [], error: { type: 'http_status', httpStatus: 301 } });
+      expect(event).toMatchObject({
+        type: 'call.failed',
+        attempts: 1,
+        responses: [],
+        error: { type: 'http_status', httpStatus: 301 },
+      });
       expect(endpoint.requestsTo(pathFor('moved'))).toHaveLength(1);
       expect(endpoint.requestsTo(pathFor('target'))).toHaveLength(0);
-      expect((await stack.api.get(`/v1/calls/${callId}`)).body).toMatchObject({ status: 'failed', error: { type: 'http_status', httpStatus: 301 } });
+      expect((await stack.api.get(`/v1/calls/${callId}`)).body).toMatchObject({
+        status: 'failed',
+        error: { type: 'http_status', httpStatus: 301 },
+      });
     });
 
     it('an endpoint slower than timeoutMs fails as timeout after retry.attempts attempts', async () => {
@@ -227,7 +291,11 @@ describe('pipeline: requests, retries and failures', () => {
       expect(endpoint.requestsTo(pathFor('slow'))).toHaveLength(2);
       // Each attempt was cut off at its timeout, not left to run for the endpoint's 5 s.
       expect(Date.now() - started).toBeLessThan(4_000);
-      expect((await stack.api.get(`/v1/calls/${callId}`)).body).toMatchObject({ status: 'failed', attempts: 2, error: { type: 'timeout' } });
+      expect((await stack.api.get(`/v1/calls/${callId}`)).body).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        error: { type: 'timeout' },
+      });
     });
 
     it('timeoutMs bounds the body too: a reply whose body trickles in past it times out', async () => {
@@ -264,19 +332,37 @@ describe('pipeline: requests, retries and failures', () => {
     it.each([
       ['not JSON', 'hello, bot', `body is not valid JSON: ${notJsonReason}`],
       ['an array', '["a","b"]', 'body must be a JSON object, got array'],
-      ['none of the keys', '{"reply":"hi","data":{}}', 'body must contain at least one of responses, memory, user_attributes, quickreplies'],
+      [
+        'none of the keys',
+        '{"reply":"hi","data":{}}',
+        'body must contain at least one of responses, memory, user_attributes, quickreplies',
+      ],
       ['quickreplies[2] not a string', '{"quickreplies":["a","b",3]}', 'quickreplies[2] must be a string'],
       ['memory not an object', '{"responses":["x"],"memory":["a"]}', 'memory must be an object'],
       ['a body over 1 MiB', `{"responses":["${'x'.repeat(1024 * 1024)}"]}`, 'body exceeds 1048576 bytes'],
     ])('%s', async (_case, body, message) => {
       endpoint.reply(pathFor('bad'), 200, body);
-      await createWebhook(stack.api, botId, { name: 'bad', method: 'POST', url: `${endpoint.url}${pathFor('bad')}`, retry: { attempts: 3, backoffMs: 10 } });
+      await createWebhook(stack.api, botId, {
+        name: 'bad',
+        method: 'POST',
+        url: `${endpoint.url}${pathFor('bad')}`,
+        retry: { attempts: 3, backoffMs: 10 },
+      });
       const { callId, event } = await run('bad');
 
-      expect(event).toMatchObject({ type: 'call.failed', attempts: 1, responses: [], quickreplies: [], changes: { memory: {}, userAttributes: {} } });
+      expect(event).toMatchObject({
+        type: 'call.failed',
+        attempts: 1,
+        responses: [],
+        quickreplies: [],
+        changes: { memory: {}, userAttributes: {} },
+      });
       expect(event.error).toEqual({ type: 'invalid_response', message });
       expect(endpoint.requestsTo(pathFor('bad'))).toHaveLength(1);
-      expect((await stack.api.get(`/v1/calls/${callId}`)).body).toMatchObject({ status: 'failed', error: { type: 'invalid_response', message } });
+      expect((await stack.api.get(`/v1/calls/${callId}`)).body).toMatchObject({
+        status: 'failed',
+        error: { type: 'invalid_response', message },
+      });
     });
   });
 });

@@ -45,7 +45,12 @@ const EXAMPLES: Example[] = [
     expected: (event) => {
       const n = event.changes.memory.random_number as number;
       expect(Number.isInteger(n) && n >= 10 && n <= 20).toBe(true);
-      return { responses: [`Your random number is ${n}`], quickreplies: [], memory: { random_number: n }, userAttributes: {} };
+      return {
+        responses: [`Your random number is ${n}`],
+        quickreplies: [],
+        memory: { random_number: n },
+        userAttributes: {},
+      };
     },
     reply: (event) => ({
       responses: [`Your random number is ${String(event.changes.memory.random_number)}`],
@@ -63,7 +68,12 @@ const EXAMPLES: Example[] = [
       memory: {},
       userAttributes: {},
     }),
-    reply: () => ({ responses: ['Hello from the webhook!', 'This line was added by a webhook.'], quickreplies: [], memory: {}, user_attributes: {} }),
+    reply: () => ({
+      responses: ['Hello from the webhook!', 'This line was added by a webhook.'],
+      quickreplies: [],
+      memory: {},
+      user_attributes: {},
+    }),
   },
   {
     path: 'memory',
@@ -84,8 +94,18 @@ const EXAMPLES: Example[] = [
   {
     path: 'user_attributes',
     params: { age: '31' },
-    expected: () => ({ responses: ['You are 31 years old.'], quickreplies: [], memory: {}, userAttributes: { age: 31 } }),
-    reply: () => ({ responses: ['You are {{user.age}} years old.'], quickreplies: [], memory: {}, user_attributes: { age: 31 } }),
+    expected: () => ({
+      responses: ['You are 31 years old.'],
+      quickreplies: [],
+      memory: {},
+      userAttributes: { age: 31 },
+    }),
+    reply: () => ({
+      responses: ['You are {{user.age}} years old.'],
+      quickreplies: [],
+      memory: {},
+      user_attributes: { age: 31 },
+    }),
   },
   {
     path: 'quickreplies',
@@ -122,89 +142,109 @@ describe('pipeline: the reference examples and stored state', () => {
   });
 
   describe.each(['GET', 'POST'] as const)('%s definitions', (method) => {
-    it.each(EXAMPLES.map((e) => [e.path, e] as const))('%s: event, stream, call status and state', async (_path, example) => {
-      const botId = uniqueId('bot');
-      const userId = uniqueId('user');
-      // GET calls use the default session, POST calls a named one: both must be stored where asked.
-      const sessionId = method === 'GET' ? undefined : 'chat-1';
-      events = await subscribeEvents(stack.redis.url, botId);
-      const created = await createWebhook(stack.api, botId, {
-        name: example.path,
-        method,
-        url: `${examplesUrl}/${example.path}`,
-        params: example.params,
-      });
-      expect(created).toMatchObject({ name: example.path, method, params: example.params });
+    it.each(EXAMPLES.map((e) => [e.path, e] as const))(
+      '%s: event, stream, call status and state',
+      async (_path, example) => {
+        const botId = uniqueId('bot');
+        const userId = uniqueId('user');
+        // GET calls use the default session, POST calls a named one: both must be stored where asked.
+        const sessionId = method === 'GET' ? undefined : 'chat-1';
+        events = await subscribeEvents(stack.redis.url, botId);
+        const created = await createWebhook(stack.api, botId, {
+          name: example.path,
+          method,
+          url: `${examplesUrl}/${example.path}`,
+          params: example.params,
+        });
+        expect(created).toMatchObject({ name: example.path, method, params: example.params });
 
-      const before = Date.now();
-      const enqueued = await stack.api.post(`/v1/bots/${botId}/calls`, { webhook: example.path, userId, ...(sessionId ? { sessionId } : {}) });
-      expect(enqueued.status).toBe(202);
-      expect(enqueued.body).toEqual({ callId: expect.any(String), status: 'queued' });
-      const { callId } = enqueued.body;
+        const before = Date.now();
+        const enqueued = await stack.api.post(`/v1/bots/${botId}/calls`, {
+          webhook: example.path,
+          userId,
+          ...(sessionId ? { sessionId } : {}),
+        });
+        expect(enqueued.status).toBe(202);
+        expect(enqueued.body).toEqual({ callId: expect.any(String), status: 'queued' });
+        const { callId } = enqueued.body;
 
-      const event = await events.waitFor(callId);
-      const after = Date.now();
-      const expected = example.expected(event);
-      expect(event).toEqual({
-        type: 'call.succeeded',
-        callId,
-        botId,
-        userId,
-        sessionId: sessionId ?? 'default',
-        webhook: example.path,
-        responses: expected.responses,
-        quickreplies: expected.quickreplies,
-        memory: expected.memory,
-        userAttributes: expected.userAttributes,
-        changes: { memory: expected.memory, userAttributes: expected.userAttributes },
-        attempts: 1,
-        durationMs: expect.any(Number),
-        finishedAt: expect.any(String),
-      });
-      expect(event.durationMs).toBeGreaterThanOrEqual(0);
-      expect(event.durationMs).toBeLessThanOrEqual(after - before);
-      const finishedAt = Date.parse(event.finishedAt);
-      expect(new Date(finishedAt).toISOString()).toBe(event.finishedAt);
-      expect(finishedAt).toBeGreaterThanOrEqual(before);
-      expect(finishedAt).toBeLessThanOrEqual(after);
+        const event = await events.waitFor(callId);
+        const after = Date.now();
+        const expected = example.expected(event);
+        expect(event).toEqual({
+          type: 'call.succeeded',
+          callId,
+          botId,
+          userId,
+          sessionId: sessionId ?? 'default',
+          webhook: example.path,
+          responses: expected.responses,
+          quickreplies: expected.quickreplies,
+          memory: expected.memory,
+          userAttributes: expected.userAttributes,
+          changes: { memory: expected.memory, userAttributes: expected.userAttributes },
+          attempts: 1,
+          durationMs: expect.any(Number),
+          finishedAt: expect.any(String),
+        });
+        expect(event.durationMs).toBeGreaterThanOrEqual(0);
+        expect(event.durationMs).toBeLessThanOrEqual(after - before);
+        const finishedAt = Date.parse(event.finishedAt);
+        expect(new Date(finishedAt).toISOString()).toBe(event.finishedAt);
+        expect(finishedAt).toBeGreaterThanOrEqual(before);
+        expect(finishedAt).toBeLessThanOrEqual(after);
 
-      const stream = await streamEntriesFor(stack.client, callId);
-      expect(stream).toHaveLength(1);
-      expect(stream[0].fields).toMatchObject({ type: 'call.succeeded', botId, callId });
-      expect(stream[0].event).toEqual(event);
+        const stream = await streamEntriesFor(stack.client, callId);
+        expect(stream).toHaveLength(1);
+        expect(stream[0].fields).toMatchObject({ type: 'call.succeeded', botId, callId });
+        expect(stream[0].event).toEqual(event);
 
-      const status = await stack.api.get(`/v1/calls/${callId}`);
-      expect(status.status).toBe(200);
-      expect(status.body).toMatchObject({
-        callId,
-        botId,
-        webhook: example.path,
-        userId,
-        sessionId: sessionId ?? 'default',
-        status: 'succeeded',
-        attempts: 1,
-        createdAt: expect.any(String),
-        finishedAt: event.finishedAt,
-      });
-      expect(status.body.result).toEqual(example.reply(event));
-      expect(status.body.error).toBeUndefined();
-      expect(Date.parse(status.body.createdAt)).toBeGreaterThanOrEqual(before - 1);
-      expect(Date.parse(status.body.createdAt)).toBeLessThanOrEqual(finishedAt);
+        const status = await stack.api.get(`/v1/calls/${callId}`);
+        expect(status.status).toBe(200);
+        expect(status.body).toMatchObject({
+          callId,
+          botId,
+          webhook: example.path,
+          userId,
+          sessionId: sessionId ?? 'default',
+          status: 'succeeded',
+          attempts: 1,
+          createdAt: expect.any(String),
+          finishedAt: event.finishedAt,
+        });
+        expect(status.body.result).toEqual(example.reply(event));
+        expect(status.body.error).toBeUndefined();
+        expect(Date.parse(status.body.createdAt)).toBeGreaterThanOrEqual(before - 1);
+        expect(Date.parse(status.body.createdAt)).toBeLessThanOrEqual(finishedAt);
 
-      const profile = await stack.api.get(`/v1/bots/${botId}/users/${userId}`);
-      expect(profile).toMatchObject({ status: 200, body: { attributes: expected.userAttributes } });
-      const session = await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/${sessionId ?? 'default'}`);
-      expect(session).toMatchObject({ status: 200, body: { memory: expected.memory } });
-    });
+        const profile = await stack.api.get(`/v1/bots/${botId}/users/${userId}`);
+        expect(profile).toMatchObject({ status: 200, body: { attributes: expected.userAttributes } });
+        const session = await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/${sessionId ?? 'default'}`);
+        expect(session).toMatchObject({ status: 200, body: { memory: expected.memory } });
+      },
+    );
   });
 
   it('renders merge tags in responses from the state merged with earlier calls', async () => {
     const botId = uniqueId('bot');
     const userId = uniqueId('user');
     events = await subscribeEvents(stack.redis.url, botId);
-    await createWebhook(stack.api, botId, { name: 'remember', method: 'POST', url: `${examplesUrl}/memory`, params: { thing: 'laksa' } });
-    await createWebhook(stack.api, botId, { name: 'age', method: 'GET', url: `${examplesUrl}/user_attributes`, params: { age: '40' } });
-    endpoint.reply('/recall', 200, { responses: ['{{user.age}} and likes {{memory.favourite-thing}}{{memory.unknown}}'], quickreplies: ['{{memory.favourite-thing}}!'] });
+    await createWebhook(stack.api, botId, {
+      name: 'remember',
+      method: 'POST',
+      url: `${examplesUrl}/memory`,
+      params: { thing: 'laksa' },
+    });
+    await createWebhook(stack.api, botId, {
+      name: 'age',
+      method: 'GET',
+      url: `${examplesUrl}/user_attributes`,
+      params: { age: '40' },
+    });
+    endpoint.reply('/recall', 200, {
+      responses: ['{{user.age}} and likes {{memory.favourite-thing}}{{memory.unknown}}'],
+      quickreplies: ['{{memory.favourite-thing}}!'],
+    });
     await createWebhook(stack.api, botId, { name: 'recall', method: 'GET', url: `${endpoint.url}/recall` });
 
     await events.waitFor(await enqueueCall(stack.api, botId, { webhook: 'remember', userId }));
@@ -240,7 +280,9 @@ describe('pipeline: the reference examples and stored state', () => {
     });
     expect(second.memory).toEqual({ size: 42, colour: 'red' });
     expect(second.userAttributes).toEqual({ tier: 'gold' });
-    expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body).toEqual({ memory: { size: 42, colour: 'red' } });
+    expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body).toEqual({
+      memory: { size: 42, colour: 'red' },
+    });
     expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}`)).body).toEqual({ attributes: { tier: 'gold' } });
   });
 
@@ -257,12 +299,19 @@ describe('pipeline: the reference examples and stored state', () => {
           res.end(JSON.stringify({ memory: { [side]: round }, user_attributes: { [`${side}-seen`]: round } }));
         }, 30);
       });
-      await createWebhook(stack.api, botId, { name: side, method: 'POST', url: `${endpoint.url}/${botId}/${side}`, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(stack.api, botId, {
+        name: side,
+        method: 'POST',
+        url: `${endpoint.url}/${botId}/${side}`,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
     }
 
     for (let round = 1; round <= 5; round++) {
       const params = { round: String(round) };
-      const callIds = await Promise.all(['left', 'right'].map((webhook) => enqueueCall(stack.api, botId, { webhook, userId, params })));
+      const callIds = await Promise.all(
+        ['left', 'right'].map((webhook) => enqueueCall(stack.api, botId, { webhook, userId, params })),
+      );
       const finished = await events.waitForAll(callIds);
       expect(finished.map((e) => e.type)).toEqual(['call.succeeded', 'call.succeeded']);
       const memory = { left: String(round), right: String(round) };
@@ -270,8 +319,14 @@ describe('pipeline: the reference examples and stored state', () => {
       expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`)).body).toEqual({ memory });
       expect((await stack.api.get(`/v1/bots/${botId}/users/${userId}`)).body).toEqual({ attributes });
       // Whichever merged second saw the other's key already there.
-      expect(finished.filter((e) => e.memory.left === String(round) && e.memory.right === String(round))).not.toHaveLength(0);
-      expect(finished.filter((e) => e.userAttributes['left-seen'] === String(round) && e.userAttributes['right-seen'] === String(round))).not.toHaveLength(0);
+      expect(
+        finished.filter((e) => e.memory.left === String(round) && e.memory.right === String(round)),
+      ).not.toHaveLength(0);
+      expect(
+        finished.filter(
+          (e) => e.userAttributes['left-seen'] === String(round) && e.userAttributes['right-seen'] === String(round),
+        ),
+      ).not.toHaveLength(0);
     }
   });
 });
@@ -283,7 +338,10 @@ describe('pipeline: session expiry', () => {
   let events: EventCollector | undefined;
 
   beforeAll(async () => {
-    [stack, endpoint] = await Promise.all([startHookrunner({ SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS) }), startEndpoint()]);
+    [stack, endpoint] = await Promise.all([
+      startHookrunner({ SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS) }),
+      startEndpoint(),
+    ]);
   });
 
   afterAll(async () => {
@@ -298,7 +356,9 @@ describe('pipeline: session expiry', () => {
     endpoint.reply('/remember', 200, { memory: { topic: 'refund' }, user_attributes: { plan: 'pro' } });
     await createWebhook(stack.api, botId, { name: 'remember', method: 'POST', url: `${endpoint.url}/remember` });
 
-    const event = await events.waitFor(await enqueueCall(stack.api, botId, { webhook: 'remember', userId, sessionId: 's1' }));
+    const event = await events.waitFor(
+      await enqueueCall(stack.api, botId, { webhook: 'remember', userId, sessionId: 's1' }),
+    );
     const finishedAt = Date.parse(event.finishedAt);
     const sessionPath = `/v1/bots/${botId}/users/${userId}/sessions/s1`;
     const profilePath = `/v1/bots/${botId}/users/${userId}`;
@@ -316,7 +376,9 @@ describe('pipeline: session expiry', () => {
     // A new call starts a fresh session; the profile is still there for merge tags.
     endpoint.reply('/again', 200, { responses: ['on {{user.plan}}, topic "{{memory.topic}}"'] });
     await createWebhook(stack.api, botId, { name: 'again', method: 'GET', url: `${endpoint.url}/again` });
-    const again = await events.waitFor(await enqueueCall(stack.api, botId, { webhook: 'again', userId, sessionId: 's1' }));
+    const again = await events.waitFor(
+      await enqueueCall(stack.api, botId, { webhook: 'again', userId, sessionId: 's1' }),
+    );
     expect(again).toMatchObject({ responses: ['on pro, topic ""'], memory: {}, userAttributes: { plan: 'pro' } });
   });
 });

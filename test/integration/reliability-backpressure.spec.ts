@@ -1,5 +1,16 @@
 import Redis from 'ioredis';
-import { ApiClient, ApiReply, createWebhook, EventCollector, pollUntil, queuePrefixes, SplitDeployment, startSplitDeployment, TestEndpoint, waitingCallIds } from '../support';
+import {
+  ApiClient,
+  ApiReply,
+  createWebhook,
+  EventCollector,
+  pollUntil,
+  queuePrefixes,
+  SplitDeployment,
+  startSplitDeployment,
+  TestEndpoint,
+  waitingCallIds,
+} from '../support';
 
 /*
  * The issue's item 6: past MAX_QUEUE_DEPTH waiting calls the API answers 429 with Retry-After
@@ -14,7 +25,8 @@ const DEPTH_REFRESH_MS = 500;
 /** removeOnComplete's count for call jobs (apps/api/src/calls/enqueue.service.ts). */
 const COMPLETED_KEPT = 1_000;
 /** A job's hash: `{hookrunner[:p]}:<queue>:<callId>` (results add `.r<run>` for replays), not `:meta` and kin. */
-const JOB_HASH = /^\{hookrunner(?::\d+)?\}:(calls|results):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.r\d+)?$/;
+const JOB_HASH =
+  /^\{hookrunner(?::\d+)?\}:(calls|results):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.r\d+)?$/;
 
 describe('backpressure and finished-job cleanup', () => {
   let deployment: SplitDeployment;
@@ -33,7 +45,13 @@ describe('backpressure and finished-job cleanup', () => {
     [limited, open] = deployment.apis;
     endpoint.reply('/ok', 200, { responses: ['ok'] });
     events = await deployment.subscribe(BOT);
-    await createWebhook(open, BOT, { name: 'ok', method: 'POST', url: `${endpoint.url}/ok`, timeoutMs: 5_000, retry: { attempts: 1, backoffMs: 100 } });
+    await createWebhook(open, BOT, {
+      name: 'ok',
+      method: 'POST',
+      url: `${endpoint.url}/ok`,
+      timeoutMs: 5_000,
+      retry: { attempts: 1, backoffMs: 100 },
+    });
   });
 
   afterAll(() => deployment?.stop());
@@ -81,7 +99,11 @@ describe('backpressure and finished-job cleanup', () => {
         const reply = await limited.post(`/v1/bots/${BOT}/calls`, call(0));
         return reply.status === 202 ? reply : undefined;
       },
-      { timeoutMs: 4 * DEPTH_REFRESH_MS, intervalMs: 100, message: 'enqueue was still refused after the queue drained' },
+      {
+        timeoutMs: 4 * DEPTH_REFRESH_MS,
+        intervalMs: 100,
+        message: 'enqueue was still refused after the queue drained',
+      },
     );
     await events.waitFor(admitted.body.callId, 5_000);
     await worker.stop();
@@ -92,16 +114,21 @@ describe('backpressure and finished-job cleanup', () => {
     const total = COMPLETED_KEPT + 200;
     const ids: string[] = [];
     for (let start = 0; start < total; start += 200) {
-      const reply = await open.post(`/v1/bots/${BOT}/calls/batch`, { calls: Array.from({ length: 200 }, (_, i) => call(start + i)) });
+      const reply = await open.post(`/v1/bots/${BOT}/calls/batch`, {
+        calls: Array.from({ length: 200 }, (_, i) => call(start + i)),
+      });
       expect(reply.status).toBe(202);
       ids.push(...reply.body.calls.map((c: { callId: string }) => c.callId));
     }
     const done = await events.waitForAll(ids, 40_000);
     expect(done.filter((e) => e.type !== 'call.succeeded')).toEqual([]);
-    await pollUntil(async () => (await sumOver(client, 'calls', 'active')) + (await client.llen('{hookrunner}:results:active')) === 0, {
-      timeoutMs: 5_000,
-      message: 'jobs were still active after every event arrived',
-    });
+    await pollUntil(
+      async () => (await sumOver(client, 'calls', 'active')) + (await client.llen('{hookrunner}:results:active')) === 0,
+      {
+        timeoutMs: 5_000,
+        message: 'jobs were still active after every event arrived',
+      },
+    );
 
     // Call jobs are removed once done (the result job, then the call record, answer for them).
     expect(await sumOver(client, 'calls', 'completed')).toBe(0);
@@ -117,7 +144,8 @@ describe('backpressure and finished-job cleanup', () => {
 /** A list's or set's length summed over the queue's partitions. */
 async function sumOver(client: Redis, queue: 'calls' | 'results', state: 'active' | 'completed'): Promise<number> {
   let sum = 0;
-  for (const prefix of await queuePrefixes(client, queue)) sum += state === 'active' ? await client.llen(`${prefix}:active`) : await client.zcard(`${prefix}:completed`);
+  for (const prefix of await queuePrefixes(client, queue))
+    sum += state === 'active' ? await client.llen(`${prefix}:active`) : await client.zcard(`${prefix}:completed`);
   return sum;
 }
 

@@ -1,6 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { CallEvent } from '@hookrunner/contracts';
-import { ApiClient, createWebhook, enqueueCall, EventCollector, pollUntil, SplitDeployment, startSplitDeployment, TestEndpoint } from '../support';
+import {
+  ApiClient,
+  createWebhook,
+  enqueueCall,
+  EventCollector,
+  pollUntil,
+  SplitDeployment,
+  startSplitDeployment,
+  TestEndpoint,
+} from '../support';
 
 /*
  * The issue's item 7: calls that failed for good stay inspectable (listed per bot, newest first,
@@ -41,11 +50,18 @@ describe('dead letters and replay', () => {
     endpoint.script('/gone', (_req, res, n) => {
       held.push(res);
       if (n < GONE_TOGETHER) return;
-      for (const r of held.splice(0)) r.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such thing"}');
+      for (const r of held.splice(0))
+        r.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such thing"}');
     });
     endpoint.reply('/broken', 500, LONG_ERROR_BODY);
     events = await deployment.subscribe(BOT);
-    await createWebhook(http, BOT, { name: 'gone', method: 'POST', url: `${endpoint.url}/gone`, timeoutMs: 2_000, retry: { attempts: 3, backoffMs: 50 } });
+    await createWebhook(http, BOT, {
+      name: 'gone',
+      method: 'POST',
+      url: `${endpoint.url}/gone`,
+      timeoutMs: 2_000,
+      retry: { attempts: 3, backoffMs: 50 },
+    });
     await createWebhook(http, BOT, {
       name: 'broken',
       method: 'POST',
@@ -55,7 +71,10 @@ describe('dead letters and replay', () => {
     });
 
     // One batch: several calls fail within the same millisecond, which paging must cope with.
-    const calls = [...Array.from({ length: GONE_TOGETHER }, (_, i) => ({ webhook: 'gone', userId: `g-${i}` })), ...Array.from({ length: 3 }, (_, i) => ({ webhook: 'broken', userId: `b-${i}` }))];
+    const calls = [
+      ...Array.from({ length: GONE_TOGETHER }, (_, i) => ({ webhook: 'gone', userId: `g-${i}` })),
+      ...Array.from({ length: 3 }, (_, i) => ({ webhook: 'broken', userId: `b-${i}` })),
+    ];
     const reply = await http.post(`/v1/bots/${BOT}/calls/batch`, { calls });
     expect(reply.status).toBe(202);
     const ids = reply.body.calls.map((c: { callId: string }) => c.callId) as string[];
@@ -65,7 +84,8 @@ describe('dead letters and replay', () => {
 
   afterAll(() => deployment?.stop());
 
-  const listFailed = (query = '') => http.get<{ calls: ListedCall[]; nextCursor?: string }>(`/v1/bots/${BOT}/calls?status=failed${query}`);
+  const listFailed = (query = '') =>
+    http.get<{ calls: ListedCall[]; nextCursor?: string }>(`/v1/bots/${BOT}/calls?status=failed${query}`);
 
   it('lists failed calls newest first, each with its error', async () => {
     const page = await listFailed();
@@ -80,37 +100,41 @@ describe('dead letters and replay', () => {
     for (const call of listed) {
       const event = failed.find((e) => e.callId === call.callId)!;
       expect(call).toMatchObject({ botId: BOT, status: 'failed', webhook: event.webhook, error: event.error });
-      const expected = call.webhook === 'gone' ? { type: 'http_status', httpStatus: 404 } : { type: 'http_status', httpStatus: 500 };
+      const expected =
+        call.webhook === 'gone' ? { type: 'http_status', httpStatus: 404 } : { type: 'http_status', httpStatus: 500 };
       expect(call.error).toMatchObject(expected);
       expect(call.error.message).toContain(String(expected.httpStatus));
     }
   });
 
-  it.each([1, 3])('pages through every failed call exactly once while new failures arrive (limit %i)', async (limit) => {
-    const before = failed.map((e) => e.callId);
-    const seen: string[] = [];
-    const arrived: string[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const page = await listFailed(`&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(page.status).toBe(200);
-      expect(page.body.calls.length).toBeLessThanOrEqual(limit);
-      seen.push(...page.body.calls.map((c) => c.callId));
-      cursor = page.body.nextCursor;
-      pages += 1;
-      if (pages <= 2) {
-        // A new failure lands at the head of the list between two pages.
-        const callId = await enqueueCall(http, BOT, { webhook: 'gone', userId: `late-${limit}-${pages}` });
-        arrived.push(callId);
-        failed.push(await events.waitFor(callId, 10_000));
-      }
-    } while (cursor && pages < 50);
+  it.each([1, 3])(
+    'pages through every failed call exactly once while new failures arrive (limit %i)',
+    async (limit) => {
+      const before = failed.map((e) => e.callId);
+      const seen: string[] = [];
+      const arrived: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await listFailed(`&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        expect(page.status).toBe(200);
+        expect(page.body.calls.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.body.calls.map((c) => c.callId));
+        cursor = page.body.nextCursor;
+        pages += 1;
+        if (pages <= 2) {
+          // A new failure lands at the head of the list between two pages.
+          const callId = await enqueueCall(http, BOT, { webhook: 'gone', userId: `late-${limit}-${pages}` });
+          arrived.push(callId);
+          failed.push(await events.waitFor(callId, 10_000));
+        }
+      } while (cursor && pages < 50);
 
-    expect(pages).toBeGreaterThanOrEqual(Math.ceil(before.length / limit));
-    expect(seen.filter((id, i) => seen.indexOf(id) !== i)).toEqual([]);
-    expect(seen.filter((id) => !arrived.includes(id)).sort()).toEqual([...before].sort());
-  });
+      expect(pages).toBeGreaterThanOrEqual(Math.ceil(before.length / limit));
+      expect(seen.filter((id, i) => seen.indexOf(id) !== i)).toEqual([]);
+      expect(seen.filter((id) => !arrived.includes(id)).sort()).toEqual([...before].sort());
+    },
+  );
 
   it('answers 400 to a bad status, limit or cursor', async () => {
     const bad = [
@@ -133,7 +157,12 @@ describe('dead letters and replay', () => {
     const broken = failed.find((e) => e.webhook === 'broken')!;
     const call = await http.get(`/v1/calls/${broken.callId}`);
     expect(call.status).toBe(200);
-    expect(call.body).toMatchObject({ callId: broken.callId, status: 'failed', attempts: BROKEN_ATTEMPTS, error: { type: 'http_status', httpStatus: 500 } });
+    expect(call.body).toMatchObject({
+      callId: broken.callId,
+      status: 'failed',
+      attempts: BROKEN_ATTEMPTS,
+      error: { type: 'http_status', httpStatus: 500 },
+    });
     const log = call.body.attemptLog as Array<Record<string, any>>;
     expect(log.map((a) => [a.run, a.attempt])).toEqual([
       [0, 1],
@@ -150,7 +179,12 @@ describe('dead letters and replay', () => {
     const gone = failed.find((e) => e.webhook === 'gone')!;
     const once = (await http.get(`/v1/calls/${gone.callId}`)).body;
     expect(once.attemptLog).toHaveLength(1);
-    expect(once.attemptLog[0]).toMatchObject({ run: 0, attempt: 1, httpStatus: 404, bodyExcerpt: '{"error":"no such thing"}' });
+    expect(once.attemptLog[0]).toMatchObject({
+      run: 0,
+      attempt: 1,
+      httpStatus: 404,
+      bodyExcerpt: '{"error":"no such thing"}',
+    });
   });
 
   it('runs a failed call again with a fresh budget, ending in a new call.succeeded event', async () => {
@@ -171,7 +205,13 @@ describe('dead letters and replay', () => {
     const call = (await http.get(`/v1/calls/${broken.callId}`)).body;
     expect(call).toMatchObject({ status: 'succeeded', result: { responses: ['fixed'] } });
     expect(call.error).toBeUndefined();
-    expect(call.attemptLog.map((a: { run: number; attempt: number; httpStatus: number }) => [a.run, a.attempt, a.httpStatus])).toEqual([
+    expect(
+      call.attemptLog.map((a: { run: number; attempt: number; httpStatus: number }) => [
+        a.run,
+        a.attempt,
+        a.httpStatus,
+      ]),
+    ).toEqual([
       [0, 1, 500],
       [0, 2, 500],
       [1, 1, 200],
@@ -184,7 +224,10 @@ describe('dead letters and replay', () => {
 
   it('refuses to retry a succeeded call (409) or an unknown one (404)', async () => {
     const broken = failed.find((e) => e.webhook === 'broken')!;
-    await pollUntil(async () => (await http.get(`/v1/calls/${broken.callId}`)).body.status === 'succeeded', { timeoutMs: 10_000, message: 'not succeeded' });
+    await pollUntil(async () => (await http.get(`/v1/calls/${broken.callId}`)).body.status === 'succeeded', {
+      timeoutMs: 10_000,
+      message: 'not succeeded',
+    });
     const again = await http.post(`/v1/calls/${broken.callId}/retry`);
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/succeeded/);
@@ -204,7 +247,9 @@ describe('dead letters and replay', () => {
       async () => {
         const reply = await http.get(`/v1/calls/${broken.callId}`);
         seen.push({ status: reply.status, callStatus: reply.body.status });
-        return events.forCall(broken.callId).some((e) => e.type === 'call.succeeded') && reply.body.status === 'succeeded';
+        return (
+          events.forCall(broken.callId).some((e) => e.type === 'call.succeeded') && reply.body.status === 'succeeded'
+        );
       },
       { timeoutMs: 10_000, intervalMs: 5, message: 'the replayed call did not succeed' },
     );

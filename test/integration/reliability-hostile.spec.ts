@@ -61,7 +61,13 @@ describe('hostile and broken endpoints', () => {
       ['ok', `${endpoint.url}/ok`, 1],
     ];
     for (const [name, url, attempts] of hooks) {
-      await createWebhook(http, BOT, { name, method: 'POST', url, timeoutMs: TIMEOUT_MS, retry: { attempts, backoffMs: BACKOFF_MS } });
+      await createWebhook(http, BOT, {
+        name,
+        method: 'POST',
+        url,
+        timeoutMs: TIMEOUT_MS,
+        retry: { attempts, backoffMs: BACKOFF_MS },
+      });
     }
   });
 
@@ -147,13 +153,20 @@ describe('hostile and broken endpoints', () => {
     const silentBefore = endpoint.requestsTo('/silent').length;
     const trickleBefore = endpoint.requestsTo('/trickle').length;
     const hostile = await Promise.all(
-      ['silent', 'silent', 'trickle', 'trickle', 'endless', 'header-flood'].map((webhook, i) => enqueueCall(http, BOT, { webhook, userId: `busy-${i}` })),
+      ['silent', 'silent', 'trickle', 'trickle', 'endless', 'header-flood'].map((webhook, i) =>
+        enqueueCall(http, BOT, { webhook, userId: `busy-${i}` }),
+      ),
     );
     // The hostile calls have reached their endpoints and are holding connections open.
-    await pollUntil(() => endpoint.requestsTo('/silent').length >= silentBefore + 2 && endpoint.requestsTo('/trickle').length >= trickleBefore + 2, {
-      timeoutMs: 5_000,
-      message: 'the hostile calls did not reach their endpoints',
-    });
+    await pollUntil(
+      () =>
+        endpoint.requestsTo('/silent').length >= silentBefore + 2 &&
+        endpoint.requestsTo('/trickle').length >= trickleBefore + 2,
+      {
+        timeoutMs: 5_000,
+        message: 'the hostile calls did not reach their endpoints',
+      },
+    );
 
     const started = Date.now();
     const callId = await enqueueCall(http, BOT, { webhook: 'ok', userId: 'patient' });

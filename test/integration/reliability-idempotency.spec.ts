@@ -30,7 +30,13 @@ describe('idempotency under races', () => {
     ({ client, endpoint, api: http } = deployment);
     endpoint.reply('/hook', 200, { responses: ['once'], memory: { counted: 1 } });
     events = await deployment.subscribe(BOT);
-    await createWebhook(http, BOT, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook`, timeoutMs: 5_000, retry: { attempts: 3, backoffMs: 100 } });
+    await createWebhook(http, BOT, {
+      name: 'hook',
+      method: 'POST',
+      url: `${endpoint.url}/hook`,
+      timeoutMs: 5_000,
+      retry: { attempts: 3, backoffMs: 100 },
+    });
   });
 
   afterAll(() => deployment?.stop());
@@ -56,14 +62,20 @@ describe('idempotency under races', () => {
     const [callId] = callIds;
 
     expect(await traces(callId)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
-    expect(events.forCall(callId)[0]).toMatchObject({ type: 'call.succeeded', userId: 'racer', memory: { counted: 1 } });
+    expect(events.forCall(callId)[0]).toMatchObject({
+      type: 'call.succeeded',
+      userId: 'racer',
+      memory: { counted: 1 },
+    });
   });
 
   it('makes one call of a key repeated inside a batch, and across concurrent batches', async () => {
     const entry = { webhook: 'hook', userId: 'batcher', idempotencyKey: 'batch-key' };
     const other = { webhook: 'hook', userId: 'batcher', idempotencyKey: 'other-key' };
     const batches = await Promise.all(
-      Array.from({ length: 10 }, () => http.post(`/v1/bots/${BOT}/calls/batch`, { calls: [entry, entry, other, entry, other] })),
+      Array.from({ length: 10 }, () =>
+        http.post(`/v1/bots/${BOT}/calls/batch`, { calls: [entry, entry, other, entry, other] }),
+      ),
     );
 
     expect(batches.map((b) => b.status)).toEqual(batches.map(() => 202));

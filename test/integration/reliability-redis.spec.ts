@@ -58,7 +58,13 @@ describe('Redis killed and restarted under load (AOF, appendfsync always)', () =
         res.end(JSON.stringify({ responses: [`done ${n}`] }));
       }, REPLY_DELAY_MS).unref();
     });
-    await createWebhook(http, BOT, { name: 'slow', method: 'POST', url: `${endpoint.url}/slow`, timeoutMs: 5_000, retry: { attempts: 3, backoffMs: 200 } });
+    await createWebhook(http, BOT, {
+      name: 'slow',
+      method: 'POST',
+      url: `${endpoint.url}/slow`,
+      timeoutMs: 5_000,
+      retry: { attempts: 3, backoffMs: 200 },
+    });
     ledger = redis.client({ maxRetriesPerRequest: null, enableOfflineQueue: true });
   });
 
@@ -82,7 +88,10 @@ describe('Redis killed and restarted under load (AOF, appendfsync always)', () =
     const accepted: string[] = [];
     for (let i = 0; i < BEFORE_KILL; i++) accepted.push(await enqueueCall(http, BOT, call(`before-${i}`)));
     // Some calls are at the endpoint when Redis dies; others still wait in the queue.
-    await pollUntil(() => endpoint.requestsTo('/slow').length >= 5, { timeoutMs: 5_000, message: 'no call reached the endpoint' });
+    await pollUntil(() => endpoint.requestsTo('/slow').length >= 5, {
+      timeoutMs: 5_000,
+      message: 'no call reached the endpoint',
+    });
     await redis.kill('SIGKILL');
 
     // A client keeps trying for the whole outage; each try must be answered, and answered fast.
@@ -99,7 +108,10 @@ describe('Redis killed and restarted under load (AOF, appendfsync always)', () =
     const readyMs = Date.now() - readyStarted;
 
     for (const { reply, ms } of refused) {
-      expect({ status: reply.status, retryAfter: reply.headers.get('retry-after') !== null }).toEqual({ status: 503, retryAfter: true });
+      expect({ status: reply.status, retryAfter: reply.headers.get('retry-after') !== null }).toEqual({
+        status: 503,
+        retryAfter: true,
+      });
       expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(ms).toBeLessThan(1_000);
     }

@@ -58,8 +58,20 @@ describe('graceful shutdown', () => {
     });
 
     events = await deployment.subscribe(BOT);
-    await createWebhook(http, BOT, { name: 'slow', method: 'POST', url: `${endpoint.url}/slow`, timeoutMs: 5_000, retry: { attempts: 3, backoffMs: 100 } });
-    await createWebhook(http, BOT, { name: 'very-slow', method: 'POST', url: `${endpoint.url}/very-slow`, timeoutMs: 15_000, retry: { attempts: 3, backoffMs: 100 } });
+    await createWebhook(http, BOT, {
+      name: 'slow',
+      method: 'POST',
+      url: `${endpoint.url}/slow`,
+      timeoutMs: 5_000,
+      retry: { attempts: 3, backoffMs: 100 },
+    });
+    await createWebhook(http, BOT, {
+      name: 'very-slow',
+      method: 'POST',
+      url: `${endpoint.url}/very-slow`,
+      timeoutMs: 15_000,
+      retry: { attempts: 3, backoffMs: 100 },
+    });
   });
 
   afterAll(() => deployment?.stop());
@@ -93,7 +105,10 @@ describe('graceful shutdown', () => {
     await reached('/slow', inFlight);
 
     const exiting = terminate(worker);
-    await pollUntil(() => /SIGTERM received/.test(worker.output()), { timeoutMs: 5_000, message: 'the worker did not acknowledge SIGTERM' });
+    await pollUntil(() => /SIGTERM received/.test(worker.output()), {
+      timeoutMs: 5_000,
+      message: 'the worker did not acknowledge SIGTERM',
+    });
     const lateComers = await enqueueMany('slow', 2, 'late');
 
     const exit = await exiting;
@@ -129,7 +144,9 @@ describe('graceful shutdown', () => {
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
 
     const finished = await events.waitForAll(calls, 15_000);
-    expect(finished.map((e) => [e.type, e.responses])).toEqual(calls.map(() => ['call.succeeded', ['finished elsewhere']]));
+    expect(finished.map((e) => [e.type, e.responses])).toEqual(
+      calls.map(() => ['call.succeeded', ['finished elsewhere']]),
+    );
     // Once both queues are idle no further event can come: each call ended exactly once.
     await waitForIdleQueues(client);
     expect(calls.map((id) => events.forCall(id).length)).toEqual(calls.map(() => 1));

@@ -66,18 +66,25 @@ async function send(
 
 /** The /v1 routes a process says it mapped at start (`Mapped {/v1/..., GET} route`). */
 function mappedRoutes(output: string): { method: string; path: string }[] {
-  const routes = [...output.matchAll(/Mapped \{(\/v1\/[^,}]*), ([A-Z]+)\} route/g)].map(([, path, method]) => ({ method, path }));
+  const routes = [...output.matchAll(/Mapped \{(\/v1\/[^,}]*), ([A-Z]+)\} route/g)].map(([, path, method]) => ({
+    method,
+    path,
+  }));
   return routes.filter((r, i) => routes.findIndex((o) => o.method === r.method && o.path === r.path) === i);
 }
 
 /** A route template with its parameters filled in: `:botId` becomes `botId`, every other one a placeholder. */
 function fill(path: string, botId: string): string {
-  return path.replace(/:([A-Za-z]+)/g, (_m, name: string) => (name === 'botId' ? botId : name === 'callId' ? randomUUID() : `${name}-x`));
+  return path.replace(/:([A-Za-z]+)/g, (_m, name: string) =>
+    name === 'botId' ? botId : name === 'callId' ? randomUUID() : `${name}-x`,
+  );
 }
 
 /** A body for routes that take one, so a 401/403 cannot be blamed on a missing body. */
 function bodyFor(method: string): unknown {
-  return method === 'POST' || method === 'PUT' ? { webhook: 'w', userId: 'u1', name: 'w', method: 'GET', url: 'http://example.com/' } : undefined;
+  return method === 'POST' || method === 'PUT'
+    ? { webhook: 'w', userId: 'u1', name: 'w', method: 'GET', url: 'http://example.com/' }
+    : undefined;
 }
 
 describe('security: API keys', () => {
@@ -132,12 +139,17 @@ describe('security: API keys', () => {
     for (const route of routes) {
       const path = fill(route.path, 'bot1');
       const reply = await send(baseUrl, route.method, path, { body: bodyFor(route.method) });
-      expect({ route: `${route.method} ${path}`, status: reply.status }).toEqual({ route: `${route.method} ${path}`, status: 401 });
+      expect({ route: `${route.method} ${path}`, status: reply.status }).toEqual({
+        route: `${route.method} ${path}`,
+        status: 401,
+      });
     }
 
     // The refused create and secret rotation left nothing behind.
     expect(await client.exists('hookrunner:bot:{bot1}:webhooks', 'hookrunner:bot:{bot1}:signing')).toBe(0);
-    const jobKeys = (await client.keys('{hookrunner*}:calls:*')).filter((key) => /:[0-9a-f]{8}-[0-9a-f-]{27}$/.test(key));
+    const jobKeys = (await client.keys('{hookrunner*}:calls:*')).filter((key) =>
+      /:[0-9a-f]{8}-[0-9a-f-]{27}$/.test(key),
+    );
     expect(jobKeys).toEqual([]);
   });
 
@@ -145,7 +157,8 @@ describe('security: API keys', () => {
     // The router decodes `%76` to `v` and `%31` to `1`; whatever reaches a /v1 handler must pass the key check.
     // Bots of their own: a request that slips through may create data the other tests would trip on.
     const [open, forbidden] = ['bot-escaped', 'bot4'];
-    const spellings = (path: string) => ['/%761/', '/v%31/', '/%76%31/'].map((prefix) => path.replace(/^\/v1\//, prefix));
+    const spellings = (path: string) =>
+      ['/%761/', '/v%31/', '/%76%31/'].map((prefix) => path.replace(/^\/v1\//, prefix));
     const reached: string[] = [];
     for (const route of mappedRoutes(app.output())) {
       for (const path of spellings(fill(route.path, open))) {
@@ -155,7 +168,8 @@ describe('security: API keys', () => {
       if (!route.path.includes(':botId')) continue;
       for (const path of spellings(fill(route.path, forbidden))) {
         const reply = await send(baseUrl, route.method, path, { key: 'k-one', body: bodyFor(route.method) });
-        if (reply.status !== 403 && reply.status !== 404) reached.push(`k-one: ${route.method} ${path} → ${reply.status}`);
+        if (reply.status !== 403 && reply.status !== 404)
+          reached.push(`k-one: ${route.method} ${path} → ${reply.status}`);
       }
     }
     // Routes that find the bot in a stored call: a finished call of a bot k-one may not touch.
@@ -165,10 +179,15 @@ describe('security: API keys', () => {
       body: { name: 'stored', method: 'GET', url: `${endpoint.url}/stored`, retry: { attempts: 1, backoffMs: 0 } },
     });
     expect(hook.status).toBe(201);
-    const { callId } = (await send(baseUrl, 'POST', '/v1/bots/bot5/calls', { key: 'k-all', body: { webhook: 'stored', userId: 'u5' } })).body;
-    await pollUntil(async () => (await send(baseUrl, 'GET', `/v1/calls/${callId}`, { key: 'k-all' })).body?.status === 'failed', {
-      message: `call ${callId} did not fail`,
-    });
+    const { callId } = (
+      await send(baseUrl, 'POST', '/v1/bots/bot5/calls', { key: 'k-all', body: { webhook: 'stored', userId: 'u5' } })
+    ).body;
+    await pollUntil(
+      async () => (await send(baseUrl, 'GET', `/v1/calls/${callId}`, { key: 'k-all' })).body?.status === 'failed',
+      {
+        message: `call ${callId} did not fail`,
+      },
+    );
     for (const [method, path] of [
       ['GET', `/v1/calls/${callId}`],
       ['POST', `/v1/calls/${callId}/retry`],
@@ -182,7 +201,10 @@ describe('security: API keys', () => {
     }
 
     expect(reached).toEqual([]);
-    const written = [open, forbidden].flatMap((botId) => [`hookrunner:bot:{${botId}}:webhooks`, `hookrunner:bot:{${botId}}:signing`]);
+    const written = [open, forbidden].flatMap((botId) => [
+      `hookrunner:bot:{${botId}}:webhooks`,
+      `hookrunner:bot:{${botId}}:signing`,
+    ]);
     expect(await client.exists(...written)).toBe(0);
   });
 
@@ -214,7 +236,10 @@ describe('security: API keys', () => {
     for (const route of mappedRoutes(app.output()).filter((r) => r.path.includes(':botId'))) {
       const path = fill(route.path, 'bot3');
       const reply = await send(baseUrl, route.method, path, { key: 'k-one', body: bodyFor(route.method) });
-      expect({ route: `${route.method} ${path}`, status: reply.status }).toEqual({ route: `${route.method} ${path}`, status: 403 });
+      expect({ route: `${route.method} ${path}`, status: reply.status }).toEqual({
+        route: `${route.method} ${path}`,
+        status: 403,
+      });
     }
     expect(await client.exists('hookrunner:bot:{bot3}:webhooks', 'hookrunner:bot:{bot3}:signing')).toBe(0);
 
@@ -227,7 +252,10 @@ describe('security: API keys', () => {
       });
       expect(created.status).toBe(201);
       expect((await send(baseUrl, 'GET', `/v1/bots/${botId}/webhooks/${name}`, { key: 'k-one' })).status).toBe(200);
-      const enqueued = await send(baseUrl, 'POST', `/v1/bots/${botId}/calls`, { key: 'k-one', body: { webhook: name, userId: 'u1' } });
+      const enqueued = await send(baseUrl, 'POST', `/v1/bots/${botId}/calls`, {
+        key: 'k-one',
+        body: { webhook: name, userId: 'u1' },
+      });
       expect(enqueued.status).toBe(202);
       // A call of its own bot is readable with the restricted key.
       const call = await pollUntil(
@@ -253,13 +281,19 @@ describe('security: API keys', () => {
     });
     expect(created.status).toBe(201);
     events = await subscribeEvents(redis.url, 'bot3');
-    const enqueued = await send(baseUrl, 'POST', '/v1/bots/bot3/calls', { key: 'k-all', body: { webhook: name, userId: 'u3' } });
+    const enqueued = await send(baseUrl, 'POST', '/v1/bots/bot3/calls', {
+      key: 'k-all',
+      body: { webhook: name, userId: 'u3' },
+    });
     expect(enqueued.status).toBe(202);
     const callId: string = enqueued.body.callId;
     expect((await events.waitFor(callId)).type).toBe('call.failed');
-    await pollUntil(async () => (await send(baseUrl, 'GET', `/v1/calls/${callId}`, { key: 'k-all' })).body?.status === 'failed', {
-      message: `call ${callId} is not readable as failed`,
-    });
+    await pollUntil(
+      async () => (await send(baseUrl, 'GET', `/v1/calls/${callId}`, { key: 'k-all' })).body?.status === 'failed',
+      {
+        message: `call ${callId} is not readable as failed`,
+      },
+    );
 
     const read = await send(baseUrl, 'GET', `/v1/calls/${callId}`, { key: 'k-one' });
     expect(read.status).toBe(403);
@@ -290,13 +324,19 @@ describe('security: API keys', () => {
     // Failed attempts with real and wrong keys, in the places a logger might pick them up.
     await send(baseUrl, 'GET', '/v1/bots/bot3/webhooks', { key: 'k-one' });
     await send(baseUrl, 'GET', '/v1/bots/bot1/webhooks', { key: WRONG_KEY });
-    await send(baseUrl, 'GET', `/v1/bots/bot1/webhooks?key=${WRONG_KEY}`, { authorization: `Bearer ${WRONG_KEY} extra` });
-    await send(baseUrl, 'POST', '/v1/bots/bot1/calls', { authorization: `Token ${WRONG_KEY}`, body: { webhook: 'w', userId: 'u' } });
+    await send(baseUrl, 'GET', `/v1/bots/bot1/webhooks?key=${WRONG_KEY}`, {
+      authorization: `Bearer ${WRONG_KEY} extra`,
+    });
+    await send(baseUrl, 'POST', '/v1/bots/bot1/calls', {
+      authorization: `Token ${WRONG_KEY}`,
+      body: { webhook: 'w', userId: 'u' },
+    });
     await send(baseUrl, 'GET', '/metrics', { key: 'k-all' });
     // Stopped, so every line it wrote has been read.
     await app.stop();
     const output = app.output();
-    for (const secret of ['k-all', 'k-one', WRONG_KEY]) expect({ secret, leaked: output.includes(secret) }).toEqual({ secret, leaked: false });
+    for (const secret of ['k-all', 'k-one', WRONG_KEY])
+      expect({ secret, leaked: output.includes(secret) }).toEqual({ secret, leaked: false });
   });
 
   describe('configuration', () => {
@@ -324,7 +364,13 @@ describe('security: API keys', () => {
           '',
         ].join('\n'),
       );
-      const api = await startApp('api', { REDIS_URL: redis.url, API_KEYS_FILE: file, API_KEYS: '', AUTH_DISABLED: '', LOG_LEVEL: 'info' });
+      const api = await startApp('api', {
+        REDIS_URL: redis.url,
+        API_KEYS_FILE: file,
+        API_KEYS: '',
+        AUTH_DISABLED: '',
+        LOG_LEVEL: 'info',
+      });
       try {
         const url = `http://127.0.0.1:${api.port}`;
         expect((await send(url, 'GET', '/v1/bots/bot3/webhooks', { key: 'file-key-all' })).status).toBe(200);
@@ -340,8 +386,17 @@ describe('security: API keys', () => {
     });
 
     it('refuses to start the API role with no keys, naming API_KEYS', async () => {
-      const api = spawnApp('api', { REDIS_URL: redis.url, PORT: String(await freePort()), API_KEYS: '', API_KEYS_FILE: '', AUTH_DISABLED: '' });
-      const exit = await pollUntil(() => api.exitedWith, { timeoutMs: 20_000, message: 'the API without keys did not exit' }).catch(async (error) => {
+      const api = spawnApp('api', {
+        REDIS_URL: redis.url,
+        PORT: String(await freePort()),
+        API_KEYS: '',
+        API_KEYS_FILE: '',
+        AUTH_DISABLED: '',
+      });
+      const exit = await pollUntil(() => api.exitedWith, {
+        timeoutMs: 20_000,
+        message: 'the API without keys did not exit',
+      }).catch(async (error) => {
         await api.stop();
         throw error;
       });
@@ -350,7 +405,12 @@ describe('security: API keys', () => {
     });
 
     it('runs open with AUTH_DISABLED=true and says so with a warning', async () => {
-      const api = await startApp('api', { REDIS_URL: redis.url, AUTH_DISABLED: 'true', API_KEYS: '', LOG_LEVEL: 'info' });
+      const api = await startApp('api', {
+        REDIS_URL: redis.url,
+        AUTH_DISABLED: 'true',
+        API_KEYS: '',
+        LOG_LEVEL: 'info',
+      });
       try {
         const warning = api
           .output()
@@ -419,7 +479,14 @@ const HOOKRUNNER_MAIN = resolve(__dirname, '..', '..', 'dist', 'apps', 'hookrunn
  * repository's. None of the key settings is inherited: this is a first run with nothing configured.
  */
 async function startInDir(cwd: string, env: Record<string, string>): Promise<DirProcess> {
-  const { REDIS_URL: _r, API_KEYS: _k, API_KEYS_FILE: _f, AUTH_DISABLED: _d, SECRETS_KEY: _s, ...inherited } = process.env;
+  const {
+    REDIS_URL: _r,
+    API_KEYS: _k,
+    API_KEYS_FILE: _f,
+    AUTH_DISABLED: _d,
+    SECRETS_KEY: _s,
+    ...inherited
+  } = process.env;
   mkdirSync(cwd, { recursive: true });
   const child: ChildProcess = spawn(process.execPath, [HOOKRUNNER_MAIN], {
     cwd,

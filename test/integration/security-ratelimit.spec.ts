@@ -1,6 +1,15 @@
 import Redis from 'ioredis';
 import type { WebhookCallJob } from '@hookrunner/contracts';
-import { ApiClient, ApiReply, callJobKey, pollUntil, SplitDeployment, startSplitDeployment, uniqueId, waitingCallIds } from '../support';
+import {
+  ApiClient,
+  ApiReply,
+  callJobKey,
+  pollUntil,
+  SplitDeployment,
+  startSplitDeployment,
+  uniqueId,
+  waitingCallIds,
+} from '../support';
 
 /*
  * The per-bot rate limit on enqueue: a token bucket in Redis (RATE_LIMIT_PER_BOT calls per
@@ -115,7 +124,9 @@ describe('security: per-bot rate limit', () => {
   it('shares one bucket between two API processes', async () => {
     const botId = await newBot();
     // Ten at once, half through each process.
-    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => enqueue(i % 2 === 0 ? first : second, botId)));
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => enqueue(i % 2 === 0 ? first : second, botId)),
+    );
     const accepted = replies.filter((r) => r.status === 202);
     expect(accepted).toHaveLength(BURST);
     for (const reply of replies.filter((r) => r.status !== 202)) expectRateLimited(reply);

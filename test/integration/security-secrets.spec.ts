@@ -27,7 +27,10 @@ import {
 const SECRET_HEADERS = { Authorization: 'Bearer s3cr3t-value', 'X-Api-Key': 'k3y-value' };
 const PLAINTEXTS = ['s3cr3t-value', 'k3y-value'];
 /** The values as a careless implementation might store them: base64 is no encryption. */
-const ENCODED = PLAINTEXTS.flatMap((p) => [Buffer.from(p).toString('base64').replace(/=+$/, ''), Buffer.from(p).toString('hex')]);
+const ENCODED = PLAINTEXTS.flatMap((p) => [
+  Buffer.from(p).toString('base64').replace(/=+$/, ''),
+  Buffer.from(p).toString('hex'),
+]);
 const MAX_BODY_BYTES = 2048;
 
 /** Every key in Redis with its value as text, read with the command its type needs. */
@@ -68,7 +71,9 @@ async function dumpRedis(client: Redis): Promise<Map<string, string>> {
 /** The keys whose name or value holds a plaintext header value or an encoding of one. */
 function leaks(dump: Map<string, string>): string[] {
   const needles = [...PLAINTEXTS, ...ENCODED];
-  return [...dump].filter(([key, value]) => needles.some((n) => key.includes(n) || value.includes(n))).map(([key]) => key);
+  return [...dump]
+    .filter(([key, value]) => needles.some((n) => key.includes(n) || value.includes(n)))
+    .map(([key]) => key);
 }
 
 /** An enqueue body for webhook `hook`, written out as JSON text so it can hold a `__proto__` key. */
@@ -135,11 +140,21 @@ describe('security: secrets at rest and bad input', () => {
     const botId = uniqueId('bot');
     const masked = { authorization: '***', 'x-api-key': '***' };
 
-    const created = await http.post(`/v1/bots/${botId}/webhooks`, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook`, headers: SECRET_HEADERS });
+    const created = await http.post(`/v1/bots/${botId}/webhooks`, {
+      name: 'hook',
+      method: 'POST',
+      url: `${endpoint.url}/hook`,
+      headers: SECRET_HEADERS,
+    });
     expect(created.status).toBe(201);
     expect(created.body.headers).toEqual(masked);
     expectNoPlaintext(created.text);
-    const replaced = await http.put(`/v1/bots/${botId}/webhooks/hook`, { method: 'POST', url: `${endpoint.url}/hook`, headers: SECRET_HEADERS, retry: { attempts: 1, backoffMs: 0 } });
+    const replaced = await http.put(`/v1/bots/${botId}/webhooks/hook`, {
+      method: 'POST',
+      url: `${endpoint.url}/hook`,
+      headers: SECRET_HEADERS,
+      retry: { attempts: 1, backoffMs: 0 },
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body.headers).toEqual(masked);
     for (const path of [`/v1/bots/${botId}/webhooks/hook`, `/v1/bots/${botId}/webhooks`]) {
@@ -163,15 +178,21 @@ describe('security: secrets at rest and bad input', () => {
     });
     expect(req.headers.authorization).toBe(SECRET_HEADERS.Authorization);
     expect(req.headers['x-api-key']).toBe(SECRET_HEADERS['X-Api-Key']);
-    await pollUntil(async () => (await pendingJobs(client, 'results')) > 0, { message: 'no result job waited for the consumer' });
+    await pollUntil(async () => (await pendingJobs(client, 'results')) > 0, {
+      message: 'no result job waited for the consumer',
+    });
     dump = await dumpRedis(client);
-    expect([...dump.keys()].some((key) => key.startsWith('{hookrunner}:results:') && dump.get(key)!.includes(callId))).toBe(true);
+    expect(
+      [...dump.keys()].some((key) => key.startsWith('{hookrunner}:results:') && dump.get(key)!.includes(callId)),
+    ).toBe(true);
     expect(leaks(dump)).toEqual([]);
 
     // Finished: the event, the stream, the call and the dry run show no value either.
     events = await deployment.subscribe(botId);
     await startResults();
-    await pollUntil(async () => (await http.get(`/v1/calls/${callId}`)).body?.status === 'succeeded', { message: `call ${callId} did not succeed` });
+    await pollUntil(async () => (await http.get(`/v1/calls/${callId}`)).body?.status === 'succeeded', {
+      message: `call ${callId} did not succeed`,
+    });
     const view = await http.get(`/v1/calls/${callId}`);
     expectNoPlaintext(view.text);
     expectNoPlaintext(JSON.stringify(await streamEntriesFor(client, callId)));
@@ -179,7 +200,9 @@ describe('security: secrets at rest and bad input', () => {
     expect(dryRun.status).toBe(200);
     expectNoPlaintext(dryRun.text);
     expect(dryRun.body.request.headers).toMatchObject(masked);
-    expect(endpoint.requestsTo('/hook').every((r) => r.headers.authorization === SECRET_HEADERS.Authorization)).toBe(true);
+    expect(endpoint.requestsTo('/hook').every((r) => r.headers.authorization === SECRET_HEADERS.Authorization)).toBe(
+      true,
+    );
     expect(leaks(await dumpRedis(client))).toEqual([]);
   });
 
@@ -187,7 +210,13 @@ describe('security: secrets at rest and bad input', () => {
     await Promise.all([startWorker(), startResults()]);
     const botId = uniqueId('bot');
     endpoint.reply('/down', 500, { error: 'down' });
-    await createWebhook(http, botId, { name: 'hook', method: 'GET', url: `${endpoint.url}/down`, headers: SECRET_HEADERS, retry: { attempts: 2, backoffMs: 50 } });
+    await createWebhook(http, botId, {
+      name: 'hook',
+      method: 'GET',
+      url: `${endpoint.url}/down`,
+      headers: SECRET_HEADERS,
+      retry: { attempts: 2, backoffMs: 50 },
+    });
     events = await deployment.subscribe(botId);
     const callId = await enqueueCall(http, botId, { webhook: 'hook', userId: 'u1' });
     expect((await events.waitFor(callId)).type).toBe('call.failed');
@@ -214,7 +243,12 @@ describe('security: secrets at rest and bad input', () => {
     const big = { webhook: 'hook', userId: 'u1', memory: { blob: 'x'.repeat(3 * 1024) } };
     const reply = await http.post(`/v1/bots/${botId}/calls`, big);
     expect(reply.status).toBe(413);
-    const bigDefinition = await http.post(`/v1/bots/${botId}/webhooks`, { name: 'big', method: 'POST', url: `${endpoint.url}/hook`, params: { blob: 'x'.repeat(3 * 1024) } });
+    const bigDefinition = await http.post(`/v1/bots/${botId}/webhooks`, {
+      name: 'big',
+      method: 'POST',
+      url: `${endpoint.url}/hook`,
+      params: { blob: 'x'.repeat(3 * 1024) },
+    });
     expect(bigDefinition.status).toBe(413);
     expect(await client.hexists(`hookrunner:bot:{${botId}}:webhooks`, 'big')).toBe(0);
     expect(await callJobsOf(botId)).toEqual([]);
@@ -267,10 +301,19 @@ describe('security: secrets at rest and bad input', () => {
     for (const [i, body] of replies.entries()) {
       const path = `/${uniqueId('poison')}`;
       endpoint.reply(path, 200, body);
-      await createWebhook(http, botId, { name: `poison-${i}`, method: 'POST', url: `${endpoint.url}${path}`, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(http, botId, {
+        name: `poison-${i}`,
+        method: 'POST',
+        url: `${endpoint.url}${path}`,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
       const callId = await enqueueCall(http, botId, { webhook: `poison-${i}`, userId: 'u1' });
       const event = await events.waitFor(callId);
-      expect({ body, type: event.type, error: event.error?.type }).toEqual({ body, type: 'call.failed', error: 'invalid_response' });
+      expect({ body, type: event.type, error: event.error?.type }).toEqual({
+        body,
+        type: 'call.failed',
+        error: 'invalid_response',
+      });
     }
     // Nothing of the rejected replies was stored.
     expect((await http.get(`/v1/bots/${botId}/users/u1/sessions/default`)).body).toEqual({ memory: {} });
@@ -278,7 +321,10 @@ describe('security: secrets at rest and bad input', () => {
 
     // A later call behaves normally: `polluted` is nowhere to be found, in the request or the reply.
     const path = `/${uniqueId('clean')}`;
-    endpoint.reply(path, 200, { responses: ['memory=[{{memory.polluted}}] user=[{{user.polluted}}]'], memory: { ok: 1 } });
+    endpoint.reply(path, 200, {
+      responses: ['memory=[{{memory.polluted}}] user=[{{user.polluted}}]'],
+      memory: { ok: 1 },
+    });
     await createWebhook(http, botId, {
       name: 'clean',
       method: 'POST',
@@ -313,7 +359,12 @@ describe('security: secrets at rest and bad input', () => {
     for (const [i, body] of replies.entries()) {
       const path = `/${uniqueId('nested')}`;
       endpoint.reply(path, 200, body);
-      await createWebhook(http, botId, { name: `nested-${i}`, method: 'POST', url: `${endpoint.url}${path}`, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(http, botId, {
+        name: `nested-${i}`,
+        method: 'POST',
+        url: `${endpoint.url}${path}`,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
       const callId = await enqueueCall(http, botId, { webhook: `nested-${i}`, userId: `u${i}` });
       const event = await events.waitFor(callId);
       if (event.error?.type === CallErrorType.InvalidResponse) continue; // rejected
@@ -322,7 +373,8 @@ describe('security: secrets at rest and bad input', () => {
         (await http.get(`/v1/bots/${botId}/users/u${i}`)).text,
       ];
       // Or dropped: neither the event bot engines receive nor the stored state may carry the key.
-      if ([JSON.stringify(event), ...stored].some((text) => /"(__proto__|constructor|prototype)"/.test(text))) kept.push(`${body} → ${JSON.stringify(event.changes)}`);
+      if ([JSON.stringify(event), ...stored].some((text) => /"(__proto__|constructor|prototype)"/.test(text)))
+        kept.push(`${body} → ${JSON.stringify(event.changes)}`);
     }
     expect(kept).toEqual([]);
   });
@@ -334,7 +386,12 @@ describe('security: secrets at rest and bad input', () => {
     await Promise.all(apps.map((app) => app.stop()));
     for (const app of apps) {
       const output = app.output();
-      for (const needle of [...PLAINTEXTS, ...ENCODED]) expect({ role: app.role, needle, leaked: output.includes(needle) }).toEqual({ role: app.role, needle, leaked: false });
+      for (const needle of [...PLAINTEXTS, ...ENCODED])
+        expect({ role: app.role, needle, leaked: output.includes(needle) }).toEqual({
+          role: app.role,
+          needle,
+          leaked: false,
+        });
     }
   });
 });

@@ -26,7 +26,11 @@ const SECRET_FORMAT = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 /** The three Standard Webhooks headers of a received request. */
 function signatureHeaders(req: ReceivedRequest): Record<string, string> {
   const pick = (name: string) => String(req.headers[name] ?? '');
-  return { 'webhook-id': pick('webhook-id'), 'webhook-timestamp': pick('webhook-timestamp'), 'webhook-signature': pick('webhook-signature') };
+  return {
+    'webhook-id': pick('webhook-id'),
+    'webhook-timestamp': pick('webhook-timestamp'),
+    'webhook-signature': pick('webhook-signature'),
+  };
 }
 
 /** Whether `secret` verifies the request as received. */
@@ -76,7 +80,10 @@ describe('security: signed calls (Standard Webhooks)', () => {
   }
 
   async function firstRequestOf(callId: string): Promise<ReceivedRequest> {
-    return pollUntil(() => requestsOf(callId)[0], { timeoutMs: 10_000, message: `the endpoint received no request for call ${callId}` });
+    return pollUntil(() => requestsOf(callId)[0], {
+      timeoutMs: 10_000,
+      message: `the endpoint received no request for call ${callId}`,
+    });
   }
 
   it('creates a secret that is shown once and never returned or stored in clear', async () => {
@@ -109,9 +116,18 @@ describe('security: signed calls (Standard Webhooks)', () => {
   it('signs a POST call: webhook-id is the callId and the signature verifies over the body sent', async () => {
     const botId = uniqueId('bot');
     const { secret } = await newSecret(stack, botId);
-    await createWebhook(stack.api, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook`, params: { city: '{{memory.city}}', n: '1' } });
+    await createWebhook(stack.api, botId, {
+      name: 'hook',
+      method: 'POST',
+      url: `${endpoint.url}/hook`,
+      params: { city: '{{memory.city}}', n: '1' },
+    });
     const before = Math.floor(Date.now() / 1000);
-    const callId = await enqueueCall(stack.api, botId, { webhook: 'hook', userId: 'u1', memory: { city: 'Zürich "quoted"' } });
+    const callId = await enqueueCall(stack.api, botId, {
+      webhook: 'hook',
+      userId: 'u1',
+      memory: { city: 'Zürich "quoted"' },
+    });
     const req = await firstRequestOf(callId);
 
     expect(req.method).toBe('POST');
@@ -124,14 +140,23 @@ describe('security: signed calls (Standard Webhooks)', () => {
 
     // The check has teeth: another body, id or timestamp does not verify.
     expect(() => new Webhook(secret).verify(`${req.body} `, signatureHeaders(req))).toThrow();
-    expect(() => new Webhook(secret).verify(req.body, { ...signatureHeaders(req), 'webhook-id': `${callId}x` })).toThrow();
-    expect(() => new Webhook(secret).verify(req.body, { ...signatureHeaders(req), 'webhook-timestamp': String(timestamp + 1) })).toThrow();
+    expect(() =>
+      new Webhook(secret).verify(req.body, { ...signatureHeaders(req), 'webhook-id': `${callId}x` }),
+    ).toThrow();
+    expect(() =>
+      new Webhook(secret).verify(req.body, { ...signatureHeaders(req), 'webhook-timestamp': String(timestamp + 1) }),
+    ).toThrow();
   });
 
   it('signs a GET call over an empty body', async () => {
     const botId = uniqueId('bot');
     const { secret } = await newSecret(stack, botId);
-    await createWebhook(stack.api, botId, { name: 'hook', method: 'GET', url: `${endpoint.url}/hook`, params: { q: 'x' } });
+    await createWebhook(stack.api, botId, {
+      name: 'hook',
+      method: 'GET',
+      url: `${endpoint.url}/hook`,
+      params: { q: 'x' },
+    });
     const callId = await enqueueCall(stack.api, botId, { webhook: 'hook', userId: 'u1' });
     const req = await firstRequestOf(callId);
 
@@ -145,8 +170,17 @@ describe('security: signed calls (Standard Webhooks)', () => {
     const botId = uniqueId('bot');
     const { secret } = await newSecret(stack, botId);
     const path = `/${uniqueId('flaky')}`;
-    endpoint.replySequence(path, [{ status: 500 }, { status: 503 }, { status: 200, body: { responses: ['third time'] } }]);
-    await createWebhook(stack.api, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}${path}`, retry: { attempts: 3, backoffMs: 100 } });
+    endpoint.replySequence(path, [
+      { status: 500 },
+      { status: 503 },
+      { status: 200, body: { responses: ['third time'] } },
+    ]);
+    await createWebhook(stack.api, botId, {
+      name: 'hook',
+      method: 'POST',
+      url: `${endpoint.url}${path}`,
+      retry: { attempts: 3, backoffMs: 100 },
+    });
     events = await subscribeEvents(stack.redis.url, botId);
     const callId = await enqueueCall(stack.api, botId, { webhook: 'hook', userId: 'u1' });
     const event = await events.waitFor(callId);
@@ -186,7 +220,9 @@ describe('security: signed calls (Standard Webhooks)', () => {
     const botId = uniqueId('bot');
     const { secret: oldSecret } = await newSecret(stack, botId);
     await createWebhook(stack.api, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook` });
-    expect(verifies(oldSecret, await firstRequestOf(await enqueueCall(stack.api, botId, { webhook: 'hook', userId: 'u1' })))).toBe(true);
+    expect(
+      verifies(oldSecret, await firstRequestOf(await enqueueCall(stack.api, botId, { webhook: 'hook', userId: 'u1' }))),
+    ).toBe(true);
 
     const { secret: newSecretValue, body } = await newSecret(stack, botId);
     expect(newSecretValue).not.toBe(oldSecret);
@@ -202,7 +238,12 @@ describe('security: signed calls (Standard Webhooks)', () => {
     const botId = uniqueId('bot');
     const { secret: oldSecret } = await newSecret(noGrace, botId);
     await createWebhook(noGrace.api, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook` });
-    expect(verifies(oldSecret, await firstRequestOf(await enqueueCall(noGrace.api, botId, { webhook: 'hook', userId: 'u1' })))).toBe(true);
+    expect(
+      verifies(
+        oldSecret,
+        await firstRequestOf(await enqueueCall(noGrace.api, botId, { webhook: 'hook', userId: 'u1' })),
+      ),
+    ).toBe(true);
 
     const { secret: newSecretValue } = await newSecret(noGrace, botId);
     const req = await firstSignedWith(noGrace, botId, newSecretValue);

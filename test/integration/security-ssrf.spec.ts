@@ -69,7 +69,11 @@ function loopbackNameFromHosts(): string | undefined {
     const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
     if (!address || !(address.startsWith('127.') || address === '::1')) continue;
     const name = names.find(
-      (n) => /^[a-z0-9][a-z0-9.-]*$/i.test(n) && isIP(n) === 0 && !BLOCKED_NAMES.has(n.toLowerCase()) && !/\.(localhost|internal)$/i.test(n),
+      (n) =>
+        /^[a-z0-9][a-z0-9.-]*$/i.test(n) &&
+        isIP(n) === 0 &&
+        !BLOCKED_NAMES.has(n.toLowerCase()) &&
+        !/\.(localhost|internal)$/i.test(n),
     );
     if (name) return name;
   }
@@ -112,7 +116,11 @@ describe('security: outbound calls (SSRF)', () => {
     for (const url of BLOCKED_AT_SAVE) {
       const reply = await closed.api.post(`/v1/bots/${botId}/webhooks`, { name: uniqueId('hook'), method: 'GET', url });
       const message = [reply.body?.message ?? []].flat().join(' ');
-      expect({ url, status: reply.status, hasMessage: message.length > 0 }).toEqual({ url, status: 400, hasMessage: true });
+      expect({ url, status: reply.status, hasMessage: message.length > 0 }).toEqual({
+        url,
+        status: 400,
+        hasMessage: true,
+      });
     }
     const listed = await closed.api.get(`/v1/bots/${botId}/webhooks`);
     expect(listed.body.webhooks).toEqual([]);
@@ -124,14 +132,19 @@ describe('security: outbound calls (SSRF)', () => {
     const wrong: string[] = [];
     for (const url of BLOCKED_AT_SAVE.filter((u) => !u.includes('127.0.0.1.'))) {
       const reply = await closed.api.post(`/v1/bots/${botId}/webhooks`, { name: uniqueId('hook'), method: 'GET', url });
-      if (reply.body?.error !== 'blocked_url' || !/blocked|internal name/.test(String(reply.body?.message))) wrong.push(`${url} → ${reply.text}`);
+      if (reply.body?.error !== 'blocked_url' || !/blocked|internal name/.test(String(reply.body?.message)))
+        wrong.push(`${url} → ${reply.text}`);
     }
     expect(wrong).toEqual([]);
   });
 
   it('refuses a blocked address on replace too, keeping the definition as it was', async () => {
     const botId = uniqueId('bot');
-    const created = await createWebhook(closed.api, botId, { name: 'hook', method: 'GET', url: 'http://example.com/hook' });
+    const created = await createWebhook(closed.api, botId, {
+      name: 'hook',
+      method: 'GET',
+      url: 'http://example.com/hook',
+    });
     for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:10.0.0.1]/hook']) {
       const reply = await closed.api.put(`/v1/bots/${botId}/webhooks/hook`, { method: 'GET', url });
       expect({ url, status: reply.status }).toEqual({ url, status: 400 });
@@ -139,46 +152,53 @@ describe('security: outbound calls (SSRF)', () => {
     expect((await closed.api.get(`/v1/bots/${botId}/webhooks/hook`)).body.url).toBe(created.url);
   });
 
-  it(
-    `accepts a name that resolves inside (${INSIDE_NAME}) but blocks it at connect time, once, without reaching the endpoint`,
-    async () => {
-      const name = INSIDE_NAME;
-      // Only meaningful if the name really leads inside: loopback, or a private address of this host.
-      const addresses = await lookup(name, { all: true });
-      expect(addresses.length).toBeGreaterThan(0);
-      for (const { address } of addresses) expect(blockedRange(address, [])).toBeDefined();
+  it(`accepts a name that resolves inside (${INSIDE_NAME}) but blocks it at connect time, once, without reaching the endpoint`, async () => {
+    const name = INSIDE_NAME;
+    // Only meaningful if the name really leads inside: loopback, or a private address of this host.
+    const addresses = await lookup(name, { all: true });
+    expect(addresses.length).toBeGreaterThan(0);
+    for (const { address } of addresses) expect(blockedRange(address, [])).toBeDefined();
 
-      const botId = uniqueId('bot');
-      const path = `/${uniqueId('inside')}`;
-      endpoint.reply(path, 200, { responses: ['must never be reached'] });
-      const url = `http://${name}:${endpoint.port}${path}`;
-      // Three attempts allowed with a short backoff: a retry would show within the test.
-      await createWebhook(closed.api, botId, { name: 'hook', method: 'POST', url, retry: { attempts: 3, backoffMs: 100 } });
+    const botId = uniqueId('bot');
+    const path = `/${uniqueId('inside')}`;
+    endpoint.reply(path, 200, { responses: ['must never be reached'] });
+    const url = `http://${name}:${endpoint.port}${path}`;
+    // Three attempts allowed with a short backoff: a retry would show within the test.
+    await createWebhook(closed.api, botId, {
+      name: 'hook',
+      method: 'POST',
+      url,
+      retry: { attempts: 3, backoffMs: 100 },
+    });
 
-      events = await subscribeEvents(closed.redis.url, botId);
-      const callId = await enqueueCall(closed.api, botId, { webhook: 'hook', userId: 'u1' });
-      const event = await events.waitFor(callId);
-      expect(event.type).toBe('call.failed');
-      expect(event.error?.type).toBe('blocked_url');
-      expect(event.attempts).toBe(1);
-      const call = await closed.api.get(`/v1/calls/${callId}`);
-      expect(call.body.status).toBe('failed');
-      expect(call.body.attemptLog).toHaveLength(1);
-      expect(call.body.attemptLog[0].error?.type).toBe('blocked_url');
+    events = await subscribeEvents(closed.redis.url, botId);
+    const callId = await enqueueCall(closed.api, botId, { webhook: 'hook', userId: 'u1' });
+    const event = await events.waitFor(callId);
+    expect(event.type).toBe('call.failed');
+    expect(event.error?.type).toBe('blocked_url');
+    expect(event.attempts).toBe(1);
+    const call = await closed.api.get(`/v1/calls/${callId}`);
+    expect(call.body.status).toBe('failed');
+    expect(call.body.attemptLog).toHaveLength(1);
+    expect(call.body.attemptLog[0].error?.type).toBe('blocked_url');
 
-      // The dry run through the API is held to the same rule.
-      const test = await closed.api.post(`/v1/bots/${botId}/webhooks/hook/test`, {});
-      expect(test.status).toBeLessThan(500);
-      expect(test.body.valid).toBe(false);
-      expect(endpoint.requestsTo(path)).toEqual([]);
-    },
-  );
+    // The dry run through the API is held to the same rule.
+    const test = await closed.api.post(`/v1/bots/${botId}/webhooks/hook/test`, {});
+    expect(test.status).toBeLessThan(500);
+    expect(test.body.valid).toBe(false);
+    expect(endpoint.requestsTo(path)).toEqual([]);
+  });
 
   it('blocks a literal address at connect time too: a definition saved while 127.0.0.1 was open fails once the range is closed', async () => {
     const botId = uniqueId('bot');
     const path = `/${uniqueId('was-open')}`;
     endpoint.reply(path, 200, { responses: ['must never be reached'] });
-    await createWebhook(open.api, botId, { name: 'hook', method: 'GET', url: `${endpoint.url}${path}`, retry: { attempts: 3, backoffMs: 100 } });
+    await createWebhook(open.api, botId, {
+      name: 'hook',
+      method: 'GET',
+      url: `${endpoint.url}${path}`,
+      retry: { attempts: 3, backoffMs: 100 },
+    });
     // The stored definition moves to the deployment whose policy is closed, as after an operator removes the range.
     const key = `hookrunner:bot:{${botId}}:webhooks`;
     await closed.client.hset(key, 'hook', (await open.client.hget(key, 'hook'))!);
@@ -196,7 +216,12 @@ describe('security: outbound calls (SSRF)', () => {
     const botId = uniqueId('bot');
     const path = `/${uniqueId('allowed')}`;
     endpoint.reply(path, 200, { responses: ['reached'] });
-    await createWebhook(open.api, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}${path}`, retry: { attempts: 1, backoffMs: 0 } });
+    await createWebhook(open.api, botId, {
+      name: 'hook',
+      method: 'POST',
+      url: `${endpoint.url}${path}`,
+      retry: { attempts: 1, backoffMs: 0 },
+    });
 
     events = await subscribeEvents(open.redis.url, botId);
     const callId = await enqueueCall(open.api, botId, { webhook: 'hook', userId: 'u1' });
@@ -206,7 +231,12 @@ describe('security: outbound calls (SSRF)', () => {
     expect(endpoint.requestsTo(path)).toHaveLength(1);
 
     // The rest stays closed.
-    for (const url of ['http://10.0.0.1/hook', 'http://169.254.169.254/', 'http://[::1]/hook', 'http://127.0.0.2/hook']) {
+    for (const url of [
+      'http://10.0.0.1/hook',
+      'http://169.254.169.254/',
+      'http://[::1]/hook',
+      'http://127.0.0.2/hook',
+    ]) {
       const reply = await open.api.post(`/v1/bots/${botId}/webhooks`, { name: uniqueId('hook'), method: 'GET', url });
       expect({ url, status: reply.status }).toEqual({ url, status: 400 });
     }
@@ -221,7 +251,12 @@ describe('security: outbound calls (SSRF)', () => {
       const from = `/${uniqueId('moved')}`;
       endpoint.reply(from, status, {}, { headers: { location: `${endpoint.url}${target}` } });
       const hook = `hook-${status}`;
-      await createWebhook(open.api, botId, { name: hook, method: 'GET', url: `${endpoint.url}${from}`, retry: { attempts: 1, backoffMs: 0 } });
+      await createWebhook(open.api, botId, {
+        name: hook,
+        method: 'GET',
+        url: `${endpoint.url}${from}`,
+        retry: { attempts: 1, backoffMs: 0 },
+      });
       const callId = await enqueueCall(open.api, botId, { webhook: hook, userId: 'u1' });
       const event = await events.waitFor(callId);
       expect(event.type).toBe('call.failed');

@@ -1,5 +1,14 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, cpSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { reapOnExit } from '../support/cleanup';
@@ -70,7 +79,9 @@ describe('npm run start:* one role after another', () => {
       if (state !== 'ready') throw new Error(`${app.role} exited with ${state}:\n${app.output.join('')}`);
     }
     // Ready, and none of them has been broken meanwhile by a later start's build.
-    expect(started.map((app) => ({ role: app.role, exit: app.exit }))).toEqual(ROLES.map((role) => ({ role, exit: undefined })));
+    expect(started.map((app) => ({ role: app.role, exit: app.exit }))).toEqual(
+      ROLES.map((role) => ({ role, exit: undefined })),
+    );
     expect(await Promise.all(started.map((app) => status(app.port, '/health')))).toEqual(ROLES.map(() => 200));
 
     // dist is a symlink to a complete build, and a build with unchanged sources leaves it alone.
@@ -92,7 +103,14 @@ async function startScript(cwd: string, role: Started['role'], redisUrl: string)
   const { REDIS_URL: _ignored, ...inherited } = process.env;
   const child = spawn('npm', ['run', `start:${role}`, '--silent'], {
     cwd,
-    env: { ...inherited, NO_COLOR: '1', ...TEST_APP_DEFAULTS, REDIS_URL: redisUrl, LOG_LEVEL: 'warn', [PORT_VARIABLE[role]]: String(port) },
+    env: {
+      ...inherited,
+      NO_COLOR: '1',
+      ...TEST_APP_DEFAULTS,
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: 'warn',
+      [PORT_VARIABLE[role]]: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

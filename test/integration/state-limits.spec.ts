@@ -38,7 +38,12 @@ describe('state limits per user', () => {
 
   async function callReturning(name: string, userId: string, reply: unknown) {
     endpoint.reply(`/${name}`, 200, reply);
-    await createWebhook(stack.api, BOT, { name, method: 'POST', url: `${endpoint.url}/${name}`, retry: { attempts: 1 } });
+    await createWebhook(stack.api, BOT, {
+      name,
+      method: 'POST',
+      url: `${endpoint.url}/${name}`,
+      retry: { attempts: 1 },
+    });
     const callId = await enqueueCall(stack.api, BOT, { webhook: name, userId });
     return events.waitFor(callId);
   }
@@ -47,7 +52,10 @@ describe('state limits per user', () => {
     const first = await callReturning('fill', 'u1', { memory: keysFrom('k', 0, LIMIT - 1) });
     expect(first.type).toBe('call.succeeded');
 
-    const second = await callReturning('overflow', 'u1', { memory: keysFrom('k', LIMIT - 1, 2), user_attributes: { tier: 'gold' } });
+    const second = await callReturning('overflow', 'u1', {
+      memory: keysFrom('k', LIMIT - 1, 2),
+      user_attributes: { tier: 'gold' },
+    });
     expect(second.type).toBe('call.failed');
     expect(second.error).toEqual({
       type: 'invalid_response',
@@ -63,7 +71,9 @@ describe('state limits per user', () => {
   });
 
   it('counts deletions in the same reply, so a reply that swaps keys fits', async () => {
-    const swap = await callReturning('swap', 'u1', { memory: { ...keysFrom('k', 0, 5, null), ...keysFrom('n', 0, 5) } });
+    const swap = await callReturning('swap', 'u1', {
+      memory: { ...keysFrom('k', 0, 5, null), ...keysFrom('n', 0, 5) },
+    });
     expect(swap.type).toBe('call.succeeded');
     expect(Object.keys(swap.memory)).toHaveLength(LIMIT - 1);
     expect(swap.memory).toMatchObject({ n0: 1, n4: 1 });
@@ -73,7 +83,9 @@ describe('state limits per user', () => {
   it('bounds the profile the same way', async () => {
     const refused = await callReturning('profile-overflow', 'u2', { user_attributes: keysFrom('a', 0, LIMIT + 1) });
     expect(refused.type).toBe('call.failed');
-    expect(refused.error?.message).toBe(`the reply would leave the profile of u2 with more than ${LIMIT} keys; nothing was merged`);
+    expect(refused.error?.message).toBe(
+      `the reply would leave the profile of u2 with more than ${LIMIT} keys; nothing was merged`,
+    );
     expect((await stack.api.get(`/v1/bots/${BOT}/users/u2`)).body.attributes).toEqual({});
   });
 });

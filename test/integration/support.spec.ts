@@ -2,7 +2,6 @@ import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { freePort, pollUntil, startEndpoint, startRedis, TestEndpoint, TestRedis } from '../support';
 
-
 /** Resolves true when 127.0.0.1:port can be bound, i.e. nothing listens there any more. */
 const canBind = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -147,7 +146,9 @@ describe('pollUntil', () => {
 
   it('does not wait past the deadline for a call that hangs', async () => {
     const started = Date.now();
-    await expect(pollUntil(() => new Promise<never>(() => undefined), { timeoutMs: 200, message: 'hung' })).rejects.toThrow(/hung/);
+    await expect(
+      pollUntil(() => new Promise<never>(() => undefined), { timeoutMs: 200, message: 'hung' }),
+    ).rejects.toThrow(/hung/);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });

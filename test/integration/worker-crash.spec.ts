@@ -48,7 +48,13 @@ describe('a worker killed with calls in flight', () => {
       setTimeout(() => {
         if (res.destroyed) return done(); // the worker that sent it is gone
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ responses: [`call ${i}: {{memory.k-${i}}}`], memory: { [`k-${i}`]: i }, user_attributes: { [`seen-${i}`]: true } }));
+        res.end(
+          JSON.stringify({
+            responses: [`call ${i}: {{memory.k-${i}}}`],
+            memory: { [`k-${i}`]: i },
+            user_attributes: { [`seen-${i}`]: true },
+          }),
+        );
         done();
       }, REPLY_DELAY_MS).unref();
     });
@@ -69,7 +75,9 @@ describe('a worker killed with calls in flight', () => {
     // Enqueued before any worker runs: every call is accepted and waits, queued.
     const userOf = (i: number) => `user-${i % USERS}`;
     const accepted = await Promise.all(
-      Array.from({ length: CALLS }, (_, i) => http.post(`/v1/bots/${BOT}/calls`, { webhook: 'slow', userId: userOf(i), params: { i: String(i) } })),
+      Array.from({ length: CALLS }, (_, i) =>
+        http.post(`/v1/bots/${BOT}/calls`, { webhook: 'slow', userId: userOf(i), params: { i: String(i) } }),
+      ),
     );
     expect(accepted.map((r) => r.status)).toEqual(Array(CALLS).fill(202));
     const callIds = accepted.map((r) => r.body.callId as string);
@@ -85,7 +93,10 @@ describe('a worker killed with calls in flight', () => {
     const [victim] = await Promise.all([deployment.start('worker', workerEnv), deployment.start('worker', workerEnv)]);
 
     // More calls in flight than one worker may hold: both workers are mid-call.
-    await pollUntil(() => inFlight > CONCURRENCY, { timeoutMs: 15_000, message: `fewer than ${CONCURRENCY + 1} calls in flight (saw ${inFlight})` });
+    await pollUntil(() => inFlight > CONCURRENCY, {
+      timeoutMs: 15_000,
+      message: `fewer than ${CONCURRENCY + 1} calls in flight (saw ${inFlight})`,
+    });
     const inFlightAtKill = inFlight;
     victim.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
@@ -97,7 +108,12 @@ describe('a worker killed with calls in flight', () => {
     expect(events.events).toHaveLength(CALLS);
     expect(finished.map((e) => e.type)).toEqual(Array(CALLS).fill('call.succeeded'));
     for (const [i, event] of finished.entries()) {
-      expect(event).toMatchObject({ callId: callIds[i], userId: userOf(i), responses: [`call ${i}: ${i}`], changes: { memory: { [`k-${i}`]: i } } });
+      expect(event).toMatchObject({
+        callId: callIds[i],
+        userId: userOf(i),
+        responses: [`call ${i}: ${i}`],
+        changes: { memory: { [`k-${i}`]: i } },
+      });
       const stream = await streamEntriesFor(client, callIds[i]);
       expect(stream.map((entry) => entry.event)).toEqual([event]);
     }

@@ -37,7 +37,12 @@ export interface TestEndpoint {
   /** Requests whose path is `path`. */
   requestsTo(path: string): ReceivedRequest[];
   script(path: string, handler: EndpointHandler): void;
-  reply(path: string, status: number, body: unknown, opts?: { delayMs?: number; headers?: Record<string, string> }): void;
+  reply(
+    path: string,
+    status: number,
+    body: unknown,
+    opts?: { delayMs?: number; headers?: Record<string, string> },
+  ): void;
   /** Answers the n-th hit with the n-th reply; the last one repeats. */
   replySequence(path: string, replies: ScriptedReply[]): void;
   /** Stops listening and destroys open sockets, keep-alive ones included. */

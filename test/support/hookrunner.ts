@@ -33,11 +33,21 @@ export interface ApiClient {
 }
 
 export function api(baseUrl: string): ApiClient {
-  const request = async <T>(method: string, path: string, body?: unknown, opts: ApiRequestOptions = {}): Promise<ApiReply<T>> => {
+  const request = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: ApiRequestOptions = {},
+  ): Promise<ApiReply<T>> => {
     const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
     const headers: Record<string, string> = {};
     if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: payload,
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -84,7 +94,10 @@ export async function subscribeEvents(redisUrl: string, botId: string): Promise<
     events,
     forCall,
     waitFor: (callId, timeoutMs = 15_000) =>
-      pollUntil(() => forCall(callId)[0], { timeoutMs, message: `no event for call ${callId} on hookrunner:events:${botId}` }),
+      pollUntil(() => forCall(callId)[0], {
+        timeoutMs,
+        message: `no event for call ${callId} on hookrunner:events:${botId}`,
+      }),
     waitForAll: (callIds, timeoutMs = 30_000) =>
       pollUntil(
         () => {
@@ -156,7 +169,8 @@ export async function waitingCallIds(redis: Redis): Promise<string[]> {
 
 /** The hash key of a call's job, in whichever partition holds it (undefined when none does). */
 export async function callJobKey(redis: Redis, callId: string): Promise<string | undefined> {
-  for (const prefix of await queuePrefixes(redis, 'calls')) if (await redis.exists(`${prefix}:${callId}`)) return `${prefix}:${callId}`;
+  for (const prefix of await queuePrefixes(redis, 'calls'))
+    if (await redis.exists(`${prefix}:${callId}`)) return `${prefix}:${callId}`;
   return undefined;
 }
 
@@ -191,7 +205,10 @@ export async function startHookrunner(env: Record<string, string> = {}): Promise
     let stopping = false;
     // An app that dies mid-file fails every later test with ECONNREFUSED: say why, once.
     void app.exited.then(({ code, signal }) => {
-      if (!stopping) process.stderr.write(`hookrunner (pid ${app.pid}) exited unexpectedly with ${signal ?? `code ${code}`}:\n${app.tail()}\n`);
+      if (!stopping)
+        process.stderr.write(
+          `hookrunner (pid ${app.pid}) exited unexpectedly with ${signal ?? `code ${code}`}:\n${app.tail()}\n`,
+        );
     });
     return {
       redis,
@@ -211,15 +228,21 @@ export async function startHookrunner(env: Record<string, string> = {}): Promise
 }
 
 /** POST /v1/bots/{botId}/webhooks, expecting 201. */
-export async function createWebhook(client: ApiClient, botId: string, definition: Record<string, unknown>): Promise<any> {
+export async function createWebhook(
+  client: ApiClient,
+  botId: string,
+  definition: Record<string, unknown>,
+): Promise<any> {
   const reply = await client.post(`/v1/bots/${botId}/webhooks`, definition);
-  if (reply.status !== 201) throw new Error(`creating webhook ${JSON.stringify(definition.name)} answered ${reply.status}: ${reply.text}`);
+  if (reply.status !== 201)
+    throw new Error(`creating webhook ${JSON.stringify(definition.name)} answered ${reply.status}: ${reply.text}`);
   return reply.body;
 }
 
 /** POST /v1/bots/{botId}/calls, expecting 202; returns the callId. */
 export async function enqueueCall(client: ApiClient, botId: string, call: Record<string, unknown>): Promise<string> {
   const reply = await client.post(`/v1/bots/${botId}/calls`, call);
-  if (reply.status !== 202) throw new Error(`enqueueing ${JSON.stringify(call)} answered ${reply.status}: ${reply.text}`);
+  if (reply.status !== 202)
+    throw new Error(`enqueueing ${JSON.stringify(call)} answered ${reply.status}: ${reply.text}`);
   return reply.body.callId as string;
 }

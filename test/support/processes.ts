@@ -44,7 +44,11 @@ const PORT_VARIABLE: Record<AppRole, string> = {
  * `env`, else a free port written into that variable. A start that fails or times out throws with
  * the process's last output lines.
  */
-export async function startApp(role: AppRole, env: Record<string, string>, opts?: { healthPort: number }): Promise<AppProcess> {
+export async function startApp(
+  role: AppRole,
+  env: Record<string, string>,
+  opts?: { healthPort: number },
+): Promise<AppProcess> {
   const variable = PORT_VARIABLE[role];
   const port = opts?.healthPort ?? (env[variable] ? Number(env[variable]) : await freePort());
   const app = spawnApp(role, { [variable]: String(port), ...env }, port);
@@ -207,7 +211,9 @@ if (state && !state.hasStarted && !state.currentlyRunningTest) {
     const test = circusState()?.currentlyRunningTest;
     if (test && test.errors.length > 0) {
       for (const app of appsInThisTest) {
-        process.stderr.write(`\n--- "${test.name}" failed; last ${TAIL_LINES} lines of ${app.role} (pid ${app.pid}) ---\n${app.tail()}\n`);
+        process.stderr.write(
+          `\n--- "${test.name}" failed; last ${TAIL_LINES} lines of ${app.role} (pid ${app.pid}) ---\n${app.tail()}\n`,
+        );
       }
     }
   });

@@ -26,7 +26,16 @@ export interface TestCluster {
 export async function startCluster(size = 3): Promise<TestCluster> {
   const masters = await Promise.all(
     Array.from({ length: size }, () =>
-      startRedis({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }),
+      startRedis({
+        extraArgs: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+        ],
+      }),
     ),
   );
   const clients: (Redis | Cluster)[] = [];
@@ -35,7 +44,14 @@ export async function startCluster(size = 3): Promise<TestCluster> {
     await Promise.all(masters.map((m) => m.stop()));
   };
   try {
-    await run('redis-cli', ['--cluster', 'create', ...masters.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...masters.map((m) => `127.0.0.1:${m.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     const direct = masters.map((m) => m.client());
     await pollUntil(
       async () => {
@@ -62,7 +78,7 @@ export async function startCluster(size = 3): Promise<TestCluster> {
       return Promise.all(
         masters.map(async (m) => {
           const client = m.client();
-          const stats = (await client.info('commandstats'));
+          const stats = await client.info('commandstats');
           client.disconnect();
           return [...stats.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
         }),
@@ -72,7 +88,7 @@ export async function startCluster(size = 3): Promise<TestCluster> {
       return Promise.all(
         masters.map(async (m) => {
           const client = m.client();
-          const info = (await client.info('cpu'));
+          const info = await client.info('cpu');
           client.disconnect();
           const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
           return field('used_cpu_user') + field('used_cpu_sys');

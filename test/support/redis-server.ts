@@ -114,14 +114,22 @@ class PortTakenError extends Error {}
 
 async function spawnRedis(port: number, dir: string, opts: RedisServerOptions): Promise<RedisProcess> {
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--save', '',
-    '--appendonly', opts.appendonly ? 'yes' : 'no',
-    '--appendfsync', opts.appendfsync ?? 'everysec',
-    '--daemonize', 'no',
-    '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    opts.appendfsync ?? 'everysec',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
     ...(opts.extraArgs ?? []),
   ];
   // Not detached: Ctrl+C in the terminal reaches redis-server too.
@@ -154,10 +162,11 @@ async function spawnRedis(port: number, dir: string, opts: RedisServerOptions): 
 
   let state: 'ready' | 'exited';
   try {
-    state = await pollUntil(
-      async () => (exit !== undefined ? 'exited' : (await ping(port)) ? 'ready' : undefined),
-      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 20, message: `redis-server on port ${port} did not answer PING` },
-    );
+    state = await pollUntil(async () => (exit !== undefined ? 'exited' : (await ping(port)) ? 'ready' : undefined), {
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 20,
+      message: `redis-server on port ${port} did not answer PING`,
+    });
   } catch (error) {
     child.kill('SIGKILL');
     await exited;

@@ -53,7 +53,12 @@ import { WebhookHealthService } from './webhooks/webhook-health.service';
     { provide: APP_FILTER, useClass: DomainErrorFilter },
     {
       provide: APP_PIPE,
-      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+      useValue: new ValidationPipe({
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        transform: true,
+        stopAtFirstError: false,
+      }),
     },
   ],
 })

@@ -76,7 +76,11 @@ describe(userAttributes.name, () => {
     expect(sut({})).toEqual({ user_attributes: { age: 25 }, responses: ['You are {{user.age}} years old.'] });
   });
 
-  it.each([['31', 31], [31, 31], ['7.5', 7.5]])('stores age %j as the number %j', (age, expected) => {
+  it.each([
+    ['31', 31],
+    [31, 31],
+    ['7.5', 7.5],
+  ])('stores age %j as the number %j', (age, expected) => {
     expect(sut({ age }).user_attributes).toEqual({ age: expected });
   });
 

@@ -15,7 +15,9 @@ export function ensureLocalSecrets(env: NodeJS.ProcessEnv, log: (line: string) =
     if (!existsSync(file)) {
       const key = generateApiKey();
       writePrivate(file, `# API keys for this Hookrunner, one per line (key or key:bot1|bot2)\n${key}\n`);
-      log(`Generated an API key (shown this once; kept in ${file}):\n\n    ${key}\n\nSend it as: Authorization: Bearer <key>`);
+      log(
+        `Generated an API key (shown this once; kept in ${file}):\n\n    ${key}\n\nSend it as: Authorization: Bearer <key>`,
+      );
     } else {
       log(`API keys: ${file}`);
     }

@@ -10,7 +10,8 @@ async function main(): Promise<void> {
   // The local API key and SECRETS_KEY are set in the environment before it is read, once.
   ensureLocalSecrets(process.env, (line) => console.log(line));
   const config = loadConfig(process.env, { requireSecretsKey: true });
-  if (!config.redisClusterNodes) await ensureRedis(config.redisUrl, !process.env.REDIS_URL, (line) => console.log(line));
+  if (!config.redisClusterNodes)
+    await ensureRedis(config.redisUrl, !process.env.REDIS_URL, (line) => console.log(line));
   serve({ role: 'hookrunner', module: HookrunnerModule, port: (c) => c.http.port, config, configure: serveApiDocs });
 }
 

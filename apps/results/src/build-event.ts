@@ -10,12 +10,18 @@ export interface MergedState {
 
 /** The result as it ends when its merge was refused: failed, as an invalid response, nothing merged. */
 export function refusedResult(result: CallResultJob, store: 'memory' | 'profile', maxFields: number): CallResultJob {
-  const where = store === 'memory' ? `the session memory of ${result.userId}/${result.sessionId}` : `the profile of ${result.userId}`;
+  const where =
+    store === 'memory'
+      ? `the session memory of ${result.userId}/${result.sessionId}`
+      : `the profile of ${result.userId}`;
   return {
     ...result,
     outcome: 'failed',
     reply: undefined,
-    error: { type: CallErrorType.InvalidResponse, message: `the reply would leave ${where} with more than ${maxFields} keys; nothing was merged` },
+    error: {
+      type: CallErrorType.InvalidResponse,
+      message: `the reply would leave ${where} with more than ${maxFields} keys; nothing was merged`,
+    },
   };
 }
 

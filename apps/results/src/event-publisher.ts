@@ -35,7 +35,9 @@ export class EventPublisher {
     const bot = this.redis.pipeline();
     if (failed) {
       const failedIndex = keys.failedCalls(event.botId);
-      bot.zadd(failedIndex, result.finishedAt, event.callId).zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000);
+      bot
+        .zadd(failedIndex, result.finishedAt, event.callId)
+        .zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000);
     }
     countCall(bot, event.botId, result.outcome, Math.max(0, Date.now() - result.enqueuedAt) / 1000);
     const botWrites = bot.exec().then(replies);

@@ -3,7 +3,13 @@ import type { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallResultJob, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, MAX_STATE_FIELDS, PartitionedWorker, type RedisClient } from '@hookrunner/redis';
+import {
+  BACKGROUND_REDIS,
+  BackgroundRedisLifecycle,
+  MAX_STATE_FIELDS,
+  PartitionedWorker,
+  type RedisClient,
+} from '@hookrunner/redis';
 import { buildEvent, refusedResult } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
@@ -33,10 +39,15 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
       stalledInterval: this.config.worker.stalledIntervalMs,
       // Each step is idempotent per call, so a result may be retried after any number of crashes.
       maxStalledCount: this.config.worker.maxStalledCount,
-      settings: { backoffStrategy: (attemptsMade: number) => Math.min(RESULT_RETRY.baseMs * 2 ** (attemptsMade - 1), RESULT_RETRY.capMs) },
+      settings: {
+        backoffStrategy: (attemptsMade: number) =>
+          Math.min(RESULT_RETRY.baseMs * 2 ** (attemptsMade - 1), RESULT_RETRY.capMs),
+      },
     });
     this.worker.on('error', (err) => this.logger.warn(`results worker error: ${err.message}`));
-    this.worker.on('failed', (job, err) => this.logger.error({ callId: job?.data.callId, err: err.message }, 'result could not be applied'));
+    this.worker.on('failed', (job, err) =>
+      this.logger.error({ callId: job?.data.callId, err: err.message }, 'result could not be applied'),
+    );
     this.readiness.add('results', () => (this.worker.problem() ? 'results consumer is not running' : undefined));
   }
 
@@ -49,16 +60,19 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     eventsPublishedTotal.inc({ type: event.type });
     callsTotal.inc({ method: result.method, outcome: result.outcome, error_type: result.error?.type ?? 'none' });
     callLatencySeconds.observe((Date.now() - result.enqueuedAt) / 1000);
-    this.logger.log({
-      callId: result.callId,
-      botId: result.botId,
-      webhook: result.webhook,
-      outcome: result.outcome,
-      status: result.lastAttempt.httpStatus,
-      errorType: result.error?.type,
-      attempts: result.attempts,
-      durationMs: event.durationMs,
-    }, 'call finished');
+    this.logger.log(
+      {
+        callId: result.callId,
+        botId: result.botId,
+        webhook: result.webhook,
+        outcome: result.outcome,
+        status: result.lastAttempt.httpStatus,
+        errorType: result.error?.type,
+        attempts: result.attempts,
+        durationMs: event.durationMs,
+      },
+      'call finished',
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -68,5 +82,4 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     this.logger.warn('results still running at the end of the grace period; the next consumer retries them');
     this.background.abandon();
   }
-
 }

@@ -36,8 +36,15 @@ export class StateMergeService {
     );
     stateMergeSeconds.observe((performance.now() - started) / 1000);
     // cjson encodes an empty Lua table as {} rather than [].
-    const state = JSON.parse(raw) as { memory: string[] | object; profile: string[] | object; rejected?: 'memory' | 'profile' };
-    const merged: MergedState = { memory: decodeFields(asArray(state.memory)), profile: decodeFields(asArray(state.profile)) };
+    const state = JSON.parse(raw) as {
+      memory: string[] | object;
+      profile: string[] | object;
+      rejected?: 'memory' | 'profile';
+    };
+    const merged: MergedState = {
+      memory: decodeFields(asArray(state.memory)),
+      profile: decodeFields(asArray(state.profile)),
+    };
     if (state.rejected) merged.rejected = state.rejected;
     return merged;
   }

@@ -10,7 +10,10 @@ describe(attemptRecord.name, () => {
     const record = sut(0, 2, startedAt, {
       durationMs: 12.6,
       exchange: { status: 503, headers: {}, body, bytes: body.length, durationMs: 12.6 },
-      outcome: { kind: 'retry', error: { type: CallErrorType.HttpStatus, message: 'endpoint answered HTTP 503', httpStatus: 503 } },
+      outcome: {
+        kind: 'retry',
+        error: { type: CallErrorType.HttpStatus, message: 'endpoint answered HTTP 503', httpStatus: 503 },
+      },
     });
     expect(record).toEqual({
       run: 0,
@@ -24,7 +27,10 @@ describe(attemptRecord.name, () => {
   });
 
   it('has no status or body when nothing answered, and no error when it succeeded', () => {
-    const timeout = sut(1, 1, startedAt, { durationMs: 100, outcome: { kind: 'retry', error: { type: CallErrorType.Timeout, message: 'request timed out' } } });
+    const timeout = sut(1, 1, startedAt, {
+      durationMs: 100,
+      outcome: { kind: 'retry', error: { type: CallErrorType.Timeout, message: 'request timed out' } },
+    });
     expect(timeout).not.toHaveProperty('httpStatus');
     expect(timeout).not.toHaveProperty('bodyExcerpt');
     expect(timeout.error?.type).toBe('timeout');

@@ -25,7 +25,10 @@ export class CallRunnerService {
   ) {
     this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey });
     const { circuit, maxInFlightPerOrigin } = config.isolation;
-    this.guard = new OriginGuard(circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined, maxInFlightPerOrigin);
+    this.guard = new OriginGuard(
+      circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined,
+      maxInFlightPerOrigin,
+    );
   }
 
   /** `onGoingOut` runs once the attempt is cleared to go out (not when it is deferred), before it is sent. */
@@ -39,7 +42,13 @@ export class CallRunnerService {
     } catch (err) {
       if (!(err instanceof UnbuildableRequestError)) throw err;
       // A merge tag rendered into the host, say, or a header sealed with another SECRETS_KEY: no retry can fix it.
-      return { outcome: { kind: 'fail', error: { type: CallErrorType.Internal, message: `request could not be built: ${(err as Error).message}` } }, durationMs: 0 };
+      return {
+        outcome: {
+          kind: 'fail',
+          error: { type: CallErrorType.Internal, message: `request could not be built: ${(err as Error).message}` },
+        },
+        durationMs: 0,
+      };
     }
     const clearance = await this.guard.clear(outgoing.url, call.request.timeoutMs);
     if (clearance.kind === 'defer') return { deferMs: clearance.delayMs };
@@ -49,12 +58,19 @@ export class CallRunnerService {
     let report: AttemptReport | undefined;
     try {
       report = await this.sender.send(outgoing, call.request.timeoutMs);
-      callDurationSeconds.observe({ method: call.request.method, outcome: report.outcome.kind }, report.durationMs / 1000);
+      callDurationSeconds.observe(
+        { method: call.request.method, outcome: report.outcome.kind },
+        report.durationMs / 1000,
+      );
       if (report.exchange) responseBytes.observe(report.exchange.bytes);
       return report;
     } finally {
       callsInFlight.dec();
-      this.guard.finish(clearance, report?.durationMs ?? 0, report && report.outcome.kind !== 'success' ? report.outcome.error : undefined);
+      this.guard.finish(
+        clearance,
+        report?.durationMs ?? 0,
+        report && report.outcome.kind !== 'success' ? report.outcome.error : undefined,
+      );
     }
   }
 

@@ -1,9 +1,30 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DelayedError, Job, MinimalJob, Queue, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { AttemptRecord, CALLS_QUEUE, partitionPrefix, CallError, CallErrorType, CallResultJob, RESULT_JOB, RESULT_RETRY, RESULTS_QUEUE, WebhookCallJob, WebhookReply } from '@hookrunner/contracts';
+import {
+  AttemptRecord,
+  CALLS_QUEUE,
+  partitionPrefix,
+  CallError,
+  CallErrorType,
+  CallResultJob,
+  RESULT_JOB,
+  RESULT_RETRY,
+  RESULTS_QUEUE,
+  WebhookCallJob,
+  WebhookReply,
+} from '@hookrunner/contracts';
 import { callAttemptsTotal, queueWaitSeconds, Readiness, retriesTotal } from '@hookrunner/observability';
-import { BACKGROUND_REDIS, BackgroundRedisLifecycle, CallRepository, keys, openQueue, PartitionedWorker, pendingCallMember, type RedisClient } from '@hookrunner/redis';
+import {
+  BACKGROUND_REDIS,
+  BackgroundRedisLifecycle,
+  CallRepository,
+  keys,
+  openQueue,
+  PartitionedWorker,
+  pendingCallMember,
+  type RedisClient,
+} from '@hookrunner/redis';
 import { partitionOf } from '@hookrunner/isolation';
 import { nextRetryDelay } from '@hookrunner/webhook';
 import { CallRunnerService } from './call-runner.service';
@@ -71,7 +92,8 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
 
   private async process(job: Job<WebhookCallJob>, token?: string): Promise<void> {
     const attempt = job.attemptsMade + 1;
-    if (job.attemptsMade === 0 && job.attemptsStarted === 1) queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
+    if (job.attemptsMade === 0 && job.attemptsStarted === 1)
+      queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
     const startedAt = new Date();
     // The record says running once the attempt goes out (a deferred one never does). Not awaited:
     // the write leaves with the next batch on the state connection and never delays the call.
@@ -111,12 +133,20 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     if (!final) return;
     const error: CallError = {
       type: CallErrorType.Internal,
-      message: stalled ? `the call was interrupted more than ${this.config.worker.maxStalledCount} times by worker crashes` : `internal error: ${err.message}`,
+      message: stalled
+        ? `the call was interrupted more than ${this.config.worker.maxStalledCount} times by worker crashes`
+        : `internal error: ${err.message}`,
     };
-    await this.report(job, { error }, lostAttemptRecord(job.data.run, job.attemptsMade + 1, error)).catch((e: Error) => this.logger.error(`could not report failed call ${job.id}: ${e.message}`));
+    await this.report(job, { error }, lostAttemptRecord(job.data.run, job.attemptsMade + 1, error)).catch((e: Error) =>
+      this.logger.error(`could not report failed call ${job.id}: ${e.message}`),
+    );
   }
 
-  private async report(job: Job<WebhookCallJob>, end: { reply?: WebhookReply; error?: CallError }, lastAttempt: AttemptRecord): Promise<void> {
+  private async report(
+    job: Job<WebhookCallJob>,
+    end: { reply?: WebhookReply; error?: CallError },
+    lastAttempt: AttemptRecord,
+  ): Promise<void> {
     const call = job.data;
     const result: CallResultJob = {
       callId: call.callId,
@@ -147,7 +177,9 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
       priority: job.opts.priority,
     });
     // No longer ranks the bot's next calls behind this one (idempotent: a second report removes nothing).
-    this.connection.zrem(keys.pendingCalls(call.botId), pendingCallMember(call.enqueuedAt, call.callId)).catch(() => undefined);
+    this.connection
+      .zrem(keys.pendingCalls(call.botId), pendingCallMember(call.enqueuedAt, call.callId))
+      .catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {

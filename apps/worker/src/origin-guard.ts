@@ -1,6 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { CallError, CallErrorType } from '@hookrunner/contracts';
-import { CircuitState, circuitOpenMessage, DeferralSchedule, isOriginFailure, nextDeferral, originOf, updateAverage } from '@hookrunner/isolation';
+import {
+  CircuitState,
+  circuitOpenMessage,
+  DeferralSchedule,
+  isOriginFailure,
+  nextDeferral,
+  originOf,
+  updateAverage,
+} from '@hookrunner/isolation';
 import { callsDeferredTotal, circuitTransitionsTotal, registerCircuitsOpenGauge } from '@hookrunner/observability';
 import { CircuitReply, CircuitStore } from '@hookrunner/redis';
 
@@ -60,16 +68,23 @@ export class OriginGuard {
     if (!origin) return { kind: 'go', probe: false };
     const state = this.stateOf(origin);
     const known = state.circuit;
-    if (known?.state === 'open' && known.reopensAt !== undefined && now < known.reopensAt) return this.refuse(origin, known);
+    if (known?.state === 'open' && known.reopensAt !== undefined && now < known.reopensAt)
+      return this.refuse(origin, known);
     if (state.inFlight >= this.maxInFlight) {
-      const next = nextDeferral(state.schedule, now, state.averageMs ?? Math.min(timeoutMs, FIRST_ESTIMATE_MS), this.maxInFlight);
+      const next = nextDeferral(
+        state.schedule,
+        now,
+        state.averageMs ?? Math.min(timeoutMs, FIRST_ESTIMATE_MS),
+        this.maxInFlight,
+      );
       state.schedule = next.schedule;
       callsDeferredTotal.inc({ reason: 'bulkhead' });
       return { kind: 'defer', delayMs: next.delayMs };
     }
     // Taken before any await, so concurrent calls cannot all pass the cap.
     state.inFlight++;
-    if (!this.store || (known?.state === 'closed' && now - known.seenAt < CLOSED_TRUST_MS)) return { kind: 'go', origin, probe: false };
+    if (!this.store || (known?.state === 'closed' && now - known.seenAt < CLOSED_TRUST_MS))
+      return { kind: 'go', origin, probe: false };
     const reply = await this.ask(origin, () => this.store!.admit(origin, now));
     if (!reply || reply.allowed) return { kind: 'go', origin, probe: reply?.probe ?? false };
     state.inFlight--;
@@ -91,7 +106,8 @@ export class OriginGuard {
   /** Origins whose circuit this process last saw open. */
   openCount(now = Date.now()): number {
     let n = 0;
-    for (const { circuit } of this.origins.values()) if (circuit?.state === 'open' && (circuit.reopensAt ?? 0) > now) n++;
+    for (const { circuit } of this.origins.values())
+      if (circuit?.state === 'open' && (circuit.reopensAt ?? 0) > now) n++;
     return n;
   }
 

@@ -88,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, { requireSecretsKey = false }
   if (requireSecretsKey && !config.secretsKey) {
     throw new Error(
       'SECRETS_KEY is not set: generate one with ' +
-        '`node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))"` ' +
+        "`node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\"` " +
         'and give every API and worker process the same value',
     );
   }

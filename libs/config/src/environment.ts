@@ -1,8 +1,10 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
-const toBool = ({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value);
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
+const toBool = ({ value }: { value: unknown }) =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
 /**
  * Every environment variable Hookrunner reads, with its default. The README's configuration
@@ -10,10 +12,15 @@ const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /
  */
 export class Environment {
   /** Redis for queues, definitions and state. */
-  @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  @IsString()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
   /** Seed nodes of a Redis Cluster (`host:port,host:port,…`); when set, every role uses Cluster clients and REDIS_URL is not used. */
-  @IsOptional() @IsString() @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'REDIS_CLUSTER_NODES must be host:port pairs separated by commas' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, {
+    message: 'REDIS_CLUSTER_NODES must be host:port pairs separated by commas',
+  })
   REDIS_CLUSTER_NODES?: string = undefined;
 
   @IsString() HOST = '127.0.0.1';
@@ -85,12 +92,16 @@ export class Environment {
 /** Validates `env` once; throws one Error naming every bad variable and its rule. */
 export function validateEnvironment(env: Record<string, unknown>): Environment {
   const known = Object.fromEntries(
-    Object.keys(new Environment()).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
+    Object.keys(new Environment())
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
   );
   const parsed = plainToInstance(Environment, known, { exposeDefaultValues: true });
   const errors = validateSync(parsed, { whitelist: false });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(known[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map(
+      (e) => `  ${e.property}=${JSON.stringify(known[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed;

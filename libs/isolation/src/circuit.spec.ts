@@ -1,11 +1,20 @@
 import fc from 'fast-check';
-import { admitAttempt, CircuitRecord, CIRCUIT_DEFAULTS, circuitStateAt, CLOSED_CIRCUIT, recordOutcome, windowCounts } from './circuit';
+import {
+  admitAttempt,
+  CircuitRecord,
+  CIRCUIT_DEFAULTS,
+  circuitStateAt,
+  CLOSED_CIRCUIT,
+  recordOutcome,
+  windowCounts,
+} from './circuit';
 
 const settings = CIRCUIT_DEFAULTS;
 
 /** Records `n` outcomes at `now`, the last `failed` of them failures. */
 function feed(record: CircuitRecord, n: number, failed: number, now: number): CircuitRecord {
-  for (let i = 0; i < n; i++) record = recordOutcome(record, { failed: i >= n - failed, probe: false }, now, settings).record;
+  for (let i = 0; i < n; i++)
+    record = recordOutcome(record, { failed: i >= n - failed, probe: false }, now, settings).record;
   return record;
 }
 
@@ -61,7 +70,10 @@ describe(admitAttempt.name, () => {
 
   it('closes on a probe’s success and reopens on a probe’s failure', () => {
     const probing = sut(open, 30_000, settings).record;
-    expect(recordOutcome(probing, { failed: false, probe: true }, 30_010, settings)).toEqual({ record: CLOSED_CIRCUIT, transition: 'closed' });
+    expect(recordOutcome(probing, { failed: false, probe: true }, 30_010, settings)).toEqual({
+      record: CLOSED_CIRCUIT,
+      transition: 'closed',
+    });
     expect(recordOutcome(probing, { failed: true, probe: true }, 30_010, settings)).toMatchObject({
       transition: 'open',
       record: { state: 'open', openedAt: 30_010, reopensAt: 60_010 },
@@ -80,7 +92,12 @@ describe('the circuit over any sequence of events', () => {
   it('never refuses while closed, never lets more than the probes through while half-open, and reads as it behaves', () => {
     const event = fc.oneof(
       fc.record({ kind: fc.constant('admit' as const), dt: fc.integer({ min: 0, max: 20_000 }) }),
-      fc.record({ kind: fc.constant('record' as const), dt: fc.integer({ min: 0, max: 20_000 }), failed: fc.boolean(), probe: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('record' as const),
+        dt: fc.integer({ min: 0, max: 20_000 }),
+        failed: fc.boolean(),
+        probe: fc.boolean(),
+      }),
     );
     fc.assert(
       fc.property(fc.array(event, { minLength: 30, maxLength: 200, size: 'max' }), (events) => {

@@ -28,7 +28,13 @@ export interface CircuitSettings {
   halfOpenProbes: number;
 }
 
-export const CIRCUIT_DEFAULTS: CircuitSettings = { windowMs: 60_000, minAttempts: 10, failurePercent: 50, openMs: 30_000, halfOpenProbes: 3 };
+export const CIRCUIT_DEFAULTS: CircuitSettings = {
+  windowMs: 60_000,
+  minAttempts: 10,
+  failurePercent: 50,
+  openMs: 30_000,
+  halfOpenProbes: 3,
+};
 
 /** Buckets of the sliding window: it slides by windowMs / CIRCUIT_BUCKETS. */
 export const CIRCUIT_BUCKETS = 6;
@@ -66,7 +72,11 @@ export function bucketMsOf(settings: CircuitSettings): number {
 }
 
 /** Attempts and failures in the window ending at `now`. */
-export function windowCounts(record: CircuitRecord, now: number, settings: CircuitSettings): { attempts: number; failures: number } {
+export function windowCounts(
+  record: CircuitRecord,
+  now: number,
+  settings: CircuitSettings,
+): { attempts: number; failures: number } {
   const current = Math.floor(now / bucketMsOf(settings));
   let attempts = 0;
   let failures = 0;
@@ -80,7 +90,11 @@ export function windowCounts(record: CircuitRecord, now: number, settings: Circu
 }
 
 /** May an attempt go out now? A half-open circuit hands out a probe permit when it says yes. */
-export function admitAttempt(record: CircuitRecord, now: number, settings: CircuitSettings): CircuitStep & { allowed: boolean; probe: boolean } {
+export function admitAttempt(
+  record: CircuitRecord,
+  now: number,
+  settings: CircuitSettings,
+): CircuitStep & { allowed: boolean; probe: boolean } {
   if (record.state === 'closed') return { record, allowed: true, probe: false };
   let next = record;
   let transition: CircuitState | undefined;
@@ -99,10 +113,17 @@ export function admitAttempt(record: CircuitRecord, now: number, settings: Circu
 }
 
 /** Counts one finished attempt. `failed`: a timeout, a network error or a 5xx. */
-export function recordOutcome(record: CircuitRecord, outcome: { failed: boolean; probe: boolean }, now: number, settings: CircuitSettings): CircuitStep {
+export function recordOutcome(
+  record: CircuitRecord,
+  outcome: { failed: boolean; probe: boolean },
+  now: number,
+  settings: CircuitSettings,
+): CircuitStep {
   if (record.state === 'open' || (record.state === 'half_open' && !outcome.probe)) return { record };
   if (record.state === 'half_open') {
-    return outcome.failed ? { record: opened(record, now, settings), transition: 'open' } : { record: CLOSED_CIRCUIT, transition: 'closed' };
+    return outcome.failed
+      ? { record: opened(record, now, settings), transition: 'open' }
+      : { record: CLOSED_CIRCUIT, transition: 'closed' };
   }
   const index = Math.floor(now / bucketMsOf(settings));
   const slot = index % CIRCUIT_BUCKETS;

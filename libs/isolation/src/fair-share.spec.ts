@@ -14,17 +14,21 @@ describe(shareConcurrency.name, () => {
 
   it('never starves a partition, never gives the busy ones more than the total, nor less than an even share', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 64 }), (total, busy) => {
-        const shares = sut(total, busy);
-        const busyCount = busy.filter(Boolean).length;
-        expect(shares.every((s) => Number.isInteger(s) && s >= 1)).toBe(true);
-        shares.forEach((s, i) => !busy[i] && expect(s).toBe(total));
-        if (busyCount === 0) return;
-        const busyShares = shares.filter((_, i) => busy[i]);
-        expect(busyShares.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(Math.max(total, busyCount));
-        expect(Math.max(...busyShares) - Math.min(...busyShares)).toBeLessThanOrEqual(1);
-        expect(Math.min(...busyShares)).toBeGreaterThanOrEqual(Math.max(1, Math.floor(total / busyCount)));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 64 }),
+        (total, busy) => {
+          const shares = sut(total, busy);
+          const busyCount = busy.filter(Boolean).length;
+          expect(shares.every((s) => Number.isInteger(s) && s >= 1)).toBe(true);
+          shares.forEach((s, i) => !busy[i] && expect(s).toBe(total));
+          if (busyCount === 0) return;
+          const busyShares = shares.filter((_, i) => busy[i]);
+          expect(busyShares.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(Math.max(total, busyCount));
+          expect(Math.max(...busyShares) - Math.min(...busyShares)).toBeLessThanOrEqual(1);
+          expect(Math.min(...busyShares)).toBeGreaterThanOrEqual(Math.max(1, Math.floor(total / busyCount)));
+        },
+      ),
     );
   });
 });

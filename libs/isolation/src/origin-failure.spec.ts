@@ -17,7 +17,12 @@ describe(isOriginFailure.name, () => {
 
 describe(circuitOpenMessage.name, () => {
   it('names the origin and when it reopens', () => {
-    const message = circuitOpenMessage('http://h:1', { state: 'open', reopensAt: Date.UTC(2026, 0, 1), attempts: 10, failures: 10 });
+    const message = circuitOpenMessage('http://h:1', {
+      state: 'open',
+      reopensAt: Date.UTC(2026, 0, 1),
+      attempts: 10,
+      failures: 10,
+    });
     expect(message).toContain('http://h:1');
     expect(message).toContain('reopens at 2026-01-01T00:00:00.000Z');
   });

@@ -22,7 +22,10 @@ export function isOriginFailure(error: CallError | undefined): boolean {
 }
 
 /** The message of a `circuit_open` failure: names the origin and when attempts go out again. */
-export function circuitOpenMessage(origin: string, circuit: { state: string; reopensAt?: number; attempts: number; failures: number }): string {
+export function circuitOpenMessage(
+  origin: string,
+  circuit: { state: string; reopensAt?: number; attempts: number; failures: number },
+): string {
   if (circuit.state === 'open' && circuit.reopensAt !== undefined) {
     return `circuit open for ${origin} (too many timeouts, network errors or 5xx lately): no request sent; it reopens at ${new Date(circuit.reopensAt).toISOString()}`;
   }

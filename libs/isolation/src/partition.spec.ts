@@ -6,11 +6,15 @@ describe(partitionOf.name, () => {
 
   it('maps every bot to one partition in range, the same each time', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 128 }), fc.integer({ min: 1, max: 256 }), (botId, partitions) => {
-        const p = sut(botId, partitions);
-        expect(Number.isInteger(p) && p >= 0 && p < partitions).toBe(true);
-        expect(sut(botId, partitions)).toBe(p);
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 128 }),
+        fc.integer({ min: 1, max: 256 }),
+        (botId, partitions) => {
+          const p = sut(botId, partitions);
+          expect(Number.isInteger(p) && p >= 0 && p < partitions).toBe(true);
+          expect(sut(botId, partitions)).toBe(p);
+        },
+      ),
     );
   });
 

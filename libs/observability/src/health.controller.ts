@@ -25,7 +25,10 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.pingRedis(), ...this.readiness.names().map((name) => () => this.runCheck(name))]);
+    return this.health.check([
+      () => this.pingRedis(),
+      ...this.readiness.names().map((name) => () => this.runCheck(name)),
+    ]);
   }
 
   private async runCheck(name: string) {
@@ -36,7 +39,8 @@ export class HealthController {
   private async pingRedis() {
     const check = this.indicator.check('redis');
     try {
-      if ((await within(this.redis.ping(), PING_TIMEOUT_MS)) === TIMED_OUT) return check.down({ reason: `no answer within ${PING_TIMEOUT_MS} ms` });
+      if ((await within(this.redis.ping(), PING_TIMEOUT_MS)) === TIMED_OUT)
+        return check.down({ reason: `no answer within ${PING_TIMEOUT_MS} ms` });
       return check.up();
     } catch (err) {
       return check.down({ reason: (err as Error).message });

@@ -13,7 +13,9 @@ describe(parseJsonBody.name, () => {
     ['true', 'a boolean'],
     ['false', 'a boolean'],
   ])('refuses the body %s with a 400 saying it must be a JSON object', (text, kind) => {
-    expect(() => sut(text)).toThrow(expect.objectContaining({ statusCode: 400, message: `body must be a JSON object, not ${kind}` }));
+    expect(() => sut(text)).toThrow(
+      expect.objectContaining({ statusCode: 400, message: `body must be a JSON object, not ${kind}` }),
+    );
   });
 
   it('returns an object body as parsed', () => {
@@ -25,7 +27,11 @@ describe(parseJsonBody.name, () => {
   });
 
   it('still refuses malformed JSON and forbidden keys', () => {
-    expect(() => sut('{"a":')).toThrow(expect.objectContaining({ statusCode: 400, message: expect.stringContaining('not valid JSON') }));
-    expect(() => sut('{"a":{"__proto__":1}}')).toThrow(expect.objectContaining({ statusCode: 400, message: expect.stringContaining('__proto__') }));
+    expect(() => sut('{"a":')).toThrow(
+      expect.objectContaining({ statusCode: 400, message: expect.stringContaining('not valid JSON') }),
+    );
+    expect(() => sut('{"a":{"__proto__":1}}')).toThrow(
+      expect.objectContaining({ statusCode: 400, message: expect.stringContaining('__proto__') }),
+    );
   });
 });

@@ -17,7 +17,10 @@ export async function createHttpApp(module: unknown, options: HttpAppOptions = {
   // Path parameters carry ids up to 128 characters and URL-encoded webhook names (up to 9 bytes a character).
   const adapter = new FastifyAdapter({ bodyLimit, return503OnClosing: true, routerOptions: { maxParamLength: 2048 } });
   // bodyParser off: the JSON parser below replaces Fastify's own and Nest's.
-  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(AppLogger));
   const fastify = adapter.getInstance();
   fastify.removeContentTypeParser('application/json');
@@ -57,7 +60,10 @@ export function parseJsonBody(text: string): unknown {
   if (kind) throw badRequest(`body must be a JSON object, not ${kind}`);
   const { forbidden, tooDeep } = inspectJson(value, 'body', 1);
   if (tooDeep) throw badRequest(`body nests deeper than ${MAX_JSON_DEPTH} levels (at ${shortPath(tooDeep)})`);
-  if (forbidden.length > 0) throw badRequest(`${shortPath(forbidden[0])} is not allowed: __proto__, constructor and prototype keys are refused`);
+  if (forbidden.length > 0)
+    throw badRequest(
+      `${shortPath(forbidden[0])} is not allowed: __proto__, constructor and prototype keys are refused`,
+    );
   return value;
 }
 

@@ -65,7 +65,9 @@ export function partitionedCounter(name: string, partitions: QueueCounter[]): Qu
       return sum;
     },
     async getJobs(types: string[], start: number, end: number, asc: boolean) {
-      const heads = await Promise.all(partitions.flatMap((q) => [q.getJobs(types, start, end, asc), q.getJobs(['prioritized'], start, end, asc)]));
+      const heads = await Promise.all(
+        partitions.flatMap((q) => [q.getJobs(types, start, end, asc), q.getJobs(['prioritized'], start, end, asc)]),
+      );
       const jobs = heads.flat().filter((job): job is { timestamp: number } => job !== undefined);
       return jobs.sort((a, b) => a.timestamp - b.timestamp).slice(0, end - start + 1);
     },

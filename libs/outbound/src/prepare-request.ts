@@ -13,7 +13,9 @@ export function prepareRequest(
   ctx: MergeContext,
   opts: { callId: string; secretsKey: Buffer; signingSecrets: string[]; now?: number },
 ): OutgoingRequest {
-  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, sealed]) => [name, open(opts.secretsKey, sealed)]));
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, sealed]) => [name, open(opts.secretsKey, sealed)]),
+  );
   const outgoing = buildRequest({ ...request, headers }, ctx, { callId: opts.callId, userAgent: USER_AGENT });
   if (opts.signingSecrets.length > 0) {
     const timestamp = Math.floor((opts.now ?? Date.now()) / 1000);

@@ -22,7 +22,12 @@ export class SigningSecrets {
   async forBot(botId: string, now = Date.now()): Promise<string[]> {
     const cached = this.cache.get(botId);
     if (cached && cached.until > now) return cached.secrets;
-    const [current, previous, previousExpiresAt] = await this.redis.hmget(keys.signingSecrets(botId), 'current', 'previous', 'previousExpiresAt');
+    const [current, previous, previousExpiresAt] = await this.redis.hmget(
+      keys.signingSecrets(botId),
+      'current',
+      'previous',
+      'previousExpiresAt',
+    );
     const secrets: string[] = [];
     if (current) secrets.push(open(this.secretsKey, current));
     if (previous && Number(previousExpiresAt) > now) secrets.push(open(this.secretsKey, previous));

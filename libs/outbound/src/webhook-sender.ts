@@ -39,7 +39,12 @@ export class WebhookSender {
    * Throws UnbuildableRequestError when no request can be built (a merge tag rendered into the
    * host, a header sealed with another key): no retry can fix that. Redis errors pass as they are.
    */
-  async prepare(botId: string, callId: string, request: WebhookCallJob['request'], ctx: MergeContext): Promise<OutgoingRequest> {
+  async prepare(
+    botId: string,
+    callId: string,
+    request: WebhookCallJob['request'],
+    ctx: MergeContext,
+  ): Promise<OutgoingRequest> {
     const signingSecrets = await this.signing.forBot(botId);
     try {
       return prepareRequest(request, ctx, { callId, secretsKey: this.options.secretsKey, signingSecrets });

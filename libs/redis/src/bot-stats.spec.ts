@@ -4,7 +4,11 @@ describe(summarize.name, () => {
   const sut = summarize;
 
   it('is empty with no calls', () => {
-    expect(sut([])).toEqual({ windowSeconds: 3600, calls: { succeeded: 0, failed: 0, total: 0 }, latencySeconds: { p50: null, p90: null, p99: null } });
+    expect(sut([])).toEqual({
+      windowSeconds: 3600,
+      calls: { succeeded: 0, failed: 0, total: 0 },
+      latencySeconds: { p50: null, p90: null, p99: null },
+    });
   });
 
   it('adds the minutes and interpolates quantiles inside the bucket that holds them', () => {

@@ -10,11 +10,20 @@ export const STATS_WINDOW_MINUTES = 60;
  * one small hash per bot and minute that expires after the window, so memory stays bounded by
  * bots × 60 × (2 + buckets) fields however many calls there are.
  */
-export function countCall(pipeline: ChainableCommander, botId: string, outcome: 'succeeded' | 'failed', latencySeconds: number, now = Date.now()): void {
+export function countCall(
+  pipeline: ChainableCommander,
+  botId: string,
+  outcome: 'succeeded' | 'failed',
+  latencySeconds: number,
+  now = Date.now(),
+): void {
   const minute = Math.floor(now / 60_000);
   const key = keys.botStats(botId, minute);
   const bucket = STATS_BUCKETS.find((le) => latencySeconds <= le)!;
-  pipeline.hincrby(key, outcome, 1).hincrby(key, `le:${bucket}`, 1).expire(key, (STATS_WINDOW_MINUTES + 1) * 60);
+  pipeline
+    .hincrby(key, outcome, 1)
+    .hincrby(key, `le:${bucket}`, 1)
+    .expire(key, (STATS_WINDOW_MINUTES + 1) * 60);
 }
 
 export interface BotStats {
@@ -38,7 +47,11 @@ export function summarize(buckets: Record<string, string>[]): BotStats {
   return {
     windowSeconds: STATS_WINDOW_MINUTES * 60,
     calls: { succeeded, failed, total },
-    latencySeconds: { p50: quantile(0.5, counts, total), p90: quantile(0.9, counts, total), p99: quantile(0.99, counts, total) },
+    latencySeconds: {
+      p50: quantile(0.5, counts, total),
+      p90: quantile(0.9, counts, total),
+      p99: quantile(0.99, counts, total),
+    },
   };
 }
 

@@ -1,5 +1,12 @@
 import type { RedisClient } from './connections';
-import { type AttemptRecord, CALL_EVENT_TTL_SECONDS, type CallError, type CallTarget, type CallView, type WebhookReply } from '@hookrunner/contracts';
+import {
+  type AttemptRecord,
+  CALL_EVENT_TTL_SECONDS,
+  type CallError,
+  type CallTarget,
+  type CallView,
+  type WebhookReply,
+} from '@hookrunner/contracts';
 import { keys } from './keys';
 
 /** A call as its record holds it: what GET /v1/calls/{callId} shows, less the log, plus the run. */
@@ -88,7 +95,14 @@ export class CallRepository {
   /** A failed call goes back to queued as run `run`; refused unless it is failed at run - 1. */
   async replayed(callId: string, run: number, ttlSeconds: number): Promise<Written | Refusal> {
     const clear = 'finishedAt lastAttempt result error';
-    const moved = await this.write(callId, 'replay', run, ttlSeconds, '', clear, ['status', 'queued', 'run', run, 'attempts', 0]);
+    const moved = await this.write(callId, 'replay', run, ttlSeconds, '', clear, [
+      'status',
+      'queued',
+      'run',
+      run,
+      'attempts',
+      0,
+    ]);
     // The old run's event no longer answers a waited enqueue: the replay will publish its own.
     if (moved.written) await this.redis.del(keys.callEvent(callId));
     return moved;
@@ -109,10 +123,9 @@ export class CallRepository {
 
   /** The call and its attempt log, oldest first: one round trip (they share the call's slot). */
   async find(callId: string): Promise<{ call: StoredCall; attemptLog: AttemptRecord[] } | undefined> {
-    const [hash, log] = replies(await this.redis.pipeline().hgetall(keys.call(callId)).lrange(keys.attempts(callId), 0, -1).exec()) as [
-      Record<string, string>,
-      string[],
-    ];
+    const [hash, log] = replies(
+      await this.redis.pipeline().hgetall(keys.call(callId)).lrange(keys.attempts(callId), 0, -1).exec(),
+    ) as [Record<string, string>, string[]];
     const call = fromHash(hash);
     return call && { call, attemptLog: log.map((entry) => JSON.parse(entry) as AttemptRecord) };
   }

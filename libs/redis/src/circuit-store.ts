@@ -3,7 +3,6 @@ import type { RedisClient } from './connections';
 import { keys } from './keys';
 import type { CircuitReplyRaw } from './scripts';
 
-
 /** An origin's circuit as Redis holds it. */
 export interface CircuitView {
   state: CircuitState;
@@ -50,7 +49,9 @@ export class CircuitStore {
   async read(origins: string[], now = Date.now()): Promise<CircuitView[]> {
     if (origins.length === 0) return [];
     // Each origin has its own slot: one command each, sent together (batched per node).
-    const replies = await Promise.all(origins.map((origin) => this.redis.hookrunnerCircuit(keys.circuit(origin), ...this.args('read', now))));
+    const replies = await Promise.all(
+      origins.map((origin) => this.redis.hookrunnerCircuit(keys.circuit(origin), ...this.args('read', now))),
+    );
     return replies.map((raw) => {
       const { allowed: _allowed, probe: _probe, transition: _transition, ...view } = parse(raw);
       return view;
@@ -69,7 +70,13 @@ export class CircuitStore {
 
 function parse(raw: CircuitReplyRaw): CircuitReply {
   const [state, openedAt, reopensAt, attempts, failures, allowed, probe, transition] = raw;
-  const reply: CircuitReply = { state: state as CircuitState, attempts, failures, allowed: allowed === 1, probe: probe === 1 };
+  const reply: CircuitReply = {
+    state: state as CircuitState,
+    attempts,
+    failures,
+    allowed: allowed === 1,
+    probe: probe === 1,
+  };
   if (openedAt >= 0) reply.openedAt = openedAt;
   if (reopensAt >= 0 && state === 'open') reply.reopensAt = reopensAt;
   if (transition) reply.transition = transition as CircuitState;

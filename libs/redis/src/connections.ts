@@ -20,7 +20,19 @@ export interface RedisTarget {
  */
 export type RedisPurpose = 'command' | 'blocking';
 
-const BLOCKING_COMMANDS = ['bzpopmin', 'bzpopmax', 'bzmpop', 'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'xread', 'xreadgroup', 'wait'];
+const BLOCKING_COMMANDS = [
+  'bzpopmin',
+  'bzpopmax',
+  'bzmpop',
+  'blpop',
+  'brpop',
+  'brpoplpush',
+  'blmove',
+  'blmpop',
+  'xread',
+  'xreadgroup',
+  'wait',
+];
 
 /** Reconnect forever, quickly at first: a restarted Redis is picked up within about a second. */
 const reconnectDelay = (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000);
@@ -63,7 +75,8 @@ export function keepsOrder(client: RedisClient): boolean {
 /** Connects a lazy client; resolves when it is ready, rejects after `timeoutMs`. */
 export async function connectRedis(client: RedisClient, timeoutMs = 3_000): Promise<void> {
   if (client.status === 'ready') return;
-  const ready = client.status === 'wait' ? client.connect() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+  const ready =
+    client.status === 'wait' ? client.connect() : new Promise<void>((resolve) => client.once('ready', () => resolve()));
   if ((await within(ready, timeoutMs)) === TIMED_OUT) throw new Error(`Redis did not answer within ${timeoutMs} ms`);
 }
 

@@ -22,7 +22,8 @@ const SAMPLES: Ids[] = [
     callId: '0b6f3c52-9d1e-4f7a-8a41-2c5e7d9b1f03',
     run: 0,
     idempotencyKey: 'order-17',
-    minute: 29_374_080, origin: 'https://api.example.com:443',
+    minute: 29_374_080,
+    origin: 'https://api.example.com:443',
   },
   {
     botId: 'acme:support.v2',
@@ -31,9 +32,19 @@ const SAMPLES: Ids[] = [
     callId: 'call:1.2-3_4',
     run: 3,
     idempotencyKey: 'k:1.2-3_4',
-    minute: 1, origin: 'http://127.0.0.1:8080',
+    minute: 1,
+    origin: 'http://127.0.0.1:8080',
   },
-  { botId: ':', userId: '.', sessionId: '-', callId: '_', run: 12, idempotencyKey: '!', minute: 0, origin: 'http://[::1]:9' },
+  {
+    botId: ':',
+    userId: '.',
+    sessionId: '-',
+    callId: '_',
+    run: 12,
+    idempotencyKey: '!',
+    minute: 0,
+    origin: 'http://[::1]:9',
+  },
   {
     botId: 'A-b_C.d:E',
     userId: 'x'.repeat(128),
@@ -41,7 +52,8 @@ const SAMPLES: Ids[] = [
     callId: 'a.b',
     run: 1,
     idempotencyKey: '~'.repeat(255),
-    minute: 99, origin: 'https://a{b}c.example:443',
+    minute: 99,
+    origin: 'https://a{b}c.example:443',
   },
 ];
 

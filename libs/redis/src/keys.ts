@@ -40,7 +40,8 @@ export const keys = {
   circuit: (origin: string) => `hookrunner:circuit:{${origin.replace(/\{/g, '%7B').replace(/\}/g, '%7D')}}`,
 
   profile: (botId: string, userId: string) => `hookrunner:user:{${botId}/${userId}}:profile`,
-  session: (botId: string, userId: string, sessionId: string) => `hookrunner:user:{${botId}/${userId}}:session:${sessionId}`,
+  session: (botId: string, userId: string, sessionId: string) =>
+    `hookrunner:user:{${botId}/${userId}}:session:${sessionId}`,
   applied: (botId: string, userId: string, callId: string, run: number) =>
     `hookrunner:user:{${botId}/${userId}}:applied:${callId}:${run}`,
 

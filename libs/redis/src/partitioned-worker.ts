@@ -23,12 +23,18 @@ export class PartitionedWorker<T> {
   constructor(
     name: string,
     processor: Processor<T>,
-    private readonly options: Omit<WorkerOptions, 'prefix' | 'concurrency'> & { connection: RedisClient; partitions: number; concurrency: number },
+    private readonly options: Omit<WorkerOptions, 'prefix' | 'concurrency'> & {
+      connection: RedisClient;
+      partitions: number;
+      concurrency: number;
+    },
   ) {
     const { partitions, concurrency, ...rest } = options;
     const shares = shareConcurrency(concurrency, new Array<boolean>(partitions).fill(false));
     for (let p = 0; p < partitions; p++) {
-      this.workers.push(new Worker<T>(name, processor, { ...rest, prefix: partitionPrefix(p), concurrency: shares[p] }));
+      this.workers.push(
+        new Worker<T>(name, processor, { ...rest, prefix: partitionPrefix(p), concurrency: shares[p] }),
+      );
       this.queues.push(new Queue(name, { connection: options.connection, prefix: partitionPrefix(p) }));
     }
     if (partitions > 1) this.timer = setInterval(() => void this.rebalance(), REBALANCE_MS).unref();
@@ -60,7 +66,10 @@ export class PartitionedWorker<T> {
     this.rebalancing = true;
     try {
       const ready = await Promise.all(this.queues.map((q) => q.getJobCountByTypes('wait', 'prioritized')));
-      const shares = shareConcurrency(this.options.concurrency, ready.map((n) => n > 0));
+      const shares = shareConcurrency(
+        this.options.concurrency,
+        ready.map((n) => n > 0),
+      );
       shares.forEach((share, p) => {
         if (this.workers[p].concurrency !== share) this.workers[p].concurrency = share;
       });

@@ -14,7 +14,9 @@ export function isRedisUnavailable(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return (
     err.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|LOADING/.test(err.message) ||
+    /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|LOADING/.test(
+      err.message,
+    ) ||
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
     code === 'ETIMEDOUT'

@@ -11,7 +11,12 @@ export function decodeFields(flat: string[] | Record<string, string>): Record<st
   const out: Record<string, unknown> = {};
   const entries = Array.isArray(flat) ? pairs(flat) : Object.entries(flat);
   for (const [field, raw] of entries) {
-    Object.defineProperty(out, field, { value: parseStored(raw), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, field, {
+      value: parseStored(raw),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

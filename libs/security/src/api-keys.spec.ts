@@ -3,7 +3,11 @@ import { type ApiKey, authenticate, generateApiKey, mayAccessBot, parseApiKeys, 
 const bearer = (key: string) => `Bearer ${key}`;
 
 /** The guard's verdict: 401 without a valid key, 403 for another bot, else ok. */
-function authorize(keys: readonly ApiKey[], authorization: string | string[] | undefined, botId?: string): 'ok' | 'unauthenticated' | 'forbidden' {
+function authorize(
+  keys: readonly ApiKey[],
+  authorization: string | string[] | undefined,
+  botId?: string,
+): 'ok' | 'unauthenticated' | 'forbidden' {
   const key = authenticate(keys, authorization);
   if (!key) return 'unauthenticated';
   return botId === undefined || mayAccessBot(key, botId) ? 'ok' : 'forbidden';
@@ -39,7 +43,9 @@ describe(parseApiKeys.name, () => {
   });
 
   it('never puts a key in an error', () => {
-    expect(() => sut('s3cr3t key')).toThrow(expect.objectContaining({ message: expect.not.stringContaining('s3cr3t') }));
+    expect(() => sut('s3cr3t key')).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('s3cr3t') }),
+    );
   });
 });
 
@@ -47,7 +53,16 @@ describe(parseKeysFile.name, () => {
   const sut = parseKeysFile;
 
   it('reads one entry per line, ignoring comments and blank lines', () => {
-    const keys = sut(['# keys for staging', '', 'admin-key', 'bots-key:bot-1|bot-2   # the two demo bots', '\r', '  # indented comment'].join('\n'));
+    const keys = sut(
+      [
+        '# keys for staging',
+        '',
+        'admin-key',
+        'bots-key:bot-1|bot-2   # the two demo bots',
+        '\r',
+        '  # indented comment',
+      ].join('\n'),
+    );
 
     expect(keys).toHaveLength(2);
     expect(authorize(keys, bearer('admin-key'), 'any-bot')).toBe('ok');

@@ -9,7 +9,6 @@ export interface ApiKey {
   readonly botIds?: ReadonlySet<string>;
 }
 
-
 /** RFC 6750's b64token: every key must be sendable as a Bearer credential as-is. */
 const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -45,7 +44,8 @@ function parseEntry(entry: string, where: string): ApiKey {
     .split('|')
     .map((botId) => botId.trim());
   const bad = botIds.find((botId) => !IDENTIFIER_PATTERN.test(botId));
-  if (bad !== undefined) throw new Error(`${where}: "${bad}" is not a valid botId (after ":" list botIds separated by |)`);
+  if (bad !== undefined)
+    throw new Error(`${where}: "${bad}" is not a valid botId (after ":" list botIds separated by |)`);
   return { digest: sha256(key), botIds: new Set(botIds) };
 }
 
@@ -54,7 +54,10 @@ function parseEntry(entry: string, where: string): ApiKey {
  * or unknown credential. Compares SHA-256 digests in constant time against every configured key,
  * so neither the position of a mismatch nor the key's length shows in the timing.
  */
-export function authenticate(keys: readonly ApiKey[], authorization: string | string[] | undefined): ApiKey | undefined {
+export function authenticate(
+  keys: readonly ApiKey[],
+  authorization: string | string[] | undefined,
+): ApiKey | undefined {
   if (typeof authorization !== 'string') return undefined;
   const match = BEARER.exec(authorization);
   if (!match) return undefined;

@@ -155,7 +155,10 @@ describe(createGuardedAgent.name, () => {
   it('guards https connections the same way, before any TLS handshake', async () => {
     sut = createGuardedAgent([], {}, scriptedResolver(['10.1.2.3']));
 
-    await expect(get('https://internal.example/')).rejects.toMatchObject({ code: BLOCKED_ADDRESS_CODE, address: '10.1.2.3' });
+    await expect(get('https://internal.example/')).rejects.toMatchObject({
+      code: BLOCKED_ADDRESS_CODE,
+      address: '10.1.2.3',
+    });
     await expect(get(`https://127.0.0.1:${port}/`)).rejects.toMatchObject({ code: BLOCKED_ADDRESS_CODE });
   });
 });

@@ -31,7 +31,11 @@ export type Resolver = (
   callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
 ) => void;
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 const systemResolver: Resolver = (hostname, options, callback) => dns.lookup(hostname, options, callback);
 
@@ -52,7 +56,8 @@ export function guardedLookup(allow: readonly ParsedCidr[], resolve: Resolver = 
     }
     resolve(hostname, { ...opts, all: true }, (err, addresses) => {
       if (err) return fail(err);
-      if (addresses.length === 0) return fail(Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }));
+      if (addresses.length === 0)
+        return fail(Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }));
       for (const { address } of addresses) {
         const range = blockedRange(address, allow);
         if (range) return fail(new BlockedAddressError(host, address, range));

@@ -54,9 +54,12 @@ describe(open.name, () => {
     expect(() => open(parseSecretsKey(generateSecretsKey()), sealed)).toThrow('failed authentication');
   });
 
-  it.each(['', 'plain text', 'v2.a.b.c', 'v1.a.b', 'v1.AAAA.AAAA.AAAA', `${sealed}.extra`])('rejects the malformed value %p', (value) => {
-    expect(() => open(key, value)).toThrow('not in the v1 format');
-  });
+  it.each(['', 'plain text', 'v2.a.b.c', 'v1.a.b', 'v1.AAAA.AAAA.AAAA', `${sealed}.extra`])(
+    'rejects the malformed value %p',
+    (value) => {
+      expect(() => open(key, value)).toThrow('not in the v1 format');
+    },
+  );
 });
 
 describe(parseSecretsKey.name, () => {

@@ -37,7 +37,9 @@ describe(signatureHeaders.name, () => {
     const key = Buffer.alloc(24, 7);
     const expected = createHmac('sha256', key).update('msg_1.1700000000.{"a":1}').digest('base64');
 
-    expect(sut([`whsec_${key.toString('base64')}`], 'msg_1', 1_700_000_000, '{"a":1}')['webhook-signature']).toBe(`v1,${expected}`);
+    expect(sut([`whsec_${key.toString('base64')}`], 'msg_1', 1_700_000_000, '{"a":1}')['webhook-signature']).toBe(
+      `v1,${expected}`,
+    );
   });
 
   it('during a rotation signs with both secrets, so receivers holding either verify', () => {
@@ -50,7 +52,9 @@ describe(signatureHeaders.name, () => {
     expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
     expect(new Webhook(oldSecret).verify(body, { ...headers })).toEqual({ rotating: true });
     expect(new Webhook(newSecret).verify(body, { ...headers })).toEqual({ rotating: true });
-    expect(() => new Webhook(generateSigningSecret()).verify(body, { ...headers })).toThrow('No matching signature found');
+    expect(() => new Webhook(generateSigningSecret()).verify(body, { ...headers })).toThrow(
+      'No matching signature found',
+    );
   });
 
   it('is not verified for another body, id or secret', () => {

@@ -33,7 +33,9 @@ export function signatureHeaders(
   if (secrets.length === 0) throw new Error('signatureHeaders needs at least one secret');
   if (!Number.isSafeInteger(timestampSeconds)) throw new Error('webhook timestamp must be whole Unix seconds');
   const content = `${id}.${timestampSeconds}.${body}`;
-  const signatures = secrets.map((secret) => `v1,${createHmac('sha256', secretKey(secret)).update(content).digest('base64')}`);
+  const signatures = secrets.map(
+    (secret) => `v1,${createHmac('sha256', secretKey(secret)).update(content).digest('base64')}`,
+  );
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestampSeconds),

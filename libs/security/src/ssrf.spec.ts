@@ -1,10 +1,4 @@
-import {
-  blockedRange,
-  checkUrlAtSave,
-  isBlockedHostname,
-  normalizeHost,
-  parseCidrList,
-} from './ssrf';
+import { blockedRange, checkUrlAtSave, isBlockedHostname, normalizeHost, parseCidrList } from './ssrf';
 
 describe(`${blockedRange.name} as a verdict`, () => {
   const sut = (ip: string, allow: Parameters<typeof blockedRange>[1] = []) => blockedRange(ip, allow) !== undefined;
@@ -153,7 +147,9 @@ describe(parseCidrList.name, () => {
   it.each(['localhost', '10.0.0.0/33', '10.1/8', '300.0.0.1', 'fd00::/129', '10.0.0.0/'])(
     'rejects %p, naming it and the setting',
     (entry) => {
-      expect(() => sut(`127.0.0.1/32,${entry}`)).toThrow(`OUTBOUND_ALLOW_CIDRS: "${entry}" is not an IP address or CIDR range`);
+      expect(() => sut(`127.0.0.1/32,${entry}`)).toThrow(
+        `OUTBOUND_ALLOW_CIDRS: "${entry}" is not an IP address or CIDR range`,
+      );
     },
   );
 
@@ -206,12 +202,15 @@ describe(isBlockedHostname.name, () => {
     expect(sut(name)).toBe(true);
   });
 
-  it.each(['example.com', 'localhost.example.com', 'internal.example.com', 'metadata.example.com', 'hooks.example.internalx'])(
-    'lets %p through',
-    (name) => {
-      expect(sut(name)).toBe(false);
-    },
-  );
+  it.each([
+    'example.com',
+    'localhost.example.com',
+    'internal.example.com',
+    'metadata.example.com',
+    'hooks.example.internalx',
+  ])('lets %p through', (name) => {
+    expect(sut(name)).toBe(false);
+  });
 });
 
 describe(checkUrlAtSave.name, () => {
@@ -229,7 +228,10 @@ describe(checkUrlAtSave.name, () => {
     ['http://[64:ff9b::10.0.0.1]/', 'url host 64:ff9b::a00:1 is a blocked address (rfc6052 private)'],
     ['http://[2002:7f00:1::]/', 'url host 2002:7f00:1:: is a blocked address (6to4 loopback)'],
     ['https://[fd00::1]/', 'url host fd00::1 is a blocked address (uniqueLocal)'],
-    ['http://metadata.google.internal/computeMetadata/v1/', 'url host metadata.google.internal is an internal name and may not be called'],
+    [
+      'http://metadata.google.internal/computeMetadata/v1/',
+      'url host metadata.google.internal is an internal name and may not be called',
+    ],
     ['http://localhost:3000/', 'url host localhost is an internal name and may not be called'],
     ['ftp://example.com/file', 'url must use http or https, not ftp'],
     ['file:///etc/passwd', 'url must use http or https, not file'],
@@ -254,6 +256,8 @@ describe(checkUrlAtSave.name, () => {
 
     expect(sut('http://127.0.0.1:3001/hook', allow)).toBeUndefined();
     expect(sut('http://127.0.0.2:3001/hook', allow)).toBe('url host 127.0.0.2 is a blocked address (loopback)');
-    expect(sut('http://localhost:3001/hook', allow)).toBe('url host localhost is an internal name and may not be called');
+    expect(sut('http://localhost:3001/hook', allow)).toBe(
+      'url host localhost is an internal name and may not be called',
+    );
   });
 });

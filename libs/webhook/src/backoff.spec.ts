@@ -61,7 +61,9 @@ describe(nextRetryDelay.name, () => {
           const delay = sut(attempts, base, { random: () => r, retryAfterMs });
           expect(Number.isInteger(delay)).toBe(true);
           expect(delay).toBeLessThanOrEqual(MAX_RETRY_DELAY_MS);
-          expect(delay).toBeGreaterThanOrEqual(Math.min(MAX_RETRY_DELAY_MS, Math.max(Math.floor(ceiling / 2), retryAfterMs ?? 0)));
+          expect(delay).toBeGreaterThanOrEqual(
+            Math.min(MAX_RETRY_DELAY_MS, Math.max(Math.floor(ceiling / 2), retryAfterMs ?? 0)),
+          );
           if (retryAfterMs === undefined) expect(delay).toBeLessThanOrEqual(ceiling);
         },
       ),

@@ -143,7 +143,11 @@ describe(buildRequest.name, () => {
     it('never lets a control character other than tab through', () => {
       fc.assert(
         fc.property(fc.string({ unit: 'binary' }), (value) => {
-          const out = sut(request({ headers: { 'x-v': '{{memory.v}}' } }), { memory: { v: value }, user: {} }, identity);
+          const out = sut(
+            request({ headers: { 'x-v': '{{memory.v}}' } }),
+            { memory: { v: value }, user: {} },
+            identity,
+          );
           expect(out.headers['x-v']).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f]/);
         }),
       );

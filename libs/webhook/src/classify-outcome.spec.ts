@@ -19,7 +19,10 @@ describe(classifyResponse.name, () => {
   it('fails a 2xx with an invalid body, joining every error', () => {
     expect(sut(200, {}, '{"responses":[1],"memory":[]}', now)).toEqual({
       kind: 'fail',
-      error: { type: CallErrorType.InvalidResponse, message: 'responses[0] must be a string; memory must be an object' },
+      error: {
+        type: CallErrorType.InvalidResponse,
+        message: 'responses[0] must be a string; memory must be an object',
+      },
     });
     expect(sut(204, {}, '', now)).toMatchObject({
       kind: 'fail',
@@ -63,7 +66,9 @@ describe(classifyResponse.name, () => {
   });
 
   it('reads Retry-After as an HTTP-date relative to now', () => {
-    expect(sut(503, { 'retry-after': 'Wed, 01 Jan 2025 00:00:30 GMT' }, '', now)).toMatchObject({ retryAfterMs: 30_000 });
+    expect(sut(503, { 'retry-after': 'Wed, 01 Jan 2025 00:00:30 GMT' }, '', now)).toMatchObject({
+      retryAfterMs: 30_000,
+    });
   });
 
   it('leaves retryAfterMs out when Retry-After is absent or invalid', () => {
@@ -150,17 +155,28 @@ describe(classifyError.name, () => {
     });
   });
 
-  it.each(['UND_ERR_HEADERS_OVERFLOW', 'HPE_HEADER_OVERFLOW'])('fails %s at once: the endpoint would flood its headers again', (code) => {
-    expect(sut(withCode(code))).toEqual({
-      kind: 'fail',
-      error: { type: CallErrorType.InvalidResponse, message: `response headers exceed the size limit (${code})` },
-    });
-  });
+  it.each(['UND_ERR_HEADERS_OVERFLOW', 'HPE_HEADER_OVERFLOW'])(
+    'fails %s at once: the endpoint would flood its headers again',
+    (code) => {
+      expect(sut(withCode(code))).toEqual({
+        kind: 'fail',
+        error: { type: CallErrorType.InvalidResponse, message: `response headers exceed the size limit (${code})` },
+      });
+    },
+  );
 
   it('fails requests undici refuses to send, and blocked addresses, without retry', () => {
-    expect(sut(withCode('UND_ERR_INVALID_ARG'))).toEqual({ kind: 'fail', error: { type: CallErrorType.Internal, message: 'request could not be sent (UND_ERR_INVALID_ARG)' } });
-    const blocked = Object.assign(new Error('blocked outbound connection to 10.0.0.1 (private)'), { code: 'EBLOCKED_ADDRESS' });
-    expect(sut(blocked)).toEqual({ kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: 'blocked outbound connection to 10.0.0.1 (private)' } });
+    expect(sut(withCode('UND_ERR_INVALID_ARG'))).toEqual({
+      kind: 'fail',
+      error: { type: CallErrorType.Internal, message: 'request could not be sent (UND_ERR_INVALID_ARG)' },
+    });
+    const blocked = Object.assign(new Error('blocked outbound connection to 10.0.0.1 (private)'), {
+      code: 'EBLOCKED_ADDRESS',
+    });
+    expect(sut(blocked)).toEqual({
+      kind: 'fail',
+      error: { type: CallErrorType.BlockedUrl, message: 'blocked outbound connection to 10.0.0.1 (private)' },
+    });
   });
 
   it('finds the code on a cause or inside an AggregateError', () => {

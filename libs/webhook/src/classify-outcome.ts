@@ -11,7 +11,12 @@ export type AttemptOutcome =
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'AbortError']);
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 const MAX_LOCATION_LENGTH = 200;
 
 /**
@@ -64,7 +69,12 @@ const NETWORK_REASONS: Record<string, string> = {
 };
 
 /** The request itself is malformed (a rendered header value undici refuses, say): no retry can fix it. */
-const UNFIXABLE_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN']);
+const UNFIXABLE_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_URL',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+]);
 
 /**
  * Classifies what undici's `request()` threw: a body over the size limit fails; timeouts and every
@@ -79,11 +89,20 @@ export function classifyError(err: unknown): AttemptOutcome {
   if (code === BLOCKED_ADDRESS_CODE) {
     // The message names the host and the blocked range, never the URL.
     const message = field(err, 'message');
-    return { kind: 'fail', error: { type: CallErrorType.BlockedUrl, message: (typeof message === 'string' ? message : 'blocked outbound connection').slice(0, 300) } };
+    return {
+      kind: 'fail',
+      error: {
+        type: CallErrorType.BlockedUrl,
+        message: (typeof message === 'string' ? message : 'blocked outbound connection').slice(0, 300),
+      },
+    };
   }
   if (code && HEADER_OVERFLOW_CODES.has(code)) {
     // An endpoint that floods its response head will do it again: not worth a retry.
-    return { kind: 'fail', error: { type: CallErrorType.InvalidResponse, message: `response headers exceed the size limit (${code})` } };
+    return {
+      kind: 'fail',
+      error: { type: CallErrorType.InvalidResponse, message: `response headers exceed the size limit (${code})` },
+    };
   }
   if (code && UNFIXABLE_CODES.has(code)) {
     return { kind: 'fail', error: { type: CallErrorType.Internal, message: `request could not be sent (${code})` } };

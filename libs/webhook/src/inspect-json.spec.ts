@@ -5,7 +5,9 @@ describe(inspectJson.name, () => {
 
   it('finds forbidden keys at any depth and inside arrays, in document order', () => {
     const value = JSON.parse('{"a":{"__proto__":1},"b":[{"constructor":{"prototype":2}}],"c":{"prototype":3}}');
-    expect(sut(value, 'memory')).toEqual({ forbidden: ['memory.a.__proto__', 'memory.b[0].constructor', 'memory.c.prototype'] });
+    expect(sut(value, 'memory')).toEqual({
+      forbidden: ['memory.a.__proto__', 'memory.b[0].constructor', 'memory.c.prototype'],
+    });
   });
 
   it('stops at the limit', () => {

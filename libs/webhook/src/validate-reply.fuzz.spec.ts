@@ -11,7 +11,15 @@ const REPLY_KEYS = ['responses', 'memory', 'user_attributes', 'quickreplies'] as
 const LIST_KEYS = ['responses', 'quickreplies'];
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
 /** Keys that name something on Object.prototype, and the one a pollution would add. */
-const TRICKY_KEYS = [...FORBIDDEN, 'polluted', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'isPrototypeOf'];
+const TRICKY_KEYS = [
+  ...FORBIDDEN,
+  'polluted',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  'isPrototypeOf',
+];
 /** Each list reports at most 10 items and one summary line; each object at most 10 forbidden keys. */
 const MAX_ERRORS = 2 * 11 + 2 * 10;
 const MAX_MESSAGE_LENGTH = 200;
@@ -103,13 +111,20 @@ const scalar: fc.Arbitrary<Tree> = fc.oneof(
 );
 /** Any JSON value, with tricky keys at every level; `{ polluted: ... }` is what a pollution would plant. */
 const { tree } = fc.letrec<{ tree: Tree; object: Entries }>((tie) => ({
-  tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('tree'), { maxLength: 6 }), tie('object')),
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.array(tie('tree'), { maxLength: 6 }),
+    tie('object'),
+  ),
   object: fc
     .array(fc.tuple(anyKey, fc.oneof(tie('tree'), fc.constant(new Entries([['polluted', 'yes']])))), { maxLength: 6 })
     .map((entries) => new Entries(entries)),
 }));
 
-const validList = fc.array(fc.string({ unit: 'grapheme', maxLength: 30 }), { maxLength: 8 }).map((items): Tree => items);
+const validList = fc
+  .array(fc.string({ unit: 'grapheme', maxLength: 30 }), { maxLength: 8 })
+  .map((items): Tree => items);
 const badList: fc.Arbitrary<Tree> = fc.oneof(
   tree,
   fc.array(fc.oneof(scalar, tree), { minLength: 1, maxLength: 30 }),
@@ -117,7 +132,13 @@ const badList: fc.Arbitrary<Tree> = fc.oneof(
   fc.integer({ min: 11, max: 400 }).map((n) => Array.from({ length: n }, (_, i): Tree => (i % 3 === 0 ? 'ok' : i))),
 );
 const validObject = fc
-  .array(fc.tuple(anyKey.filter((k) => !FORBIDDEN.includes(k)), tree), { maxLength: 6 })
+  .array(
+    fc.tuple(
+      anyKey.filter((k) => !FORBIDDEN.includes(k)),
+      tree,
+    ),
+    { maxLength: 6 },
+  )
   .map((entries) => new Entries(entries));
 const badObject: fc.Arbitrary<Tree> = fc.oneof(
   scalar,
@@ -141,7 +162,12 @@ const replyShaped = fc
 
 /** Damage done to otherwise well-formed text: cut short, a byte flipped, junk around it. */
 const damaged = fc
-  .tuple(replyShaped, fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom('cut', 'insert', 'prefix', 'suffix', 'bom'))
+  .tuple(
+    replyShaped,
+    fc.nat(),
+    fc.string({ unit: 'binary', maxLength: 3 }),
+    fc.constantFrom('cut', 'insert', 'prefix', 'suffix', 'bom'),
+  )
   .map(([reply, at, junk, how]) => {
     const text = toText(reply);
     const i = at % (text.length + 1);
@@ -161,7 +187,10 @@ const damaged = fc
 
 /** Large inputs: long arrays in the lists, deep nesting inside memory, wide objects. */
 const huge = fc
-  .tuple(fc.constantFrom('strings', 'numbers', 'deep-memory', 'wide-memory', 'deep-top'), fc.integer({ min: 10_000, max: 100_000 }))
+  .tuple(
+    fc.constantFrom('strings', 'numbers', 'deep-memory', 'wide-memory', 'deep-top'),
+    fc.integer({ min: 10_000, max: 100_000 }),
+  )
   .map(([kind, n]) => {
     switch (kind) {
       case 'strings':
@@ -201,7 +230,9 @@ describe(`${validateReply.name} under fuzzing`, () => {
       throw err;
     }
   }) as typeof fc.assert;
-  const prototypesBefore = [Object.prototype, Array.prototype, Function.prototype].map((p) => Object.getOwnPropertyNames(p).sort());
+  const prototypesBefore = [Object.prototype, Array.prototype, Function.prototype].map((p) =>
+    Object.getOwnPropertyNames(p).sort(),
+  );
 
   afterAll(() => {
     process.stdout.write(`fuzz: validateReply tried ${tried} inputs\n`);
@@ -222,7 +253,10 @@ describe(`${validateReply.name} under fuzzing`, () => {
       expect(result.errors.length).toBeLessThanOrEqual(MAX_ERRORS);
       for (const message of result.errors) {
         expect(typeof message).toBe('string');
-        if (message.length > MAX_MESSAGE_LENGTH) throw new Error(`an error message of ${message.length} characters (at most ${MAX_MESSAGE_LENGTH}): ${message.slice(0, 80)}…`);
+        if (message.length > MAX_MESSAGE_LENGTH)
+          throw new Error(
+            `an error message of ${message.length} characters (at most ${MAX_MESSAGE_LENGTH}): ${message.slice(0, 80)}…`,
+          );
         expect(message).toMatch(MESSAGE_SUBJECT);
       }
       return;
@@ -245,13 +279,21 @@ describe(`${validateReply.name} under fuzzing`, () => {
     expect(holdsForbiddenKey(reply.memory) || holdsForbiddenKey(reply.user_attributes)).toBe(false);
     for (const object of objectsIn(reply)) {
       const prototype = Object.getPrototypeOf(object);
-      if (prototype !== Object.prototype && prototype !== Array.prototype) throw new Error(`an object of the reply has the prototype ${String(prototype)}`);
+      if (prototype !== Object.prototype && prototype !== Array.prototype)
+        throw new Error(`an object of the reply has the prototype ${String(prototype)}`);
     }
   };
 
   it('judges arbitrary strings', () => {
     assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'binary-ascii', maxLength: 300 }), fc.string({ unit: 'grapheme' })), check),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.string({ unit: 'binary-ascii', maxLength: 300 }),
+          fc.string({ unit: 'grapheme' }),
+        ),
+        check,
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -263,22 +305,39 @@ describe(`${validateReply.name} under fuzzing`, () => {
       fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { minKeys: 20, maxKeys: 200 }),
       fc.array(fc.jsonValue({ maxDepth: 2 }), { minLength: 50, maxLength: 500 }),
     );
-    assert(fc.property(value, (v) => check(JSON.stringify(v))), { numRuns: 2_000 });
+    assert(
+      fc.property(value, (v) => check(JSON.stringify(v))),
+      { numRuns: 2_000 },
+    );
   });
 
   it('judges objects mixing the four keys with wrong types and prototype-shaped keys', () => {
-    assert(fc.property(replyShaped, fc.boolean(), (reply, escaped) => check(toText(reply, escaped))), { numRuns: 3_000 });
+    assert(
+      fc.property(replyShaped, fc.boolean(), (reply, escaped) => check(toText(reply, escaped))),
+      { numRuns: 3_000 },
+    );
   });
 
   it('judges prototype-shaped keys at every level of a reply that is otherwise valid', () => {
     const polluter = fc.constantFrom(...FORBIDDEN).map((k) => new Entries([[k, new Entries([['polluted', 'yes']])]]));
     const nested = fc.letrec<{ node: Tree }>((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, polluter, fc.tuple(anyKey, tie('node')).map(([k, v]) => new Entries([[k, v]])), fc.array(tie('node'), { maxLength: 3 })),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        polluter,
+        fc.tuple(anyKey, tie('node')).map(([k, v]) => new Entries([[k, v]])),
+        fc.array(tie('node'), { maxLength: 3 }),
+      ),
     })).node;
     const reply = fc
       .tuple(fc.constantFrom('memory', 'user_attributes', 'top'), nested, fc.string({ maxLength: 6 }), fc.boolean())
       .map(([where, node, key, escaped]) => {
-        const inside = where === 'top' ? new Entries([['responses', ['hi']], ['__proto__', node]]) : new Entries([[where, new Entries([[key, node]])]]);
+        const inside =
+          where === 'top'
+            ? new Entries([
+                ['responses', ['hi']],
+                ['__proto__', node],
+              ])
+            : new Entries([[where, new Entries([[key, node]])]]);
         return toText(inside, escaped);
       });
     assert(fc.property(reply, check), { numRuns: 2_000 });
@@ -300,7 +359,9 @@ describe(`${validateReply.name} under fuzzing`, () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(([] as unknown as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf({})).toBe(Object.prototype);
-    const prototypesAfter = [Object.prototype, Array.prototype, Function.prototype].map((p) => Object.getOwnPropertyNames(p).sort());
+    const prototypesAfter = [Object.prototype, Array.prototype, Function.prototype].map((p) =>
+      Object.getOwnPropertyNames(p).sort(),
+    );
     expect(prototypesAfter).toEqual(prototypesBefore);
   });
 });

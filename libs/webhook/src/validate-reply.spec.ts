@@ -105,7 +105,8 @@ describe(validateReply.name, () => {
   });
 
   it('rejects prototype-shaped keys at any depth, inside arrays too', () => {
-    const body = '{"memory":{"a":{"b":{"__proto__":{"x":1}}},"list":[{"constructor":{"prototype":1}}]},"user_attributes":{"ok":{"prototype":0}}}';
+    const body =
+      '{"memory":{"a":{"b":{"__proto__":{"x":1}}},"list":[{"constructor":{"prototype":1}}]},"user_attributes":{"ok":{"prototype":0}}}';
     expect(errorsOf(body)).toEqual([
       'memory.a.b.__proto__ is not allowed',
       'memory.list[0].constructor is not allowed',
@@ -150,9 +151,12 @@ describe(validateReply.name, () => {
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(reply.filter((r) => Object.keys(r).length > 0), (r) => {
-        expect(sut(JSON.stringify(r)).ok).toBe(true);
-      }),
+      fc.property(
+        reply.filter((r) => Object.keys(r).length > 0),
+        (r) => {
+          expect(sut(JSON.stringify(r)).ok).toBe(true);
+        },
+      ),
     );
   });
 });

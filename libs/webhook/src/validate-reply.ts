@@ -64,7 +64,8 @@ function listErrors(key: string, value: unknown): string[] {
   if (!Array.isArray(value)) return [`${key} must be an array of strings`];
   const bad = value.flatMap((item, i) => (typeof item === 'string' ? [] : [i]));
   const errors = bad.slice(0, MAX_ITEM_ERRORS).map((i) => `${key}[${i}] must be a string`);
-  if (bad.length > MAX_ITEM_ERRORS) errors.push(`${key} has ${bad.length - MAX_ITEM_ERRORS} more items that are not strings`);
+  if (bad.length > MAX_ITEM_ERRORS)
+    errors.push(`${key} has ${bad.length - MAX_ITEM_ERRORS} more items that are not strings`);
   return errors;
 }
 

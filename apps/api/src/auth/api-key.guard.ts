@@ -1,4 +1,11 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { ApiKey, authenticate, mayAccessBot } from '@hookrunner/security';
@@ -22,7 +29,8 @@ export class ApiKeyGuard implements CanActivate {
     const key = authenticate(this.config.auth.keys, request.headers.authorization);
     if (!key) throw new UnauthorizedException('Authorization: Bearer <API key> is required');
     const botId = (request.params as Record<string, string> | undefined)?.botId;
-    if (botId !== undefined && !mayAccessBot(key, botId)) throw new ForbiddenException(`this API key may not act for bot ${botId}`);
+    if (botId !== undefined && !mayAccessBot(key, botId))
+      throw new ForbiddenException(`this API key may not act for bot ${botId}`);
     request.apiKey = key;
     return true;
   }
@@ -30,5 +38,6 @@ export class ApiKeyGuard implements CanActivate {
 
 /** For routes that find the bot in stored data: 403 unless the request's key may act for it. */
 export function assertMayAccess(request: AuthenticatedRequest, botId: string): void {
-  if (request.apiKey && !mayAccessBot(request.apiKey, botId)) throw new ForbiddenException(`this API key may not act for bot ${botId}`);
+  if (request.apiKey && !mayAccessBot(request.apiKey, botId))
+    throw new ForbiddenException(`this API key may not act for bot ${botId}`);
 }

@@ -21,7 +21,10 @@ export class KeyController {
         {
           type: 'object',
           required: ['allBots', 'botIds'],
-          properties: { allBots: { type: 'boolean', enum: [false] }, botIds: { type: 'array', items: { type: 'string' } } },
+          properties: {
+            allBots: { type: 'boolean', enum: [false] },
+            botIds: { type: 'array', items: { type: 'string' } },
+          },
         },
       ],
     },

@@ -10,7 +10,8 @@ export class CallStatusService {
 
   async get(callId: string): Promise<CallView> {
     const found = await this.calls.find(callId);
-    if (!found) throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
+    if (!found)
+      throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
     const { run: _run, lastAttempt, ...call } = found.call;
     return { ...call, attemptLog: lastAttempt ? [...found.attemptLog, lastAttempt] : found.attemptLog };
   }

@@ -49,14 +49,25 @@ export class DeadLettersService {
   }
 
   /** Runs a failed call again with a fresh attempt budget; it ends in a new terminal event. */
-  async retry(callId: string, mayAccess: (botId: string) => void): Promise<{ callId: string; status: 'queued'; run: number }> {
+  async retry(
+    callId: string,
+    mayAccess: (botId: string) => void,
+  ): Promise<{ callId: string; status: 'queued'; run: number }> {
     const found = await this.calls.find(callId);
-    if (!found) throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
+    if (!found)
+      throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
     const { call } = found;
     mayAccess(call.botId);
-    if (call.status !== 'failed') throw new DomainError(ErrorCode.NotRetryable, `call ${callId} is ${call.status}; only failed calls can be retried`);
+    if (call.status !== 'failed')
+      throw new DomainError(
+        ErrorCode.NotRetryable,
+        `call ${callId} is ${call.status}; only failed calls can be retried`,
+      );
     if (!(await this.queues.isReplayable(callId))) {
-      throw new DomainError(ErrorCode.CallExpired, `call ${callId} is older than its retention and can no longer be retried`);
+      throw new DomainError(
+        ErrorCode.CallExpired,
+        `call ${callId} is older than its retention and can no longer be retried`,
+      );
     }
     // The record moves first (failed at run n → queued at run n + 1, atomically): of two retries
     // at once only one gets past this, and the replay's own writes never meet an older verdict.

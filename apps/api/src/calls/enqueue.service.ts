@@ -72,7 +72,8 @@ export class EnqueueService {
     await this.reviveUnenqueued(fresh, results);
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
     const unused = fresh.filter((f) => f.job.callId !== callIds[f.index] || (results[f.index] as Accepted).replayed);
-    if (unused.length > 0) await this.redis.zrem(keys.pendingCalls(botId), ...unused.map((f) => pendingCallMember(now, callIds[f.index])));
+    if (unused.length > 0)
+      await this.redis.zrem(keys.pendingCalls(botId), ...unused.map((f) => pendingCallMember(now, callIds[f.index])));
     if (toAdd.length === 0) return results;
     const queue = this.queues.callsFor(botId);
     const ttl = this.config.retention.failedSeconds;
@@ -81,8 +82,20 @@ export class EnqueueService {
       for (let from = 0; from < toAdd.length; from += ADD_CHUNK) {
         const chunk = toAdd.slice(from, from + ADD_CHUNK);
         // One job needs no pipeline: ioredis copies every BullMQ script into each one it builds.
-        if (chunk.length === 1) await queue.add(CALL_JOB, chunk[0].job, this.jobOptions(chunk[0].job, chunk[0].definition, chunk[0].priority));
-        else await queue.addBulk(chunk.map(({ job, definition, priority }) => ({ name: CALL_JOB, data: job, opts: this.jobOptions(job, definition, priority) })));
+        if (chunk.length === 1)
+          await queue.add(
+            CALL_JOB,
+            chunk[0].job,
+            this.jobOptions(chunk[0].job, chunk[0].definition, chunk[0].priority),
+          );
+        else
+          await queue.addBulk(
+            chunk.map(({ job, definition, priority }) => ({
+              name: CALL_JOB,
+              data: job,
+              opts: this.jobOptions(job, definition, priority),
+            })),
+          );
         added += chunk.length;
         // After the add, so a record always means a job: a call whose record is missing was never
         // started (an attempt writes the record too), which is what reviveUnenqueued relies on.
@@ -94,11 +107,16 @@ export class EnqueueService {
       const notAdded = toAdd.slice(added);
       const notAddedIds = new Set(notAdded.map((f) => f.job.callId));
       await this.release(claimed.filter((c) => notAddedIds.has(c.callId))).catch(() => undefined);
-      await this.redis.zrem(keys.pendingCalls(botId), ...notAdded.map((f) => pendingCallMember(now, f.job.callId))).catch(() => undefined);
+      await this.redis
+        .zrem(keys.pendingCalls(botId), ...notAdded.map((f) => pendingCallMember(now, f.job.callId)))
+        .catch(() => undefined);
       if (added === 0) throw err;
       // Part of the batch is queued and stays so; each call that is not answers for itself.
       for (const { index } of notAdded) {
-        results[index] = new DomainError(ErrorCode.RedisUnavailable, `Redis failed before this call was enqueued (${(err as Error).message}); retry it`);
+        results[index] = new DomainError(
+          ErrorCode.RedisUnavailable,
+          `Redis failed before this call was enqueued (${(err as Error).message}); retry it`,
+        );
       }
     }
     return results;
@@ -134,12 +152,18 @@ export class EnqueueService {
     );
     if (reply[0] === 0) {
       const waitMs = reply[1];
-      throw new DomainError(ErrorCode.RateLimited, `bot ${botId} may enqueue ${perSecond} calls per second (RATE_LIMIT_PER_BOT); retry later`, Math.max(1, Math.ceil(waitMs / 1000)));
+      throw new DomainError(
+        ErrorCode.RateLimited,
+        `bot ${botId} may enqueue ${perSecond} calls per second (RATE_LIMIT_PER_BOT); retry later`,
+        Math.max(1, Math.ceil(waitMs / 1000)),
+      );
     }
-    const definitions = new Map(names.map((name, i) => {
-      const raw = reply[i + 2] as string | null;
-      return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)] as const;
-    }));
+    const definitions = new Map(
+      names.map((name, i) => {
+        const raw = reply[i + 2] as string | null;
+        return [name, raw === null ? undefined : (JSON.parse(raw) as WebhookDefinition)] as const;
+      }),
+    );
     return { definitions, rankBefore: reply[1] };
   }
 
@@ -171,7 +195,15 @@ export class EnqueueService {
     if (keyed.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const { index, job } of keyed) {
-      pipeline.call('SET', keys.idempotency(botId, calls[index].idempotencyKey!), job.callId, 'NX', 'GET', 'EX', IDEMPOTENCY_TTL_SECONDS);
+      pipeline.call(
+        'SET',
+        keys.idempotency(botId, calls[index].idempotencyKey!),
+        job.callId,
+        'NX',
+        'GET',
+        'EX',
+        IDEMPOTENCY_TTL_SECONDS,
+      );
     }
     const previous = replies(await pipeline.exec());
     const claimed: { key: string; callId: string }[] = [];
@@ -189,7 +221,10 @@ export class EnqueueService {
    * no attempt ever started), enqueue it now under that same callId; should the first add still be
    * waiting, BullMQ ignores the second add of one jobId, so this never runs a call twice.
    */
-  private async reviveUnenqueued(fresh: { index: number; job: WebhookCallJob }[], results: Array<Accepted | DomainError>): Promise<void> {
+  private async reviveUnenqueued(
+    fresh: { index: number; job: WebhookCallJob }[],
+    results: Array<Accepted | DomainError>,
+  ): Promise<void> {
     const replayed = fresh.filter((f) => (results[f.index] as Accepted).replayed);
     if (replayed.length === 0) return;
     const exist = await this.calls.exist(replayed.map(({ index }) => (results[index] as Accepted).callId));
@@ -209,7 +244,13 @@ export class EnqueueService {
   }
 }
 
-function toJob(botId: string, callId: string, call: EnqueueCallDto, definition: WebhookDefinition, now: number): WebhookCallJob {
+function toJob(
+  botId: string,
+  callId: string,
+  call: EnqueueCallDto,
+  definition: WebhookDefinition,
+  now: number,
+): WebhookCallJob {
   return {
     callId,
     botId,

@@ -40,7 +40,9 @@ export const RECORD_LIMITS = {
 };
 
 function badKey(value: Record<string, unknown>): string | undefined {
-  return Object.keys(value).find((k) => FORBIDDEN_KEYS.has(k) || k.length === 0 || k.length > RECORD_LIMITS.maxKeyLength);
+  return Object.keys(value).find(
+    (k) => FORBIDDEN_KEYS.has(k) || k.length === 0 || k.length > RECORD_LIMITS.maxKeyLength,
+  );
 }
 
 /** An HTTP header name (RFC 9110 token) and a value without CR, LF or NUL. */
@@ -59,18 +61,30 @@ export function IsStringRecord(options?: ValidationOptions & { headers?: boolean
         validate(value: unknown) {
           if (!isPlainObject(value) || badKey(value) !== undefined) return false;
           const entries = Object.entries(value);
-          if (options?.headers && !entries.every(([k, v]) => HEADER_NAME.test(k) && typeof v === 'string' && HEADER_VALUE.test(v))) return false;
-          return entries.length <= RECORD_LIMITS.maxEntries && entries.every(([, v]) => typeof v === 'string' && v.length <= RECORD_LIMITS.maxValueLength);
+          if (
+            options?.headers &&
+            !entries.every(([k, v]) => HEADER_NAME.test(k) && typeof v === 'string' && HEADER_VALUE.test(v))
+          )
+            return false;
+          return (
+            entries.length <= RECORD_LIMITS.maxEntries &&
+            entries.every(([, v]) => typeof v === 'string' && v.length <= RECORD_LIMITS.maxValueLength)
+          );
         },
         defaultMessage(args: ValidationArguments) {
           const value: unknown = args.value;
           if (!isPlainObject(value)) return `${args.property} must be an object of string values`;
           const key = badKey(value);
-          if (key !== undefined) return `${args.property} has a key that is not allowed: ${JSON.stringify(key.slice(0, 40))}`;
-          if (Object.keys(value).length > RECORD_LIMITS.maxEntries) return `${args.property} must have at most ${RECORD_LIMITS.maxEntries} entries`;
+          if (key !== undefined)
+            return `${args.property} has a key that is not allowed: ${JSON.stringify(key.slice(0, 40))}`;
+          if (Object.keys(value).length > RECORD_LIMITS.maxEntries)
+            return `${args.property} must have at most ${RECORD_LIMITS.maxEntries} entries`;
           if (options?.headers) {
-            const bad = Object.entries(value).find(([k, v]) => !HEADER_NAME.test(k) || typeof v !== 'string' || !HEADER_VALUE.test(v));
-            if (bad && !HEADER_NAME.test(bad[0])) return `${args.property} names must be HTTP header names: ${JSON.stringify(bad[0].slice(0, 40))} is not`;
+            const bad = Object.entries(value).find(
+              ([k, v]) => !HEADER_NAME.test(k) || typeof v !== 'string' || !HEADER_VALUE.test(v),
+            );
+            if (bad && !HEADER_NAME.test(bad[0]))
+              return `${args.property} names must be HTTP header names: ${JSON.stringify(bad[0].slice(0, 40))} is not`;
             if (bad && typeof bad[1] === 'string') return `${args.property}.${bad[0]} must not contain CR, LF or NUL`;
           }
           return `${args.property} values must be strings of at most ${RECORD_LIMITS.maxValueLength} characters`;
@@ -89,13 +103,18 @@ export function IsStateObject(options?: ValidationOptions) {
       options,
       validator: {
         validate(value: unknown) {
-          return isPlainObject(value) && badKey(value) === undefined && Buffer.byteLength(JSON.stringify(value)) <= RECORD_LIMITS.maxJsonBytes;
+          return (
+            isPlainObject(value) &&
+            badKey(value) === undefined &&
+            Buffer.byteLength(JSON.stringify(value)) <= RECORD_LIMITS.maxJsonBytes
+          );
         },
         defaultMessage(args: ValidationArguments) {
           const value: unknown = args.value;
           if (!isPlainObject(value)) return `${args.property} must be an object`;
           const key = badKey(value);
-          if (key !== undefined) return `${args.property} has a key that is not allowed: ${JSON.stringify(key.slice(0, 40))}`;
+          if (key !== undefined)
+            return `${args.property} has a key that is not allowed: ${JSON.stringify(key.slice(0, 40))}`;
           return `${args.property} must serialize to at most ${RECORD_LIMITS.maxJsonBytes} bytes of JSON`;
         },
       },

@@ -25,14 +25,17 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     if (err instanceof HttpException) {
       const body = err.getResponse();
-      reply.status(err.getStatus()).send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      reply
+        .status(err.getStatus())
+        .send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
       return;
     }
     if (isRedisUnavailable(err)) {
-      reply
-        .status(HttpStatus.SERVICE_UNAVAILABLE)
-        .header('retry-after', String(REDIS_RETRY_AFTER_SECONDS))
-        .send({ statusCode: 503, error: 'redis_unavailable', message: 'Redis is unreachable; nothing was changed. Retry shortly.' });
+      reply.status(HttpStatus.SERVICE_UNAVAILABLE).header('retry-after', String(REDIS_RETRY_AFTER_SECONDS)).send({
+        statusCode: 503,
+        error: 'redis_unavailable',
+        message: 'Redis is unreachable; nothing was changed. Retry shortly.',
+      });
       return;
     }
     const status = (err as { statusCode?: number }).statusCode;

@@ -31,7 +31,11 @@ export class EventsStreamController implements BeforeApplicationShutdown {
     description: 'Each event as published, `id` its callId and `event` its type; a comment every 15 s keeps it open.',
   })
   @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: 'An endless text/event-stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'An endless text/event-stream.',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @ApiErrors(400)
   async stream(@Param('botId', IdentifierPipe) botId: string, @Res() reply: FastifyReply): Promise<void> {
     const res = reply.raw;

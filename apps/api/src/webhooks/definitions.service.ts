@@ -24,9 +24,19 @@ export class DefinitionsService {
   async create(botId: string, dto: CreateWebhookDto): Promise<WebhookDefinition> {
     const now = new Date().toISOString();
     const definition = this.toStored(dto.name, dto, now, now);
-    const result = await this.redis.hookrunnerCreateWebhook(keys.webhooks(botId), dto.name, JSON.stringify(definition), MAX_WEBHOOKS_PER_BOT);
-    if (result === 'exists') throw new DomainError(ErrorCode.WebhookExists, `bot ${botId} already has a webhook named ${JSON.stringify(dto.name)}`);
-    if (result === 'limit') throw new DomainError(ErrorCode.TooManyWebhooks, `a bot may have at most ${MAX_WEBHOOKS_PER_BOT} webhooks`);
+    const result = await this.redis.hookrunnerCreateWebhook(
+      keys.webhooks(botId),
+      dto.name,
+      JSON.stringify(definition),
+      MAX_WEBHOOKS_PER_BOT,
+    );
+    if (result === 'exists')
+      throw new DomainError(
+        ErrorCode.WebhookExists,
+        `bot ${botId} already has a webhook named ${JSON.stringify(dto.name)}`,
+      );
+    if (result === 'limit')
+      throw new DomainError(ErrorCode.TooManyWebhooks, `a bot may have at most ${MAX_WEBHOOKS_PER_BOT} webhooks`);
     return definition;
   }
 

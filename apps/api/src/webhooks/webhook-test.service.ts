@@ -9,13 +9,26 @@ import { DomainError, ErrorCode } from '../errors/domain-error';
 
 export interface WebhookTestReport {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
-  response: { status: number; headers: Record<string, string | string[] | undefined>; body: string; durationMs: number } | null;
+  response: {
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+    durationMs: number;
+  } | null;
   valid: boolean;
   errors?: string[];
 }
 
 /** The headers Hookrunner itself sets: safe to show. Every other header may carry a credential. */
-const OWN_HEADERS = new Set(['user-agent', 'idempotency-key', 'content-type', 'accept', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const OWN_HEADERS = new Set([
+  'user-agent',
+  'idempotency-key',
+  'content-type',
+  'accept',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
 
 /** Runs one attempt of a definition for its author, reading state but never writing it. */
 @Injectable()
@@ -33,22 +46,36 @@ export class WebhookTestService implements OnApplicationShutdown {
   async run(botId: string, definition: WebhookDefinition, input: TestWebhookDto): Promise<WebhookTestReport> {
     const request = { ...definition, params: { ...definition.params, ...input.params } };
     const target = { botId, userId: input.userId ?? '', sessionId: input.sessionId ?? DEFAULT_SESSION_ID };
-    const stored = input.userId ? await readState(this.redis, target, usesMergeTags(request)) : { memory: {}, user: {} };
+    const stored = input.userId
+      ? await readState(this.redis, target, usesMergeTags(request))
+      : { memory: {}, user: {} };
     const ctx = { memory: { ...stored.memory, ...input.memory }, user: { ...stored.user, ...input.user } };
     const outgoing = await this.sender.prepare(botId, `test-${Date.now()}`, request, ctx).catch((err: Error) => {
-      throw err instanceof UnbuildableRequestError ? new DomainError(ErrorCode.InvalidInput, `the request could not be built: ${err.message}`) : err;
+      throw err instanceof UnbuildableRequestError
+        ? new DomainError(ErrorCode.InvalidInput, `the request could not be built: ${err.message}`)
+        : err;
     });
     const report = await this.sender.send(outgoing, definition.timeoutMs);
     const shown = {
       method: outgoing.method,
       url: outgoing.url,
-      headers: Object.fromEntries(Object.entries(outgoing.headers).map(([k, v]) => [k, OWN_HEADERS.has(k) ? v : '***'])),
+      headers: Object.fromEntries(
+        Object.entries(outgoing.headers).map(([k, v]) => [k, OWN_HEADERS.has(k) ? v : '***']),
+      ),
       body: outgoing.body ?? null,
     };
     const { exchange, outcome } = report;
-    const response = exchange ? { status: exchange.status, headers: exchange.headers, body: exchange.body, durationMs: Math.round(exchange.durationMs) } : null;
+    const response = exchange
+      ? {
+          status: exchange.status,
+          headers: exchange.headers,
+          body: exchange.body,
+          durationMs: Math.round(exchange.durationMs),
+        }
+      : null;
     if (outcome.kind === 'success') return { request: shown, response, valid: true };
-    const validation = exchange && exchange.status >= 200 && exchange.status < 300 ? validateReply(exchange.body) : undefined;
+    const validation =
+      exchange && exchange.status >= 200 && exchange.status < 300 ? validateReply(exchange.body) : undefined;
     const errors = validation && !validation.ok ? validation.errors : [outcome.error.message];
     return { request: shown, response, valid: false, errors };
   }

@@ -24,7 +24,10 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Create a webhook definition' })
   @ApiOk(201, WebhookDefinitionDto, 'The stored definition.')
   @ApiErrors(400, 409)
-  async create(@Param('botId', IdentifierPipe) botId: string, @Body() body: CreateWebhookDto): Promise<WebhookDefinition> {
+  async create(
+    @Param('botId', IdentifierPipe) botId: string,
+    @Body() body: CreateWebhookDto,
+  ): Promise<WebhookDefinition> {
     return presentDefinition(await this.definitions.create(botId, body));
   }
 
@@ -77,13 +80,20 @@ export class WebhooksController {
   })
   @ApiOk(200, WebhookTestReportDto, 'What was sent and what came back.')
   @ApiErrors(400, 404)
-  async test(@Param('botId', IdentifierPipe) botId: string, @Param('name') name: string, @Body() body: TestWebhookDto): Promise<WebhookTestReport> {
+  async test(
+    @Param('botId', IdentifierPipe) botId: string,
+    @Param('name') name: string,
+    @Body() body: TestWebhookDto,
+  ): Promise<WebhookTestReport> {
     return this.tester.run(botId, await this.definitions.get(botId, name), body);
   }
 }
 
 function assertNameMatches(path: string, body: { name?: unknown }): void {
   if (body.name !== undefined && body.name !== path) {
-    throw new DomainError(ErrorCode.InvalidInput, `name in the body (${JSON.stringify(body.name)}) must match the path (${JSON.stringify(path)})`);
+    throw new DomainError(
+      ErrorCode.InvalidInput,
+      `name in the body (${JSON.stringify(body.name)}) must match the path (${JSON.stringify(path)})`,
+    );
   }
 }

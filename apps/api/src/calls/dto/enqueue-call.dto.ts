@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { IsIdentifier } from '../../common/validators';
 import { CallInputDto } from './call-input.dto';
 
@@ -13,7 +25,8 @@ export class EnqueueCallDto extends CallInputDto {
     minLength: 1,
     maxLength: 128,
   })
-  @IsString() @Length(1, 128)
+  @IsString()
+  @Length(1, 128)
   webhook: string;
 
   @IsIdentifier({ description: 'The user the call is for.', example: 'alice' })
@@ -27,7 +40,10 @@ export class EnqueueCallDto extends CallInputDto {
     maxLength: 255,
     pattern: '^[\\x21-\\x7e]+$',
   })
-  @IsOptional() @IsString() @Length(1, 255) @Matches(/^[\x21-\x7e]+$/, { message: 'idempotencyKey must be printable ASCII without spaces' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  @Matches(/^[\x21-\x7e]+$/, { message: 'idempotencyKey must be printable ASCII without spaces' })
   idempotencyKey?: string;
 }
 
@@ -45,7 +61,10 @@ export class WaitedEnqueueCallDto extends EnqueueCallDto {
     default: 0,
     example: 5000,
   })
-  @IsOptional() @IsInt() @Min(0) @Max(MAX_WAIT_MS)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_WAIT_MS)
   waitMs?: number;
 }
 
@@ -56,7 +75,9 @@ export const MAX_BATCH = 1_000;
 @ApiSchema({ name: 'EnqueueBatch' })
 export class EnqueueBatchDto {
   @ApiProperty({ type: [EnqueueCallDto], minItems: 1, maxItems: MAX_BATCH })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_BATCH, { message: `calls must hold at most ${MAX_BATCH} entries` })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH, { message: `calls must hold at most ${MAX_BATCH} entries` })
   @Type(() => Object)
   calls: unknown[];
 }
@@ -69,11 +90,18 @@ export class ListCallsQueryDto {
   status: 'failed';
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
-  @IsOptional() @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value))
-  @IsInt() @Min(1) @Max(100)
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
+  @IsInt()
+  @Min(1)
+  @Max(100)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'A `nextCursor` from the previous page.', minLength: 1, maxLength: 40 })
-  @IsOptional() @IsString() @Length(1, 40)
+  @IsOptional()
+  @IsString()
+  @Length(1, 40)
   cursor?: string;
 }

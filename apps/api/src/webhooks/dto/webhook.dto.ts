@@ -17,7 +17,10 @@ export class RetryDto {
     maximum: WEBHOOK_LIMITS.attempts.max,
     default: WEBHOOK_DEFAULTS.retry.attempts,
   })
-  @IsOptional() @IsInt() @Min(WEBHOOK_LIMITS.attempts.min) @Max(WEBHOOK_LIMITS.attempts.max)
+  @IsOptional()
+  @IsInt()
+  @Min(WEBHOOK_LIMITS.attempts.min)
+  @Max(WEBHOOK_LIMITS.attempts.max)
   attempts?: number;
 
   @ApiPropertyOptional({
@@ -27,7 +30,10 @@ export class RetryDto {
     maximum: WEBHOOK_LIMITS.backoffMs.max,
     default: WEBHOOK_DEFAULTS.retry.backoffMs,
   })
-  @IsOptional() @IsInt() @Min(WEBHOOK_LIMITS.backoffMs.min) @Max(WEBHOOK_LIMITS.backoffMs.max)
+  @IsOptional()
+  @IsInt()
+  @Min(WEBHOOK_LIMITS.backoffMs.min)
+  @Max(WEBHOOK_LIMITS.backoffMs.max)
   backoffMs?: number;
 }
 
@@ -52,14 +58,16 @@ export class WebhookBodyDto {
     ...STRING_RECORD_SCHEMA,
     description: 'GET: the query string; POST: the JSON body. Values may hold merge tags.',
   })
-  @IsOptional() @IsStringRecord()
+  @IsOptional()
+  @IsStringRecord()
   params?: Record<string, string>;
 
   @ApiPropertyOptional({
     ...STRING_RECORD_SCHEMA,
     description: 'Sent with every call; stored encrypted, shown as ***.',
   })
-  @IsOptional() @IsStringRecord({ headers: true })
+  @IsOptional()
+  @IsStringRecord({ headers: true })
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({
@@ -69,11 +77,16 @@ export class WebhookBodyDto {
     maximum: WEBHOOK_LIMITS.timeoutMs.max,
     default: WEBHOOK_DEFAULTS.timeoutMs,
   })
-  @IsOptional() @IsInt() @Min(WEBHOOK_LIMITS.timeoutMs.min) @Max(WEBHOOK_LIMITS.timeoutMs.max)
+  @IsOptional()
+  @IsInt()
+  @Min(WEBHOOK_LIMITS.timeoutMs.min)
+  @Max(WEBHOOK_LIMITS.timeoutMs.max)
   timeoutMs?: number;
 
   @ApiPropertyOptional({ type: RetryDto })
-  @IsOptional() @ValidateNested() @Type(() => RetryDto)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetryDto)
   retry?: RetryDto;
 }
 
@@ -81,7 +94,9 @@ export class WebhookBodyDto {
 @ApiSchema({ name: 'CreateWebhook' })
 export class CreateWebhookDto extends WebhookBodyDto {
   @ApiProperty({ description: 'Unique per bot.', minLength: 1, maxLength: 128, example: 'random_number' })
-  @IsString() @Length(1, 128) @Matches(NAME_PATTERN, { message: 'name must not contain control characters' })
+  @IsString()
+  @Length(1, 128)
+  @Matches(NAME_PATTERN, { message: 'name must not contain control characters' })
   name: string;
 }
 
@@ -100,6 +115,7 @@ export class TestWebhookDto extends CallInputDto {
 @ApiSchema({ name: 'ReplaceWebhook' })
 export class ReplaceWebhookDto extends WebhookBodyDto {
   @ApiPropertyOptional({ description: 'If given, must match the path.' })
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   name?: string;
 }
