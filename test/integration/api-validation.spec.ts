@@ -51,7 +51,9 @@ describe('API validation', () => {
    */
   async function snapshot(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
-    for (const key of (await client.keys('*')).sort()) {
+    // A bot's rate bucket is metering, not state: it expires a few seconds after the bot's last
+    // accepted call, which may fall between two snapshots.
+    for (const key of (await client.keys('*')).filter((k) => !/^hookrunner:bot:\{[^}]*\}:rate$/.test(k)).sort()) {
       const type = await client.type(key);
       if (type === 'string') out[key] = await client.get(key);
       else if (type === 'hash') out[key] = await client.hgetall(key);
@@ -72,12 +74,12 @@ describe('API validation', () => {
   /** Sends the request and checks that nothing in Redis changed and the endpoint was never called. */
   async function refused(c: Case): Promise<{ status: number; message: string }> {
     const before = await snapshot();
-    const waiting = await client.llen('{hookrunner}:calls:wait');
+    const waiting = (await waitingCallIds(client)).length;
     const hits = endpoint.requests.length;
     const raw = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
     const reply = await http.request(c.method, c.path, undefined, raw === undefined ? {} : { raw: withEndpoint(raw) });
     expect(await snapshot()).toEqual(before);
-    expect(await client.llen('{hookrunner}:calls:wait')).toBe(waiting);
+    expect((await waitingCallIds(client)).length).toBe(waiting);
     expect(endpoint.requests.length).toBe(hits);
     return { status: reply.status, message: messageOf(reply) };
   }

@@ -123,7 +123,7 @@ describe('backpressure and finished-job cleanup', () => {
     const done = await events.waitForAll(ids, 40_000);
     expect(done.filter((e) => e.type !== 'call.succeeded')).toEqual([]);
     await pollUntil(
-      async () => (await sumOver(client, 'calls', 'active')) + (await client.llen('{hookrunner}:results:active')) === 0,
+      async () => (await sumOver(client, 'calls', 'active')) + (await sumOver(client, 'results', 'active')) === 0,
       {
         timeoutMs: 5_000,
         message: 'jobs were still active after every event arrived',
@@ -135,7 +135,7 @@ describe('backpressure and finished-job cleanup', () => {
     const hashes = await scanJobHashes(client);
     expect(hashes.calls).toBe(0);
     // Result jobs are removed as soon as they are applied.
-    expect(await client.zcard('{hookrunner}:results:completed')).toBe(0);
+    expect(await sumOver(client, 'results', 'completed')).toBe(0);
     expect(hashes.results).toBe(0);
     await worker.stop();
   });
