@@ -8,6 +8,7 @@ import {
   type WebhookReply,
 } from '@hookrunner/contracts';
 import { keys } from './keys';
+import { replies } from './replies';
 
 /** A call as its record holds it: what GET /v1/calls/{callId} shows, less the log, plus the run. */
 export interface StoredCall extends Omit<CallView, 'attemptLog'> {
@@ -193,12 +194,4 @@ function fromHash(hash: Record<string, string>): StoredCall | undefined {
   if (hash.error) call.error = JSON.parse(hash.error) as CallError;
   if (hash.lastAttempt) call.lastAttempt = JSON.parse(hash.lastAttempt) as AttemptRecord;
   return call;
-}
-
-/** The replies of an executed pipeline; the first error is thrown. */
-export function replies(results: [Error | null, unknown][] | null): unknown[] {
-  return (results ?? []).map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
 }

@@ -9,3 +9,4 @@ export * from './call-repository';
 export * from './time-limit';
 export * from './circuit-store';
 export * from './partitioned-worker';
+export * from './replies';

@@ -1,5 +1,6 @@
 import type { RedisClient } from './connections';
 import { keys } from './keys';
+import { replies } from './replies';
 
 export interface UserState {
   memory: Record<string, unknown>;
@@ -40,9 +41,7 @@ export async function readState(
   const pipeline = redis.pipeline();
   if (want.memory) pipeline.hgetall(keys.session(target.botId, target.userId, target.sessionId));
   if (want.user) pipeline.hgetall(keys.profile(target.botId, target.userId));
-  const results = (await pipeline.exec()) ?? [];
-  for (const [err] of results) if (err) throw err;
-  const values = results.map(([, value]) => decodeFields(value as Record<string, string>));
+  const values = replies(await pipeline.exec()).map((value) => decodeFields(value as Record<string, string>));
   return { memory: want.memory ? values.shift()! : {}, user: want.user ? values.shift()! : {} };
 }
 

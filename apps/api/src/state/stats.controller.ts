@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { BotStats, keys, REDIS, type RedisClient, STATS_WINDOW_MINUTES, summarize } from '@hookrunner/redis';
+import { BotStats, keys, REDIS, type RedisClient, replies, STATS_WINDOW_MINUTES, summarize } from '@hookrunner/redis';
 import { IdentifierPipe } from '../common/identifier.pipe';
 import { ApiErrors, ApiIdentifiers, ApiOk } from '../openapi/api-responses.decorator';
 import { BotStatsDto } from './dto/state.responses';
@@ -20,8 +20,6 @@ export class StatsController {
     const minute = Math.floor(Date.now() / 60_000);
     const pipeline = this.redis.pipeline();
     for (let m = minute - STATS_WINDOW_MINUTES + 1; m <= minute; m++) pipeline.hgetall(keys.botStats(botId, m));
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
-    return summarize(replies.map(([, hash]) => hash as Record<string, string>));
+    return summarize(replies(await pipeline.exec()) as Record<string, string>[]);
   }
 }
