@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import {
   ApiClient,
@@ -90,5 +91,36 @@ describe('idempotency under races', () => {
 
     expect(await traces(callId)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
     expect(await traces(otherId)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
+  });
+
+  // A replay that saw no record yet used to enqueue the call again at once; when the claimant's job
+  // had run and been removed in between, the endpoint was called twice. Rounds make that window
+  // likely to be hit (it was, within 30 rounds, every time).
+  it('makes one call of a key raced by concurrent batches, round after round', async () => {
+    for (let round = 0; round < 30; round++) {
+      const entry = { webhook: 'hook', userId: 'batcher', idempotencyKey: `stress-${round}` };
+      const batches = await Promise.all(
+        Array.from({ length: 10 }, () => http.post(`/v1/bots/${BOT}/calls/batch`, { calls: [entry, entry, entry] })),
+      );
+      const callId = batches[0].body.calls[0].callId;
+      expect(await traces(callId)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
+    }
+  }, 120_000);
+
+  it('enqueues the call of a key whose claimant died before adding it, under the callId it claimed', async () => {
+    // What a request leaves behind when its process dies between claiming the key and adding the
+    // job: the key names a callId that has no job and no record. Claimed 10 s ago.
+    const orphan = randomUUID();
+    await client.set(`hookrunner:bot:{${BOT}}:idem:orphan-key`, orphan, 'PX', 24 * 3600_000 - 10_000);
+
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        http.post(`/v1/bots/${BOT}/calls`, { webhook: 'hook', userId: 'orphan', idempotencyKey: 'orphan-key' }),
+      ),
+    );
+
+    expect(replies.map((r) => [r.status, r.body.callId])).toEqual(replies.map(() => [202, orphan]));
+    expect(await traces(orphan)).toEqual({ requests: 1, events: 1, streamEntries: 1 });
+    expect(events.forCall(orphan)[0]).toMatchObject({ type: 'call.succeeded', userId: 'orphan' });
   });
 });

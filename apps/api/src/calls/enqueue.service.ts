@@ -13,6 +13,13 @@ import { BackpressureService } from './backpressure.service';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 /**
+ * How long the request that claimed an idempotency key may take to enqueue its call and write the
+ * call's record. A later request for the key waits up to this long from the claim for the record;
+ * past it, with still no record, the claimant is taken for dead and the call is enqueued again.
+ */
+const CLAIM_GRACE_MS = 3_000;
+const CLAIM_POLL_MS = 20;
+/**
  * Jobs added per MULTI. BullMQ adds a bulk in one MULTI, and Redis runs all of it before any other
  * client's command: a batch of 1,000 held every other bot's enqueue for hundreds of ms (measured
  * in the isolation bench). Chunks of 100 keep that wait to a few ms.
@@ -68,8 +75,8 @@ export class EnqueueService {
       fresh.push({ index, job, definition, priority: fairPriority(rankBefore, fresh.length) });
     }
 
-    const claimed = await this.claimIdempotencyKeys(botId, calls, fresh, results);
-    await this.reviveUnenqueued(fresh, results);
+    const { claimed, claimAges } = await this.claimIdempotencyKeys(botId, calls, fresh, results);
+    await this.reviveUnenqueued(fresh, results, claimAges);
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
     const unused = fresh.filter((f) => f.job.callId !== callIds[f.index] || (results[f.index] as Accepted).replayed);
     if (unused.length > 0)
@@ -183,57 +190,69 @@ export class EnqueueService {
 
   /**
    * SET NX GET per keyed call in one pipeline: the first call with a key claims it; a later one (in
-   * this batch or within 24 h) gets the first call's callId and is marked replayed.
+   * this batch or within 24 h) gets the first call's callId and is marked replayed. `claimAges`:
+   * how long ago each replayed callId was claimed by another request (read from the key's TTL).
    */
   private async claimIdempotencyKeys(
     botId: string,
     calls: EnqueueCallDto[],
     fresh: { index: number; job: WebhookCallJob }[],
     results: Array<Accepted | DomainError>,
-  ): Promise<{ key: string; callId: string }[]> {
+  ): Promise<{ claimed: { key: string; callId: string }[]; claimAges: Map<string, number> }> {
+    const claimed: { key: string; callId: string }[] = [];
+    const claimAges = new Map<string, number>();
     const keyed = fresh.filter((f) => calls[f.index].idempotencyKey !== undefined);
-    if (keyed.length === 0) return [];
+    if (keyed.length === 0) return { claimed, claimAges };
     const pipeline = this.redis.pipeline();
     for (const { index, job } of keyed) {
-      pipeline.call(
-        'SET',
-        keys.idempotency(botId, calls[index].idempotencyKey!),
-        job.callId,
-        'NX',
-        'GET',
-        'EX',
-        IDEMPOTENCY_TTL_SECONDS,
-      );
+      const key = keys.idempotency(botId, calls[index].idempotencyKey!);
+      pipeline.call('SET', key, job.callId, 'NX', 'GET', 'EX', IDEMPOTENCY_TTL_SECONDS);
+      pipeline.pttl(key);
     }
-    const previous = replies(await pipeline.exec());
-    const claimed: { key: string; callId: string }[] = [];
+    const answers = replies(await pipeline.exec());
     keyed.forEach(({ index, job }, i) => {
-      const earlier = previous[i];
-      if (typeof earlier === 'string') results[index] = { callId: earlier, replayed: true };
-      else claimed.push({ key: keys.idempotency(botId, calls[index].idempotencyKey!), callId: job.callId });
+      const earlier = answers[2 * i];
+      if (typeof earlier === 'string') {
+        results[index] = { callId: earlier, replayed: true };
+        const ttl = answers[2 * i + 1] as number;
+        if (ttl > 0) claimAges.set(earlier, IDEMPOTENCY_TTL_SECONDS * 1000 - ttl);
+      } else claimed.push({ key: keys.idempotency(botId, calls[index].idempotencyKey!), callId: job.callId });
     });
-    return claimed;
+    // A key repeated inside this batch names a call this request enqueues itself.
+    for (const { callId } of claimed) claimAges.delete(callId);
+    return { claimed, claimAges };
   }
 
   /**
    * A key can name a call that never reached the queue: the request that claimed it lost Redis
-   * between the claim and the add (and so answered 503). When a replayed callId has no record (so
-   * no attempt ever started), enqueue it now under that same callId; should the first add still be
-   * waiting, BullMQ ignores the second add of one jobId, so this never runs a call twice.
+   * between the claim and the add (and so answered 503), or died there. The claimant writes the
+   * call's record right after its add, and an attempt writes it too, so a record means the call is
+   * under way. A replayed callId without one waits for it until CLAIM_GRACE_MS after the claim;
+   * then the call is enqueued again under that same callId. Adding it at once instead could run it
+   * twice: the claimant's job may run and be removed between this request's look and its add.
    */
   private async reviveUnenqueued(
     fresh: { index: number; job: WebhookCallJob }[],
     results: Array<Accepted | DomainError>,
+    claimAges: Map<string, number>,
   ): Promise<void> {
-    const replayed = fresh.filter((f) => (results[f.index] as Accepted).replayed);
-    if (replayed.length === 0) return;
-    const exist = await this.calls.exist(replayed.map(({ index }) => (results[index] as Accepted).callId));
-    replayed.forEach((entry, i) => {
-      if (exist[i]) return;
-      const { callId } = results[entry.index] as Accepted;
-      entry.job.callId = callId;
-      results[entry.index] = { callId, replayed: false };
-    });
+    let waiting = fresh.filter((f) => claimAges.has((results[f.index] as Accepted).callId));
+    const started = Date.now();
+    while (waiting.length > 0) {
+      const exist = await this.calls.exist(waiting.map(({ index }) => (results[index] as Accepted).callId));
+      waiting = waiting.filter((_entry, i) => !exist[i]);
+      const waited = Date.now() - started;
+      const abandoned = waiting.filter(
+        (f) => claimAges.get((results[f.index] as Accepted).callId)! + waited >= CLAIM_GRACE_MS,
+      );
+      for (const entry of abandoned) {
+        const { callId } = results[entry.index] as Accepted;
+        entry.job.callId = callId;
+        results[entry.index] = { callId, replayed: false };
+      }
+      waiting = waiting.filter((f) => !abandoned.includes(f));
+      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
   }
 
   private async release(claimed: { key: string; callId: string }[]): Promise<void> {
