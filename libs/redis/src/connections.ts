@@ -17,8 +17,12 @@ export interface RedisTarget {
  *   replayed later behind the caller's back.
  * - `blocking`: BullMQ workers and their blocking reads; BullMQ requires maxRetriesPerRequest null
  *   and keeps retrying until Redis is back.
+ * - `subscriber`: a pub/sub connection. Like `blocking`, but it does not re-subscribe by itself
+ *   after a reconnect: ioredis's own re-subscribe is a promise nobody holds, and a connection that
+ *   drops again before it is answered rejects it unhandled, which ends the process. Its owner
+ *   re-subscribes on `ready` and handles the failure.
  */
-export type RedisPurpose = 'command' | 'blocking';
+export type RedisPurpose = 'command' | 'blocking' | 'subscriber';
 
 const BLOCKING_COMMANDS = [
   'bzpopmin',
@@ -47,13 +51,14 @@ export function createRedis(
     connectionName,
     connectTimeout: 2_000,
     ...(purpose === 'command' ? { maxRetriesPerRequest: 1 } : { maxRetriesPerRequest: null }),
+    ...(purpose === 'subscriber' ? { autoResubscribe: false } : {}),
   };
   const batching = {
     // Commands issued in one tick leave in one write (per node, on a cluster): far fewer syscalls
     // under load. Blocking commands never join a batch (BullMQ's worker blocks on a duplicate).
     enableAutoPipelining: tuning.autoPipelining ?? false,
     autoPipeliningIgnoredCommands: BLOCKING_COMMANDS,
-    enableOfflineQueue: purpose === 'blocking',
+    enableOfflineQueue: purpose !== 'command',
     lazyConnect: true,
   };
   if (target.redisClusterNodes) {

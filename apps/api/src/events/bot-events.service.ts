@@ -10,7 +10,8 @@ export type BotEventListener = (event: CallEvent, raw: string) => void;
  * The API process's one Redis subscriber. Everything in the API that follows a bot's events
  * (the SSE stream, waiting for a call's result) subscribes here: however many listeners, a bot's
  * channel is subscribed once per process, and unsubscribed when its last listener leaves.
- * ioredis re-subscribes every channel by itself after a reconnect.
+ * After a reconnect it subscribes every followed channel again; should that fail (the connection
+ * dropped again), the next reconnect does it.
  */
 @Injectable()
 export class BotEventsService implements OnApplicationShutdown {
@@ -56,8 +57,17 @@ export class BotEventsService implements OnApplicationShutdown {
   private connection(): RedisClient {
     if (this.subscriber) return this.subscriber;
     // Opened on first use: an API that nobody follows events on holds no subscriber connection.
-    const subscriber = createRedis(this.config, 'blocking', 'hookrunner:api-events');
+    const subscriber = createRedis(this.config, 'subscriber', 'hookrunner:api-events');
     subscriber.on('message', (channel: string, raw: string) => this.dispatch(channel, raw));
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      const channels = [...this.listeners.keys()];
+      if (connectedBefore && channels.length > 0)
+        subscriber
+          .subscribe(...channels)
+          .catch((err: Error) => this.logger.warn(`could not subscribe again after a reconnect: ${err.message}`));
+      connectedBefore = true;
+    });
     subscriber.on('error', (err: Error) => this.logger.warn(`event subscriber: ${err.message}`));
     this.subscriber = subscriber;
     return subscriber;
