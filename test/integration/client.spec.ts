@@ -57,6 +57,8 @@ describe('@hookrunner/client', () => {
     });
   };
 
+  const idOf = (e: HookrunnerEvent) => (e.type === 'turn.completed' ? e.turnId : e.callId);
+
   /** Collects a bot's events through the client. */
   const follow = async (fromId?: string, redis: string = stack.redis.url) => {
     const received: HookrunnerEvent[] = [];
@@ -137,13 +139,13 @@ describe('@hookrunner/client', () => {
     const { received } = await follow();
     const accepted = await flaky.enqueue(botId, { webhook: 'once', userId: 'u1' });
     expect(accepted.status).toBe('queued');
-    await pollUntil(() => received.find((e) => e.callId === accepted.callId), {
+    await pollUntil(() => received.find((e) => idOf(e) === accepted.callId), {
       timeoutMs: 15_000,
       message: 'no event',
     });
     expect(dropped).toBe(2);
     expect(endpoint.requestsTo(`/${botId}/once`)).toHaveLength(1);
-    expect(received.filter((e) => e.callId === accepted.callId)).toHaveLength(1);
+    expect(received.filter((e) => idOf(e) === accepted.callId)).toHaveLength(1);
   });
 
   it('catches up from the stream after its connection drops, losing no event', async () => {
@@ -164,11 +166,11 @@ describe('@hookrunner/client', () => {
       await sub.caughtUp();
       const after = await client.enqueue(botId, { webhook: 'tick', userId: 'u-after' });
       const expected = [before.callId, ...during, after.callId];
-      await pollUntil(() => expected.every((id) => received.some((e) => e.callId === id)), {
+      await pollUntil(() => expected.every((id) => received.some((e) => idOf(e) === id)), {
         timeoutMs: 20_000,
         message: 'events were lost across the disconnect',
       });
-      expect(received.map((e) => e.callId)).toEqual(expected);
+      expect(received.map(idOf)).toEqual(expected);
       expect(received.every((e) => e.type === 'call.succeeded')).toBe(true);
       await sub.close();
     } finally {
@@ -193,8 +195,8 @@ describe('@hookrunner/client', () => {
       timeoutMs: 10_000,
       message: 'the missed events did not arrive',
     });
-    expect(resumed.received.map((e) => e.callId)).toEqual(missed);
-    expect(resumed.received.map((e) => e.callId)).not.toContain(seen);
+    expect(resumed.received.map(idOf)).toEqual(missed);
+    expect(resumed.received.map(idOf)).not.toContain(seen);
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import type { CallEvent } from '@hookrunner/contracts';
+import { type CallEvent, eventSubject, type HookrunnerEvent, type TurnCompletedEvent } from '@hookrunner/contracts';
 import { freePort } from './free-port';
 import { pollUntil } from './poll';
 import { AppProcess, startApp } from './processes';
@@ -69,8 +69,12 @@ export function api(baseUrl: string): ApiClient {
 
 /** Events of one bot, as a bot engine subscribed to `hookrunner:events:<botId>` receives them. */
 export interface EventCollector {
-  /** Every event received so far, oldest first. */
+  /** Every call event received so far, oldest first. */
   readonly events: CallEvent[];
+  /** Every turn event received so far, oldest first. */
+  readonly turns: TurnCompletedEvent[];
+  /** The first event of `turnId`, once it has arrived. */
+  waitForTurn(turnId: string, timeoutMs?: number): Promise<TurnCompletedEvent>;
   /** Events of one call. */
   forCall(callId: string): CallEvent[];
   /** The first event of `callId`, once it has arrived. */
@@ -87,8 +91,13 @@ export async function subscribeEvents(redisUrl: string, botId: string): Promise<
   const subscriber = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, autoResubscribe: false });
   subscriber.on('error', () => undefined); // a test that stops Redis must not crash on the reconnect noise
   const events: CallEvent[] = [];
+  const turns: TurnCompletedEvent[] = [];
   const channel = `hookrunner:events:${botId}`;
-  subscriber.on('message', (_channel: string, message: string) => events.push(JSON.parse(message) as CallEvent));
+  subscriber.on('message', (_channel: string, message: string) => {
+    const event = JSON.parse(message) as HookrunnerEvent;
+    if (event.type === 'turn.completed') turns.push(event);
+    else events.push(event);
+  });
   await subscriber.connect();
   await subscriber.subscribe(channel);
   subscriber.on('ready', () => void subscriber.subscribe(channel).catch(() => undefined));
@@ -96,6 +105,12 @@ export async function subscribeEvents(redisUrl: string, botId: string): Promise<
   const forCall = (callId: string) => events.filter((e) => e.callId === callId);
   return {
     events,
+    turns,
+    waitForTurn: (turnId, timeoutMs = 15_000) =>
+      pollUntil(() => turns.find((e) => e.turnId === turnId), {
+        timeoutMs,
+        message: `no turn.completed for turn ${turnId} on hookrunner:events:${botId}`,
+      }),
     forCall,
     waitFor: (callId, timeoutMs = 15_000) =>
       pollUntil(() => forCall(callId)[0], {
@@ -124,19 +139,19 @@ export async function subscribeEvents(redisUrl: string, botId: string): Promise<
 export interface StreamEntry {
   id: string;
   fields: Record<string, string>;
-  event: CallEvent;
+  event: HookrunnerEvent;
 }
 
-/** Every entry of the `hookrunner:events` stream whose event is for `callId`. */
+/** Every entry of the `hookrunner:events` stream whose event is for `callId` (or a turn, `turnId`). */
 export async function streamEntriesFor(redis: Redis, callId: string): Promise<StreamEntry[]> {
   const entries = await redis.xrange('hookrunner:events', '-', '+');
   return entries
     .map(([id, flat]) => {
       const fields: Record<string, string> = {};
       for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-      return { id, fields, event: JSON.parse(fields.event ?? 'null') as CallEvent };
+      return { id, fields, event: JSON.parse(fields.event ?? 'null') as HookrunnerEvent };
     })
-    .filter((entry) => entry.event?.callId === callId);
+    .filter((entry) => entry.event && eventSubject(entry.event) === callId);
 }
 
 const QUEUE_LISTS = ['wait', 'active', 'paused'];

@@ -8,6 +8,7 @@ import { EventsStreamController } from './events/events-stream.controller';
 import { CallStatusService } from './calls/call-status.service';
 import { CallWaiterService } from './calls/call-waiter.service';
 import { CallsController } from './calls/calls.controller';
+import { TurnsController } from './calls/turns.controller';
 import { BackpressureService } from './calls/backpressure.service';
 import { DeadLettersService } from './calls/dead-letters.service';
 import { EnqueueService } from './calls/enqueue.service';
@@ -29,6 +30,7 @@ import { WebhookHealthService } from './webhooks/webhook-health.service';
   controllers: [
     WebhooksController,
     CallsController,
+    TurnsController,
     StateController,
     StatsController,
     SigningSecretsController,

@@ -1,4 +1,10 @@
-import { CallErrorType, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
+import {
+  CallErrorType,
+  type CallEvent,
+  type CallResultJob,
+  type TurnCompletedEvent,
+  type TurnPart,
+} from '@hookrunner/contracts';
 import { renderMergeTags } from '@hookrunner/webhook';
 
 export interface MergedState {
@@ -33,10 +39,7 @@ export function refusedResult(result: CallResultJob, store: 'memory' | 'profile'
 export function buildEvent(result: CallResultJob, merged: MergedState): CallEvent {
   const reply = result.reply;
   const changes = { memory: reply?.memory ?? {}, userAttributes: reply?.user_attributes ?? {} };
-  const ctx = {
-    memory: overlay({ ...merged.memory, ...result.memory }, changes.memory),
-    user: overlay({ ...merged.profile, ...result.user }, changes.userAttributes),
-  };
+  const ctx = renderContext(result, merged, changes);
   const event: CallEvent = {
     type: result.outcome === 'succeeded' ? 'call.succeeded' : 'call.failed',
     callId: result.callId,
@@ -55,6 +58,77 @@ export function buildEvent(result: CallResultJob, merged: MergedState): CallEven
   };
   if (result.error) event.error = result.error;
   return event;
+}
+
+/** What a call's ended turn is kept as until the turn's last call ends: what its event needs. */
+export function turnPart(result: CallResultJob): TurnPart {
+  const reply = result.reply;
+  const part: TurnPart = {
+    callId: result.callId,
+    webhook: result.webhook,
+    outcome: result.outcome,
+    responses: reply?.responses ?? [],
+    quickreplies: reply?.quickreplies ?? [],
+    changes: { memory: reply?.memory ?? {}, userAttributes: reply?.user_attributes ?? {} },
+    finishedAt: result.finishedAt,
+  };
+  if (result.error) part.error = result.error;
+  return part;
+}
+
+/** The succeeded calls' changes in declared order: a later call wins a key both set. */
+export function turnChanges(parts: TurnPart[]): TurnCompletedEvent['changes'] {
+  const changes: TurnCompletedEvent['changes'] = { memory: {}, userAttributes: {} };
+  for (const part of parts) {
+    if (part.outcome !== 'succeeded') continue;
+    Object.assign(changes.memory, part.changes.memory);
+    Object.assign(changes.userAttributes, part.changes.userAttributes);
+  }
+  return changes;
+}
+
+/**
+ * The event of a turn whose calls have all ended, `parts` in declared order. Responses and quick
+ * replies are concatenated in that order and rendered, like a call's, from the state merged in that
+ * order. Built only from stored parts, so a result applied again after a crash builds the same event.
+ */
+export function buildTurnEvent(
+  result: CallResultJob & { turn: NonNullable<CallResultJob['turn']> },
+  parts: TurnPart[],
+  merged: MergedState,
+): TurnCompletedEvent {
+  const changes = turnChanges(parts);
+  const ctx = renderContext(result, merged, changes);
+  const succeeded = parts.filter((part) => part.outcome === 'succeeded');
+  const finishedAt = Math.max(...parts.map((part) => part.finishedAt));
+  return {
+    type: 'turn.completed',
+    turnId: result.turn.turnId,
+    botId: result.botId,
+    userId: result.userId,
+    sessionId: result.sessionId,
+    calls: parts.map(({ callId, webhook, outcome, error }) =>
+      error ? { callId, webhook, outcome, error } : { callId, webhook, outcome },
+    ),
+    responses: succeeded.flatMap((part) => part.responses.map((line) => renderMergeTags(line, ctx))),
+    quickreplies: succeeded.flatMap((part) => part.quickreplies.map((line) => renderMergeTags(line, ctx))),
+    memory: merged.memory,
+    userAttributes: merged.profile,
+    changes,
+    durationMs: Math.max(0, finishedAt - result.turn.enqueuedAt),
+    finishedAt: new Date(finishedAt).toISOString(),
+  };
+}
+
+function renderContext(
+  overlays: Pick<CallResultJob, 'memory' | 'user'>,
+  merged: MergedState,
+  changes: CallEvent['changes'],
+): { memory: Record<string, unknown>; user: Record<string, unknown> } {
+  return {
+    memory: overlay({ ...merged.memory, ...overlays.memory }, changes.memory),
+    user: overlay({ ...merged.profile, ...overlays.user }, changes.userAttributes),
+  };
 }
 
 function overlay(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {

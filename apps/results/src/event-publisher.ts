@@ -54,6 +54,7 @@ export class EventPublisher {
       raw,
       event.type,
       event.botId,
+      'callId',
       event.callId,
     );
     const [, , publishedNow] = await Promise.all([ended, botWrites, published]);

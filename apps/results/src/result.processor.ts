@@ -13,6 +13,7 @@ import {
 import { buildEvent, refusedResult } from './build-event';
 import { EventPublisher } from './event-publisher';
 import { StateMergeService } from './state-merge.service';
+import { TurnAssembler } from './turn-assembler';
 
 /** Consumes finished calls: merge state, publish the event, count and log the call once. */
 @Injectable()
@@ -24,6 +25,7 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly merge: StateMergeService,
     private readonly publisher: EventPublisher,
+    private readonly turns: TurnAssembler,
     private readonly readiness: Readiness,
     @Inject(BACKGROUND_REDIS) private readonly connection: RedisClient,
     private readonly background: BackgroundRedisLifecycle,
@@ -56,6 +58,8 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     const result = merged.rejected ? refusedResult(job.data, merged.rejected, MAX_STATE_FIELDS) : job.data;
     const event = buildEvent(result, merged);
     const publishedNow = await this.publisher.publish(result, event);
+    // After the call's own event, and on a replay too: the turn may not have been completed then.
+    if (result.turn) await this.turns.callEnded({ ...result, turn: result.turn });
     if (!publishedNow) return;
     eventsPublishedTotal.inc({ type: event.type });
     callsTotal.inc({ method: result.method, outcome: result.outcome, error_type: result.error?.type ?? 'none' });

@@ -19,13 +19,28 @@ export class StateMergeService {
   ) {}
 
   async apply(result: CallResultJob): Promise<MergedState> {
+    return this.merge(result, keys.applied(result.botId, result.userId, result.callId, result.run), {
+      memory: result.reply?.memory ?? {},
+      userAttributes: result.reply?.user_attributes ?? {},
+    });
+  }
+
+  /**
+   * Merges `changes` into the user's session and profile once per `appliedKey` (the marker: a
+   * call's run, or a turn).
+   */
+  async merge(
+    target: Pick<CallResultJob, 'botId' | 'userId' | 'sessionId'>,
+    appliedKey: string,
+    changes: { memory: Record<string, unknown>; userAttributes: Record<string, unknown> },
+  ): Promise<MergedState> {
     const started = performance.now();
-    const memory = encodeChanges(result.reply?.memory ?? {});
-    const profile = encodeChanges(result.reply?.user_attributes ?? {});
+    const memory = encodeChanges(changes.memory);
+    const profile = encodeChanges(changes.userAttributes);
     const raw = await this.redis.hookrunnerMergeState(
-      keys.session(result.botId, result.userId, result.sessionId),
-      keys.profile(result.botId, result.userId),
-      keys.applied(result.botId, result.userId, result.callId, result.run),
+      keys.session(target.botId, target.userId, target.sessionId),
+      keys.profile(target.botId, target.userId),
+      appliedKey,
       this.config.state.sessionTtlSeconds,
       RESULT_MARKER_TTL_SECONDS,
       MAX_STATE_FIELDS,

@@ -165,6 +165,7 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
       lastAttempt,
       finishedAt: Date.now(),
       run: call.run,
+      turn: call.turn,
     };
     // The job id makes a second report of the same run (after a crash) a no-op while the first waits.
     await this.results[partitionOf(call.botId, this.results.length)].add(RESULT_JOB, result, {

@@ -13,11 +13,14 @@ import type {
   CallView,
   CreateWebhook,
   EnqueueCall,
+  EnqueueTurn,
   ErrorBody,
   FailedPage,
   HookrunnerEvent,
   ReplaceWebhook,
   TestWebhook,
+  TurnAccepted,
+  TurnFinished,
   WebhookDefinition,
   WebhookTestReport,
 } from './types';
@@ -69,6 +72,15 @@ export class HookrunnerClient {
   /** Enqueues a call and waits up to `waitMs` (at most 30000) for it to end. */
   wait(botId: string, call: EnqueueCall, waitMs: number): Promise<EnqueueResult> {
     return this.enqueue(botId, { ...call, waitMs });
+  }
+
+  /**
+   * Runs up to 10 calls in parallel as one turn: `queued` with the turn's and calls' ids, or with
+   * `waitMs`, `completed` with the `turn.completed` event if every call ends in time.
+   */
+  turn(botId: string, turn: EnqueueTurn): Promise<TurnAccepted | TurnFinished> {
+    const body = { ...turn, idempotencyKey: turn.idempotencyKey ?? randomUUID() };
+    return this.send(true, () => this.http.POST('/v1/bots/{botId}/turns', { params: { path: { botId } }, body }));
   }
 
   /** Up to 1000 calls; each entry answers for itself, in order. */
@@ -134,7 +146,7 @@ export class HookrunnerClient {
   /**
    * Follows a bot's events: live from its channel, caught up from the `hookrunner:events` stream
    * at start (from `fromId` when given) and after every reconnect. Each event is delivered at
-   * least once; deduplicate by `callId` (see eventKey). Needs the `redis` option.
+   * least once; deduplicate by `callId` or `turnId` (see eventKey). Needs the `redis` option.
    */
   subscribe(
     botId: string,

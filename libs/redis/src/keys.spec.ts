@@ -98,6 +98,9 @@ const SCRIPT_KEYS: Record<ScriptName, { keys: (i: Ids) => string[]; slotOf: (i: 
   hookrunnerCallTransition: { keys: (i) => [keys.call(i.callId), keys.attempts(i.callId)], slotOf: (i) => i.callId },
   // libs/redis/src/circuit-store.ts
   hookrunnerCircuit: { keys: (i) => [keys.circuit(i.origin)], slotOf: (i) => escapedOrigin(i.origin) },
+  // apps/results/src/turn-assembler.ts
+  // (a turn's id is made like a call's: the samples' callIds stand for turnIds too)
+  hookrunnerTurnPart: { keys: (i) => [keys.turn(i.callId)], slotOf: (i) => i.callId },
 };
 
 /** keys.circuit escapes braces in an origin, so the origin is the tag whatever it holds. */
@@ -122,6 +125,8 @@ const BUILT: Record<Builder, (i: Ids) => { key: string; tag: string }> = {
   attempts: (i) => ({ key: keys.attempts(i.callId), tag: i.callId }),
   callEvent: (i) => ({ key: keys.callEvent(i.callId), tag: i.callId }),
   published: (i) => ({ key: keys.published(i.callId, i.run), tag: keys.eventsStream }),
+  turn: (i) => ({ key: keys.turn(i.callId), tag: i.callId }),
+  turnPublished: (i) => ({ key: keys.turnPublished(i.callId), tag: keys.eventsStream }),
 };
 
 const count = (text: string, char: string) => text.split(char).length - 1;

@@ -14,6 +14,7 @@ import { EVENTS_STREAM } from '@hookrunner/contracts';
  * - Per call, slot `{<callId>}`: the call's record (a hash, written only by the call-transition
  *   script through CallRepository) and its attempt log, read together by GET /v1/calls/{callId},
  *   and the finished call's event.
+ * - Per turn, slot `{<turnId>}`: the parts of a turn (its ended calls) and, once published, its event.
  * - The event stream `hookrunner:events` (no tag: its slot is that of the whole name) and the
  *   published-markers, whose tag `{hookrunner:events}` hashes to that same slot, so the publish
  *   script can check the marker and XADD atomically.
@@ -50,8 +51,12 @@ export const keys = {
   /** The finished call's event as published, for a waited enqueue whose idempotency key replays it. */
   callEvent: (callId: string) => `hookrunner:call:{${callId}}:event`,
 
+  /** A turn's ended calls, field = declared position (1-based), and `event`, its event as published. */
+  turn: (turnId: string) => `hookrunner:turn:{${turnId}}:parts`,
+
   eventsStream: EVENTS_STREAM,
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
+  turnPublished: (turnId: string) => `hookrunner:events:published:{hookrunner:events}:turn:${turnId}`,
 } as const;
 
 /** A call's member in keys.pendingCalls: its enqueue time first, so the oldest can be found and dropped. */

@@ -19,6 +19,7 @@ export const SCRIPTS = {
   hookrunnerRotateSigningSecret: { file: 'rotate-signing-secret', keys: 1 },
   hookrunnerCallTransition: { file: 'call-transition', keys: 2 },
   hookrunnerCircuit: { file: 'circuit', keys: 1 },
+  hookrunnerTurnPart: { file: 'turn-part', keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -64,5 +65,6 @@ declare module 'ioredis' {
     hookrunnerRotateSigningSecret(secrets: string, ...args: Arg[]): Result<number, Context>;
     hookrunnerCallTransition(record: string, log: string, ...args: Arg[]): Result<1 | string | null, Context>;
     hookrunnerCircuit(circuit: string, ...args: Arg[]): Result<CircuitReplyRaw, Context>;
+    hookrunnerTurnPart(parts: string, ...args: Arg[]): Result<string[] | null, Context>;
   }
 }

@@ -1,21 +1,24 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import type { CallEvent } from '@hookrunner/contracts';
-import { CallRepository } from '@hookrunner/redis';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { eventSubject, type HookrunnerEvent } from '@hookrunner/contracts';
+import { CallRepository, keys, REDIS, type RedisClient } from '@hookrunner/redis';
 import { BotEventsService } from '../events/bot-events.service';
 
-/** A finished call's event: parsed, and as published. */
+/** A finished call's or turn's event: parsed, and as published. */
 export interface FinishedCall {
-  event: CallEvent;
+  event: HookrunnerEvent;
   raw: string;
 }
+
+/** What is waited for: a call, or a turn. */
+export type WaitedSubject = { callId: string } | { turnId: string };
 
 /** One request's watch on its bot's events, opened before its call is enqueued. */
 export interface CallWatch {
   /**
-   * The call's event once it is published, or undefined after `waitMs`. `replayed`: the call was
-   * enqueued by an earlier request and may have ended before this watch began.
+   * The call's (or turn's) event once it is published, or undefined after `waitMs`. `replayed`: it
+   * was enqueued by an earlier request and may have ended before this watch began.
    */
-  until(callId: string, waitMs: number, replayed: boolean): Promise<FinishedCall | undefined>;
+  until(subject: WaitedSubject, waitMs: number, replayed: boolean): Promise<FinishedCall | undefined>;
   close(): void;
 }
 
@@ -32,6 +35,7 @@ export class CallWaiterService implements OnModuleDestroy {
   constructor(
     private readonly events: BotEventsService,
     private readonly calls: CallRepository,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   /**
@@ -42,10 +46,10 @@ export class CallWaiterService implements OnModuleDestroy {
   async watch(botId: string, withinMs: number): Promise<CallWatch | undefined> {
     // Until the callId is known, every event of the bot is kept: the enqueue takes milliseconds.
     const early = new Map<string, FinishedCall>();
-    let target: { callId: string; resolve: (finished: FinishedCall) => void } | undefined;
+    let target: { id: string; resolve: (finished: FinishedCall) => void } | undefined;
     const subscribed = this.events.subscribe(botId, (event, raw) => {
-      if (!target) early.set(event.callId, { event, raw });
-      else if (event.callId === target.callId) target.resolve({ event, raw });
+      if (!target) early.set(eventSubject(event), { event, raw });
+      else if (eventSubject(event) === target.id) target.resolve({ event, raw });
     });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), withinMs)));
@@ -59,8 +63,9 @@ export class CallWaiterService implements OnModuleDestroy {
       return undefined;
     }
     return {
-      until: async (callId, waitMs, replayed) => {
-        const seen = early.get(callId);
+      until: async (subject, waitMs, replayed) => {
+        const id = 'turnId' in subject ? subject.turnId : subject.callId;
+        const seen = early.get(id);
         early.clear();
         if (seen) return seen;
         return new Promise<FinishedCall | undefined>((resolve) => {
@@ -71,9 +76,9 @@ export class CallWaiterService implements OnModuleDestroy {
           };
           const timer = setTimeout(end, waitMs);
           this.waiting.add(end);
-          target = { callId, resolve: end };
+          target = { id, resolve: end };
           if (replayed)
-            this.storedEvent(callId).then(
+            this.storedEvent(subject).then(
               (stored) => stored && end(stored),
               () => undefined,
             );
@@ -83,9 +88,12 @@ export class CallWaiterService implements OnModuleDestroy {
     };
   }
 
-  private async storedEvent(callId: string): Promise<FinishedCall | undefined> {
-    const raw = await this.calls.endedEvent(callId);
-    return raw === null ? undefined : { event: JSON.parse(raw) as CallEvent, raw };
+  private async storedEvent(subject: WaitedSubject): Promise<FinishedCall | undefined> {
+    const raw =
+      'turnId' in subject
+        ? await this.redis.hget(keys.turn(subject.turnId), 'event')
+        : await this.calls.endedEvent(subject.callId);
+    return raw === null ? undefined : { event: JSON.parse(raw) as HookrunnerEvent, raw };
   }
 
   /** At shutdown, before the HTTP server waits for open requests: every wait answers 202 now. */

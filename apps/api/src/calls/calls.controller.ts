@@ -78,7 +78,11 @@ export class CallsController {
     try {
       const accepted = await this.enqueue.enqueue(botId, call);
       if (accepted.replayed) reply.header('idempotent-replayed', 'true');
-      const finished = await watch?.until(accepted.callId, Math.max(0, deadline - Date.now()), accepted.replayed);
+      const finished = await watch?.until(
+        { callId: accepted.callId },
+        Math.max(0, deadline - Date.now()),
+        accepted.replayed,
+      );
       if (!finished) {
         await reply.status(202).send({ callId: accepted.callId, status: 'queued' } satisfies CallAcceptedDto);
         return;

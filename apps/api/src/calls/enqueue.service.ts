@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
@@ -9,6 +9,7 @@ import { DomainError, ErrorCode } from '../errors/domain-error';
 import { notFound } from '../webhooks/definitions.service';
 import { ApiQueues } from '../queues';
 import { EnqueueCallDto } from './dto/enqueue-call.dto';
+import { EnqueueTurnDto } from './dto/enqueue-turn.dto';
 import { BackpressureService } from './backpressure.service';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -27,6 +28,13 @@ const CLAIM_POLL_MS = 20;
 const ADD_CHUNK = 100;
 /** A call pending longer than this no longer ranks its bot's next calls (its end may never have been reported). */
 const PENDING_HORIZON_MS = 3_600_000;
+
+export interface AcceptedTurn {
+  turnId: string;
+  callIds: string[];
+  /** True when an idempotency key matched an earlier turn: nothing was enqueued. */
+  replayed: boolean;
+}
 
 export interface Accepted {
   callId: string;
@@ -55,12 +63,45 @@ export class EnqueueService {
     return result;
   }
 
-  /** One result per call, in order: accepted, or the DomainError that refused it. */
-  async enqueueMany(botId: string, calls: EnqueueCallDto[]): Promise<Array<Accepted | DomainError>> {
+  /**
+   * Enqueues a turn's calls, all or none: a webhook that does not exist refuses the whole turn.
+   * With an idempotency key, the turn's id and each call's are those of the first request with it.
+   */
+  async enqueueTurn(botId: string, turn: EnqueueTurnDto): Promise<AcceptedTurn> {
+    const { calls, idempotencyKey, waitMs: _waitMs, ...shared } = turn;
+    const turnId = idempotencyKey === undefined ? randomUUID() : turnIdOf(botId, idempotencyKey);
+    const entries: EnqueueCallDto[] = calls.map((call, i) => ({
+      ...shared,
+      webhook: call.webhook,
+      params: call.params,
+      // Never one a client can send: theirs hold no spaces.
+      idempotencyKey: idempotencyKey === undefined ? undefined : `turn ${idempotencyKey} ${i}`,
+    }));
+    const results = await this.enqueueMany(botId, entries, { turnId });
+    const refused = results.find((r): r is DomainError => r instanceof DomainError);
+    if (refused) throw refused;
+    const accepted = results as Accepted[];
+    return { turnId, callIds: accepted.map((a) => a.callId), replayed: accepted.every((a) => a.replayed) };
+  }
+
+  /**
+   * One result per call, in order: accepted, or the DomainError that refused it. With `turn`, the
+   * calls are one turn's: all are refused when one names a webhook that does not exist.
+   */
+  async enqueueMany(
+    botId: string,
+    calls: EnqueueCallDto[],
+    turn?: { turnId: string },
+  ): Promise<Array<Accepted | DomainError>> {
     this.backpressure.admit(calls.length);
     const now = Date.now();
     const callIds = calls.map(() => randomUUID());
     const { definitions, rankBefore } = await this.admit(botId, calls, callIds, now);
+    const missing = turn && calls.find((call) => !definitions.get(call.webhook));
+    if (missing) {
+      await this.redis.zrem(keys.pendingCalls(botId), ...callIds.map((callId) => pendingCallMember(now, callId)));
+      throw notFound(botId, missing.webhook);
+    }
     const results: Array<Accepted | DomainError> = [];
     const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition; priority: number }[] = [];
     for (const [index, call] of calls.entries()) {
@@ -78,6 +119,12 @@ export class EnqueueService {
     const { claimed, claimAges } = await this.claimIdempotencyKeys(botId, calls, fresh, results);
     await this.reviveUnenqueued(fresh, results, claimAges);
     const toAdd = fresh.filter((f) => !(results[f.index] as Accepted).replayed);
+    if (turn) {
+      // Every call of the turn knows all of them, so the results consumer completes it on its own.
+      const turnCallIds = results.map((r) => (r as Accepted).callId);
+      for (const { index, job } of toAdd)
+        job.turn = { turnId: turn.turnId, index, callIds: turnCallIds, enqueuedAt: now };
+    }
     const unused = fresh.filter((f) => f.job.callId !== callIds[f.index] || (results[f.index] as Accepted).replayed);
     if (unused.length > 0)
       await this.redis.zrem(keys.pendingCalls(botId), ...unused.map((f) => pendingCallMember(now, callIds[f.index])));
@@ -261,6 +308,12 @@ export class EnqueueService {
     for (const { key, callId } of claimed) pipeline.hookrunnerReleaseIdempotencyKey(key, callId);
     await pipeline.exec();
   }
+}
+
+/** A turn's id from its idempotency key: the same key of the same bot names the same turn. */
+function turnIdOf(botId: string, idempotencyKey: string): string {
+  const hex = createHash('sha256').update(`${botId}\0${idempotencyKey}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 function toJob(

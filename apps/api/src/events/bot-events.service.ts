@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { type CallEvent, eventsChannel } from '@hookrunner/contracts';
+import { eventsChannel, type HookrunnerEvent } from '@hookrunner/contracts';
 import { closeRedis, createRedis, type RedisClient } from '@hookrunner/redis';
 
 /** Receives one bot's events as published; `raw` is the JSON exactly as it went out. */
-export type BotEventListener = (event: CallEvent, raw: string) => void;
+export type BotEventListener = (event: HookrunnerEvent, raw: string) => void;
 
 /**
  * The API process's one Redis subscriber. Everything in the API that follows a bot's events
@@ -76,9 +76,9 @@ export class BotEventsService implements OnApplicationShutdown {
   private dispatch(channel: string, raw: string): void {
     const set = this.listeners.get(channel);
     if (!set) return;
-    let event: CallEvent;
+    let event: HookrunnerEvent;
     try {
-      event = JSON.parse(raw) as CallEvent;
+      event = JSON.parse(raw) as HookrunnerEvent;
     } catch {
       return; // Only Hookrunner publishes here; a foreign message is not an event.
     }

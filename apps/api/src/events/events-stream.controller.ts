@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IdentifierPipe } from '../common/identifier.pipe';
+import { eventSubject } from '@hookrunner/contracts';
 import { ApiErrors, ApiIdentifiers } from '../openapi/api-responses.decorator';
 import { BotEventsService } from './bot-events.service';
 import { SSE_HEADERS, sseComment, sseMessage } from './sse';
@@ -50,7 +51,7 @@ export class EventsStreamController implements BeforeApplicationShutdown {
     // Subscribing first: a Redis failure is still an ordinary error reply (503), and every event
     // published after the client sees the first comment reaches it.
     const unsubscribe = await this.events.subscribe(botId, (event, raw) =>
-      send(sseMessage({ id: event.callId, event: event.type, data: raw })),
+      send(sseMessage({ id: eventSubject(event), event: event.type, data: raw })),
     );
     reply.hijack();
     if (isGone(res)) return unsubscribe();

@@ -142,6 +142,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bots/{botId}/turns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run up to 10 calls in parallel as one turn
+         * @description Each call publishes its own event; when all have ended, one `turn.completed` event brings their responses together in declared order, with their state changes merged in that order.
+         */
+        post: operations["Turns_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/bots/{botId}/users/{userId}": {
         parameters: {
             query?: never;
@@ -655,6 +675,105 @@ export interface components {
             status: "queued";
             /** @description The replay’s run number, 1 for the first replay. */
             run: number;
+        };
+        TurnCall: {
+            /**
+             * @description The name of one of the bot’s webhooks.
+             * @example weather
+             */
+            webhook: string;
+            /** @description Added to, or overriding, the definition's params. */
+            params?: {
+                [key: string]: string;
+            };
+        };
+        EnqueueTurn: {
+            /**
+             * @description Defaults to `default`.
+             * @example default
+             */
+            sessionId?: string;
+            /** @description Added to, or overriding, the definition's params. */
+            params?: {
+                [key: string]: string;
+            };
+            /** @description Overlays the stored session memory for merge tags; not stored. At most 64 KiB. */
+            memory?: {
+                [key: string]: unknown;
+            };
+            /** @description Overlays the stored profile for merge tags; not stored. At most 64 KiB. */
+            user?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The user the turn is for.
+             * @example alice
+             */
+            userId: string;
+            calls: components["schemas"]["TurnCall"][];
+            /**
+             * @description The same key for the same bot within 24 h answers the first turn’s ids and enqueues nothing.
+             * @example msg-81723
+             */
+            idempotencyKey?: string;
+            /**
+             * @description Wait up to this long for the turn to complete: 200 with its event if it does, 202 otherwise. Default 0.
+             * @default 0
+             * @example 5000
+             */
+            waitMs?: number;
+        };
+        TurnCallOutcome: {
+            callId: string;
+            webhook: string;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed";
+            /** @description Present when failed. */
+            error?: components["schemas"]["CallError"];
+        };
+        TurnCompletedEvent: {
+            /** @enum {string} */
+            type: "turn.completed";
+            turnId: string;
+            botId: string;
+            userId: string;
+            sessionId: string;
+            /** @description Every call of the turn, in declared order. */
+            calls: components["schemas"]["TurnCallOutcome"][];
+            /** @description The succeeded calls’ responses in declared order, merge tags rendered with the merged state. */
+            responses: string[];
+            /** @description The succeeded calls’ quick replies in declared order. */
+            quickreplies: string[];
+            /** @description The whole session memory after the turn’s merge. */
+            memory: {
+                [key: string]: unknown;
+            };
+            /** @description The whole profile after the turn’s merge. */
+            userAttributes: {
+                [key: string]: unknown;
+            };
+            /** @description The succeeded calls’ changes merged in declared order: a later call wins a key both set. */
+            changes: components["schemas"]["StateChanges"];
+            /** @description From the 202 to the end of the turn’s last call. */
+            durationMs: number;
+            /** Format: date-time */
+            finishedAt: string;
+        };
+        TurnFinished: {
+            /** Format: uuid */
+            turnId: string;
+            /** @enum {string} */
+            status: "completed";
+            /** @description Exactly the event published for the turn. */
+            event: components["schemas"]["TurnCompletedEvent"];
+        };
+        TurnAccepted: {
+            /** Format: uuid */
+            turnId: string;
+            /** @description The calls’ ids, in declared order. */
+            callIds: string[];
+            /** @enum {string} */
+            status: "queued";
         };
         Profile: {
             /** @description The user’s profile; no expiry. */
@@ -1499,6 +1618,101 @@ export interface operations {
             /** @description The failed call is older than its retention and can no longer be retried. */
             410: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is unreachable; nothing was changed. Retry-After: 1. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    Turns_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                botId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnqueueTurn"];
+            };
+        };
+        responses: {
+            /** @description With waitMs: the turn completed in time. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnFinished"];
+                };
+            };
+            /** @description Queued; the events come later. */
+            202: {
+                headers: {
+                    /** @description `true` when the idempotency key matched an earlier turn. */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnAccepted"];
+                };
+            };
+            /** @description Invalid input: the message names the field and the rule. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key, or an unknown one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key may not act for this bot. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown webhook, call or route. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over RATE_LIMIT_PER_BOT or MAX_QUEUE_DEPTH: retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -11,6 +11,17 @@ export interface CallTarget {
   webhook: string;
 }
 
+/** A call's place in its turn: enough for the results consumer to complete the turn on its own. */
+export interface TurnMembership {
+  turnId: string;
+  /** This call's position in the turn's declared order. */
+  index: number;
+  /** Every call of the turn, in declared order. */
+  callIds: string[];
+  /** Epoch ms of the turn's 202. */
+  enqueuedAt: number;
+}
+
 /**
  * Payload of a job on the calls queue. The definition is snapshotted at enqueue time so a call
  * runs the webhook as it was when the conversation reached it.
@@ -27,6 +38,8 @@ export interface WebhookCallJob extends CallTarget {
   enqueuedAt: number;
   /** 0 for the first run, n for the n-th replay through POST /v1/calls/{callId}/retry. */
   run: number;
+  /** Set when the call is one of a turn's. */
+  turn?: TurnMembership;
 }
 
 /** Payload of a job on the results queue: a call that reached a final state. */
@@ -47,4 +60,18 @@ export interface CallResultJob extends CallTarget {
   /** Epoch ms when the final attempt ended. */
   finishedAt: number;
   run: number;
+  turn?: TurnMembership;
+}
+
+/** One ended call of a turn, as the results consumer keeps it until the turn's last call ends. */
+export interface TurnPart {
+  callId: string;
+  webhook: string;
+  outcome: 'succeeded' | 'failed';
+  error?: CallError;
+  /** As the webhook returned them: rendered once the turn's state is merged. */
+  responses: string[];
+  quickreplies: string[];
+  changes: { memory: Record<string, unknown>; userAttributes: Record<string, unknown> };
+  finishedAt: number;
 }

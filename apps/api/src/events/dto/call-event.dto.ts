@@ -1,5 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { CallErrorType, type CallError, type CallEvent, type CallEventType } from '@hookrunner/contracts';
+import {
+  CallErrorType,
+  type CallError,
+  type CallEvent,
+  type CallEventType,
+  type TurnCallOutcome,
+  type TurnCompletedEvent,
+} from '@hookrunner/contracts';
 import { JSON_OBJECT_SCHEMA } from '../../common/validators';
 
 /** Why a call failed: `error` in the API and the events. */
@@ -79,4 +86,71 @@ export class CallEventDto implements CallEvent {
 
   @ApiPropertyOptional({ type: CallErrorDto, description: 'Present when failed.' })
   error?: CallErrorDto;
+}
+
+@ApiSchema({ name: 'TurnCallOutcome' })
+export class TurnCallOutcomeDto implements TurnCallOutcome {
+  @ApiProperty()
+  callId: string;
+
+  @ApiProperty()
+  webhook: string;
+
+  @ApiProperty({ enum: ['succeeded', 'failed'] })
+  outcome: 'succeeded' | 'failed';
+
+  @ApiPropertyOptional({ type: CallErrorDto, description: 'Present when failed.' })
+  error?: CallErrorDto;
+}
+
+/**
+ * Published once per turn when all its calls have ended (after their own events), on the same
+ * channel and stream as calls' events; also the `event` of a waited turn's 200.
+ */
+@ApiSchema({ name: 'TurnCompletedEvent' })
+export class TurnCompletedEventDto implements TurnCompletedEvent {
+  @ApiProperty({ enum: ['turn.completed'] })
+  type: 'turn.completed';
+
+  @ApiProperty()
+  turnId: string;
+
+  @ApiProperty()
+  botId: string;
+
+  @ApiProperty()
+  userId: string;
+
+  @ApiProperty()
+  sessionId: string;
+
+  @ApiProperty({ type: [TurnCallOutcomeDto], description: 'Every call of the turn, in declared order.' })
+  calls: TurnCallOutcomeDto[];
+
+  @ApiProperty({
+    type: [String],
+    description: 'The succeeded calls’ responses in declared order, merge tags rendered with the merged state.',
+  })
+  responses: string[];
+
+  @ApiProperty({ type: [String], description: 'The succeeded calls’ quick replies in declared order.' })
+  quickreplies: string[];
+
+  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole session memory after the turn’s merge.' })
+  memory: Record<string, unknown>;
+
+  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole profile after the turn’s merge.' })
+  userAttributes: Record<string, unknown>;
+
+  @ApiProperty({
+    type: StateChangesDto,
+    description: 'The succeeded calls’ changes merged in declared order: a later call wins a key both set.',
+  })
+  changes: StateChangesDto;
+
+  @ApiProperty({ type: 'integer', description: 'From the 202 to the end of the turn’s last call.' })
+  durationMs: number;
+
+  @ApiProperty({ format: 'date-time' })
+  finishedAt: string;
 }
