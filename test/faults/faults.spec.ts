@@ -3,7 +3,8 @@
  * flaky endpoint, and the faults the Guarantees section promises to survive, all while calls
  * flow. It then checks, from the event stream, that every call that got a 202 has exactly one
  * terminal event, that succeeded events carry what the endpoint answered, and that the stored
- * state holds exactly what the succeeded calls returned.
+ * state holds exactly what the succeeded calls returned. Turns of three calls run through the same
+ * faults, and each completes in exactly one `turn.completed` that agrees with its calls' events.
  *
  * FAULTS_CALLS sets how many calls (default 2000); FAULTS_FSYNC=everysec runs the same faults
  * against `appendfsync everysec` and reports what a kill -9 of Redis lost instead of failing.
@@ -24,6 +25,9 @@ const CALLS = Number(process.env.FAULTS_CALLS ?? 2000);
 const FSYNC = (process.env.FAULTS_FSYNC ?? 'always') as 'always' | 'everysec';
 const USERS = 25;
 const BOT = 'faults-bot';
+/** One turn is sent with every TURN_EVERY-th call; its calls are numbered after the single calls. */
+const TURN_EVERY = 40;
+const TURN_SIZE = 3;
 /** Enqueue pace: the run spans the faults below instead of finishing before the first. */
 const RATE_PER_SECOND = Math.max(50, Math.round(CALLS / 40));
 
@@ -109,7 +113,18 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     return { status: res.status, body: await res.json().catch(() => undefined) };
   }
 
-  /** Enqueues call i until a 202, retrying 503s and 429s with the same idempotency key. */
+  /** Posts until a 202, retrying 503s and 429s with the same body (and so the same idempotency key). */
+  async function accept(path: string, body: unknown): Promise<any> {
+    for (;;) {
+      const reply = await post(path, body).catch(() => ({ status: 0, body: undefined }));
+      if (reply.status === 202) return reply.body;
+      if (reply.status !== 503 && reply.status !== 429 && reply.status !== 0)
+        throw new Error(`${path}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Enqueues call i until a 202. */
   async function enqueue(i: number): Promise<string> {
     const body = {
       webhook: 'flaky',
@@ -117,13 +132,20 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
       params: { i: String(i) },
       idempotencyKey: `call-${i}`,
     };
-    for (;;) {
-      const reply = await post(`/v1/bots/${BOT}/calls`, body).catch(() => ({ status: 0, body: undefined }));
-      if (reply.status === 202) return reply.body.callId as string;
-      if (reply.status !== 503 && reply.status !== 429 && reply.status !== 0)
-        throw new Error(`enqueue ${i}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    return ((await accept(`/v1/bots/${BOT}/calls`, body)) as { callId: string }).callId;
+  }
+
+  /** The numbers (endpoint `i`) of turn t's calls, in declared order. */
+  const turnNumbers = (t: number) => Array.from({ length: TURN_SIZE }, (_, j) => CALLS + t * TURN_SIZE + j);
+
+  /** Enqueues turn t until a 202; its users are not the single calls' (their state is checked apart). */
+  async function enqueueTurn(t: number): Promise<{ turnId: string; callIds: string[] }> {
+    const body = {
+      userId: `turner-${t}`,
+      calls: turnNumbers(t).map((n) => ({ webhook: 'flaky', params: { i: String(n) } })),
+      idempotencyKey: `turn-${t}`,
+    };
+    return (await accept(`/v1/bots/${BOT}/turns`, body)) as { turnId: string; callIds: string[] };
   }
 
   it('ends every accepted call in exactly one terminal event through worker, consumer and Redis crashes', async () => {
@@ -187,9 +209,17 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     })();
 
     const inFlight = new Set<Promise<void>>();
+    /** Accepted turns: turn number → its ids. */
+    const turns = new Map<number, { turnId: string; callIds: string[] }>();
     for (let i = 0; i < CALLS; i++) {
       const due = started + (i * 1000) / RATE_PER_SECOND;
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      if (i % TURN_EVERY === 0) {
+        const t = i / TURN_EVERY;
+        const p = enqueueTurn(t).then((ids) => void turns.set(t, ids));
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+      }
       const p = enqueue(i).then((callId) => {
         accepted.set(callId, i);
         enqueued++;
@@ -201,15 +231,21 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     await Promise.all(inFlight);
     await injector;
 
-    // Every accepted call must end; then read the whole stream once.
-    const terminal = await pollUntil(
+    // A turn's calls are accepted calls too, numbered after the single calls.
+    for (const [t, { callIds }] of turns) callIds.forEach((callId, j) => accepted.set(callId, turnNumbers(t)[j]));
+    const turnIds = [...turns.values()].map((turn) => turn.turnId);
+
+    // Every accepted call and turn must end; then read the whole stream once.
+    const everything = await pollUntil(
       async () => {
         const events = await readStream(observer);
-        const ended = new Set(events.map((e) => e.callId));
-        return [...accepted.keys()].every((id) => ended.has(id)) ? events : undefined;
+        const ended = new Set(events.map((e) => e.callId ?? e.turnId));
+        return [...accepted.keys(), ...turnIds].every((id) => ended.has(id)) ? events : undefined;
       },
-      { timeoutMs: 120_000, intervalMs: 500, message: 'not every accepted call ended' },
+      { timeoutMs: 120_000, intervalMs: 500, message: 'not every accepted call and turn ended' },
     ).catch(async () => readStream(observer));
+    const terminal = everything.filter((e) => e.type !== 'turn.completed');
+    const completed = everything.filter((e) => e.type === 'turn.completed');
 
     const byCall = new Map<string, any[]>();
     for (const event of terminal) byCall.set(event.callId, [...(byCall.get(event.callId) ?? []), event]);
@@ -218,6 +254,11 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     const failed = terminal.filter((e) => e.type === 'call.failed');
     const succeeded = terminal.filter((e) => e.type === 'call.succeeded');
 
+    const byTurn = new Map<string, any[]>();
+    for (const event of completed) byTurn.set(event.turnId, [...(byTurn.get(event.turnId) ?? []), event]);
+    const lostTurns = turnIds.filter((id) => !byTurn.has(id));
+    const duplicatedTurns = [...byTurn.entries()].filter(([, events]) => events.length > 1).map(([id]) => id);
+
     printTable(
       {
         accepted: accepted.size,
@@ -225,9 +266,29 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
         lost: lost.length,
         duplicated: duplicated.length,
         failedByDesign: failed.length,
+        turns: turns.size,
+        turnEvents: completed.length,
+        turnsLost: lostTurns.length,
+        turnsDuplicated: duplicatedTurns.length,
       },
       timings,
     );
+
+    // Each turn's event lists its calls in declared order, each as its own event ended, and
+    // brings the succeeded ones' responses in that order.
+    for (const [t, { turnId, callIds }] of turns) {
+      const [event] = byTurn.get(turnId) ?? [];
+      if (!event) continue;
+      const ends = callIds.map((callId) => byCall.get(callId)?.[0]);
+      expect(event.calls.map((c: any) => [c.callId, c.outcome])).toEqual(
+        ends.map((end, j) => [callIds[j], end?.type === 'call.succeeded' ? 'succeeded' : 'failed']),
+      );
+      expect(event.responses).toEqual(
+        turnNumbers(t)
+          .filter((_n, j) => ends[j]?.type === 'call.succeeded')
+          .flatMap((n) => replyFor(String(n)).responses),
+      );
+    }
 
     // Each succeeded event carries exactly what the endpoint answered for its call.
     for (const event of succeeded) {
@@ -254,7 +315,8 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     }
 
     expect(duplicated).toEqual([]);
-    if (FSYNC === 'always') expect(lost).toEqual([]);
+    expect(duplicatedTurns).toEqual([]);
+    if (FSYNC === 'always') expect([lost, lostTurns]).toEqual([[], []]);
     observer.disconnect();
   });
 

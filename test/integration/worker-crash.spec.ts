@@ -13,11 +13,14 @@ import {
 /*
  * The issue's "Done when": no call that got a 202 is lost when a worker process is killed with
  * SIGKILL while calls are in flight. Its calls are run again by the other worker once their locks
- * expire, and every call publishes exactly one event.
+ * expire, and every call publishes exactly one event. Turns waiting in the same queue complete
+ * exactly once, with their calls' responses in declared order.
  */
 
 const BOT = 'crash-bot';
 const CALLS = 40;
+const TURNS = 4;
+const TURN_SIZE = 3;
 const USERS = 4;
 const CONCURRENCY = 10;
 const REPLY_DELAY_MS = 1_500;
@@ -83,6 +86,21 @@ describe('a worker killed with calls in flight', () => {
     const callIds = accepted.map((r) => r.body.callId as string);
     expect(new Set(callIds).size).toBe(CALLS);
     expect((await http.get(`/v1/calls/${callIds[0]}`)).body).toMatchObject({ status: 'queued', attempts: 0 });
+    // Turns of their own users, their calls numbered after the single calls.
+    const turnCall = (t: number, j: number) => CALLS + t * TURN_SIZE + j;
+    const turns = await Promise.all(
+      Array.from({ length: TURNS }, (_, t) =>
+        http.post(`/v1/bots/${BOT}/turns`, {
+          userId: `turner-${t}`,
+          calls: Array.from({ length: TURN_SIZE }, (_, j) => ({
+            webhook: 'slow',
+            params: { i: String(turnCall(t, j)) },
+          })),
+        }),
+      ),
+    );
+    expect(turns.map((r) => r.status)).toEqual(Array(TURNS).fill(202));
+    const turnCallIds = turns.flatMap((r) => r.body.callIds as string[]);
 
     const workerEnv = {
       WORKER_CONCURRENCY: String(CONCURRENCY),
@@ -102,10 +120,12 @@ describe('a worker killed with calls in flight', () => {
     expect((await victim.exited).signal).toBe('SIGKILL');
 
     const finished = await events.waitForAll(callIds, 60_000);
+    await events.waitForAll(turnCallIds, 60_000);
+    const completed = await Promise.all(turns.map((r) => events.waitForTurn(r.body.turnId as string, 60_000)));
     await waitForIdleQueues(client, 20_000);
 
     // Exactly one event per call, on the channel and in the stream, and nothing else.
-    expect(events.events).toHaveLength(CALLS);
+    expect(events.events).toHaveLength(CALLS + TURNS * TURN_SIZE);
     expect(finished.map((e) => e.type)).toEqual(Array(CALLS).fill('call.succeeded'));
     for (const [i, event] of finished.entries()) {
       expect(event).toMatchObject({
@@ -124,7 +144,7 @@ describe('a worker killed with calls in flight', () => {
       const key = String(req.headers['idempotency-key']);
       hits.set(key, (hits.get(key) ?? 0) + 1);
     }
-    expect([...hits.keys()].sort()).toEqual([...callIds].sort());
+    expect([...hits.keys()].sort()).toEqual([...callIds, ...turnCallIds].sort());
     const rerun = [...hits.values()].filter((n) => n > 1).length;
     expect(rerun).toBeGreaterThan(0);
     expect(rerun).toBeLessThanOrEqual(inFlightAtKill);
@@ -139,5 +159,18 @@ describe('a worker killed with calls in flight', () => {
     }
     const statuses = await Promise.all(callIds.map((id) => http.get(`/v1/calls/${id}`)));
     expect(statuses.map((s) => s.body.status)).toEqual(Array(CALLS).fill('succeeded'));
+
+    // One turn.completed per turn, on the channel and in the stream, its calls in declared order.
+    expect(events.turns).toHaveLength(TURNS);
+    for (const [t, turn] of completed.entries()) {
+      const numbers = Array.from({ length: TURN_SIZE }, (_, j) => turnCall(t, j));
+      expect(turn).toMatchObject({
+        userId: `turner-${t}`,
+        calls: turns[t].body.callIds.map((callId: string) => ({ callId, webhook: 'slow', outcome: 'succeeded' })),
+        responses: numbers.map((n) => `call ${n}: ${n}`),
+        memory: Object.fromEntries(numbers.map((n) => [`k-${n}`, n])),
+      });
+      expect((await streamEntriesFor(client, turn.turnId)).map((entry) => entry.event)).toEqual([turn]);
+    }
   });
 });
