@@ -110,6 +110,29 @@ describe('@hookrunner/client', () => {
     expect(refused).toMatchObject({ status: 404, body: { error: 'webhook_not_found' } });
   });
 
+  it('runs a turn, waits for it, and follows its turn.completed beside its calls’ events', async () => {
+    await hook('ask', 200, { responses: ['asked'], memory: { step: 'ask' } });
+    await hook('tell', 200, { responses: ['told {{memory.step}}'], memory: { step: 'tell' } });
+    const { received } = await follow();
+
+    const turn = await client.turn(botId, {
+      userId: 'u1',
+      calls: [{ webhook: 'ask' }, { webhook: 'tell' }],
+      waitMs: 10_000,
+    });
+    if (turn.status !== 'completed') throw new Error('the turn did not complete in time');
+    expect(turn.event).toMatchObject({ type: 'turn.completed', responses: ['asked', 'told tell'] });
+
+    await pollUntil(() => received.find((e) => e.type === 'turn.completed'), {
+      timeoutMs: 10_000,
+      message: 'no turn.completed',
+    });
+    const [completed] = received.filter((e) => e.type === 'turn.completed');
+    if (completed.type !== 'turn.completed') throw new Error('not a turn event');
+    expect(completed).toEqual(turn.event);
+    expect(received.map(idOf).sort()).toEqual([...completed.calls.map((c) => c.callId), turn.turnId].sort());
+  });
+
   it('lists dead letters and replays one', async () => {
     await hook('broken', 400, { nope: true });
     const failed = await client.wait(botId, { webhook: 'broken', userId: 'u1' }, 10_000);
