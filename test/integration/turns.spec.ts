@@ -94,7 +94,10 @@ describe('turns', () => {
     expect(completed.durationMs).toBeGreaterThanOrEqual(300);
     // Each call published its own event, before the turn's.
     const own = await events!.waitForAll(callIds);
-    expect(own.map((e) => e.webhook)).toEqual(['first', 'second']);
+    expect(own.map((e) => [e.webhook, e.turnId])).toEqual([
+      ['first', turnId],
+      ['second', turnId],
+    ]);
     expect(JSON.parse(endpoint.requestsTo(`/${botId}/second`)[0].body)).toMatchObject({ x: '1' });
     // The stored state is what the event says: the later call's value.
     const session = await stack.api.get(`/v1/bots/${botId}/users/${userId}/sessions/default`);

@@ -57,6 +57,7 @@ export function buildEvent(result: CallResultJob, merged: MergedState): CallEven
     finishedAt: new Date(result.finishedAt).toISOString(),
   };
   if (result.error) event.error = result.error;
+  if (result.turn) event.turnId = result.turn.turnId;
   return event;
 }
 

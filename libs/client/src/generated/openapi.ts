@@ -530,6 +530,8 @@ export interface components {
             finishedAt: string;
             /** @description Present when failed. */
             error?: components["schemas"]["CallError"];
+            /** @description Set when the call is one of a turn’s: its `turn.completed` follows once every call has ended. */
+            turnId?: string;
         };
         CallFinished: {
             /** Format: uuid */

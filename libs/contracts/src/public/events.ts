@@ -25,6 +25,8 @@ export interface CallEvent {
   durationMs: number;
   finishedAt: string;
   error?: CallError;
+  /** Set when the call is one of a turn's: its turn.completed follows once every call has ended. */
+  turnId?: string;
 }
 
 /** How one call of a turn ended, in the turn's event. */

@@ -86,6 +86,11 @@ export class CallEventDto implements CallEvent {
 
   @ApiPropertyOptional({ type: CallErrorDto, description: 'Present when failed.' })
   error?: CallErrorDto;
+
+  @ApiPropertyOptional({
+    description: 'Set when the call is one of a turn’s: its `turn.completed` follows once every call has ended.',
+  })
+  turnId?: string;
 }
 
 @ApiSchema({ name: 'TurnCallOutcome' })
