@@ -231,7 +231,18 @@ describe('publish-event', () => {
     const [botId, stream] = [fresh('bot'), fresh('stream')];
     for (let run = 0; run < 250; run++) {
       const marker = fresh('marker');
-      await client.hookrunnerPublishEvent(marker, stream, 600, 10, eventsChannel(botId), '{}', 't', botId, 'callId', 'c');
+      await client.hookrunnerPublishEvent(
+        marker,
+        stream,
+        600,
+        10,
+        eventsChannel(botId),
+        '{}',
+        't',
+        botId,
+        'callId',
+        'c',
+      );
     }
     const length = await client.xlen(stream);
     expect(length).toBeGreaterThanOrEqual(10);
