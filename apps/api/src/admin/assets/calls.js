@@ -11,6 +11,8 @@ const cursors = [undefined];
 let current = 0;
 let nextCursor;
 let shownCall;
+/** Events seen per call since the page opened: a retry that sees one arrive says nothing more. */
+const endings = new Map();
 
 export function initCalls() {
   $('failed-newest').addEventListener('click', () => void showFailedPage(0));
@@ -71,6 +73,8 @@ export function refreshFailed() {
 
 /** Reloads the detail when `callId` is the call shown (its event just arrived, say). */
 export function refreshCall(callId) {
+  if (callId === undefined) return;
+  endings.set(callId, (endings.get(callId) ?? 0) + 1);
   if (callId !== shownCall) return;
   $('call-retry-status').textContent = '';
   void openCall(callId, false);
@@ -144,6 +148,7 @@ function attemptStatus(attempt) {
 
 async function retry(callId) {
   const status = $('call-retry-status');
+  const endedBefore = endings.get(callId) ?? 0;
   let queued;
   try {
     queued = await request('POST', callPath(callId, '/retry'));
@@ -156,7 +161,9 @@ async function retry(callId) {
   const call = await openCall(callId);
   // Said only while the replay runs: once its event is in, the detail above shows how it ended.
   const ended = call && (call.status === 'succeeded' || call.status === 'failed');
-  if (!(ended && call.attemptLog.some((attempt) => attempt.run === queued.run))) {
+  // The replay's event may have come (and refreshed the detail) while this request was out.
+  const eventCame = (endings.get(callId) ?? 0) > endedBefore;
+  if (!eventCame && !(ended && call.attemptLog.some((attempt) => attempt.run === queued.run))) {
     status.textContent = `Queued again (run ${queued.run}); the result shows here when it ends.`;
   }
 }

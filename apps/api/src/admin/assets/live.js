@@ -90,6 +90,13 @@ function parseFrame(text) {
 }
 
 function addRow(event, openCall) {
+  const tr = event.type === 'turn.completed' ? turnRow(event) : callRow(event, openCall);
+  const body = $('event-table').tBodies[0];
+  body.prepend(tr);
+  while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
+}
+
+function callRow(event, openCall) {
   const outcome =
     event.type === 'call.failed' ? (event.error?.message ?? 'failed') : (event.responses ?? []).join(' · ');
   const call = h(
@@ -100,9 +107,24 @@ function addRow(event, openCall) {
   const cells = [when(event.finishedAt), event.type, call, event.webhook, event.userId, outcome];
   const tr = h('tr', { class: event.type === 'call.failed' ? 'failed' : 'succeeded', 'data-call': event.callId });
   for (const cell of cells) tr.append(h('td', {}, cell));
-  const body = $('event-table').tBodies[0];
-  body.prepend(tr);
-  while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
+  return tr;
+}
+
+/** A turn's row: its calls' webhooks in declared order (a failed one marked ✗) and what it said. */
+function turnRow(event) {
+  const webhooks = (event.calls ?? []).map((c) => (c.outcome === 'failed' ? `✗ ${c.webhook}` : c.webhook)).join(', ');
+  const failed = (event.calls ?? []).some((c) => c.outcome === 'failed');
+  const cells = [
+    when(event.finishedAt),
+    event.type,
+    `turn ${shortId(event.turnId)}`,
+    webhooks,
+    event.userId,
+    (event.responses ?? []).join(' · '),
+  ];
+  const tr = h('tr', { class: failed ? 'failed' : 'succeeded', 'data-turn': event.turnId });
+  for (const cell of cells) tr.append(h('td', {}, cell));
+  return tr;
 }
 
 function setStatus(text) {
