@@ -1,4 +1,4 @@
-import { EVENTS_STREAM } from '@hookrunner/contracts';
+import { EVENTS_STREAM, partitionPrefix } from '@hookrunner/contracts';
 
 /**
  * Every Redis key and channel Hookrunner uses, built in one place.
@@ -20,6 +20,8 @@ import { EVENTS_STREAM } from '@hookrunner/contracts';
  * - BullMQ's keys carry the `{hookrunner}` tag of QUEUE_PREFIX (libs/contracts) for partition 0 of
  *   the calls queue and for the results queue; partition p > 0 of the calls queue carries its own
  *   tag `{hookrunner:p}` (partitionPrefix), so that on a cluster the partitions spread over the masters.
+ * - Partition p's results stream (finished calls on their way to the results consumer) carries
+ *   the partition's tag, as its calls queue does: on a cluster it sits on the same master.
  * - Per bot, slot `{<botId>}` again: the bot's pending calls (`pending`), added to by the admit
  *   script in the same round trip as its rate tokens and definitions.
  * - Per origin, slot `{<origin>}`: the circuit breaker's hash, the only key its script touches.
@@ -49,6 +51,9 @@ export const keys = {
   attempts: (callId: string) => `hookrunner:call:{${callId}}:attempts`,
   /** The finished call's event as published, for a waited enqueue whose idempotency key replays it. */
   callEvent: (callId: string) => `hookrunner:call:{${callId}}:event`,
+
+  /** Partition `partition`'s results stream: one entry per finished call run, read by the RESULTS_GROUP. */
+  results: (partition: number) => `${partitionPrefix(partition)}:results:stream`,
 
   eventsStream: EVENTS_STREAM,
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,
