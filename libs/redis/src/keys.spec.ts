@@ -100,7 +100,10 @@ const SCRIPT_KEYS: Record<ScriptName, { keys: (i: Ids) => string[]; slotOf: (i: 
   // apps/api/src/signing/signing-secrets.controller.ts
   hookrunnerRotateSigningSecret: { keys: (i) => [keys.signingSecrets(i.botId)], slotOf: (i) => i.botId },
   // libs/redis/src/call-repository.ts (every transition)
-  hookrunnerCallTransition: { keys: (i) => [keys.call(i.callId), keys.attempts(i.callId)], slotOf: (i) => i.callId },
+  hookrunnerCallTransition: {
+    keys: (i) => [keys.call(i.callId), keys.attempts(i.callId), keys.callEvent(i.callId)],
+    slotOf: (i) => i.callId,
+  },
   // libs/redis/src/circuit-store.ts
   hookrunnerCircuit: { keys: (i) => [keys.circuit(i.origin)], slotOf: (i) => escapedOrigin(i.origin) },
 };
