@@ -87,6 +87,17 @@ describe('circuit.lua against the rules of libs/isolation', () => {
     expect([...seen].sort()).toEqual(['closed', 'half_open', 'open']);
   });
 
+  it('counts outcomes recorded together as the same outcomes recorded one by one, then judges the window', async () => {
+    const [together, oneByOne] = ['http://together.test', 'http://one-by-one.test'];
+    const now = Date.now();
+    expect(await sut.recordMany(together, 9, 4, now)).toMatchObject({ state: 'closed', attempts: 9, failures: 4 });
+    for (let i = 0; i < 9; i++) await sut.record(oneByOne, { failed: i < 4, probe: false }, now);
+    expect((await sut.read([oneByOne], now))[0]).toEqual((await sut.read([together], now))[0]);
+    // The tenth attempt, failed: 5 of 10 reach the 50% share, and the circuit opens.
+    expect(await sut.recordMany(together, 1, 1, now)).toMatchObject({ state: 'open', transition: 'open' });
+    expect(await sut.recordMany(together, 3, 0, now)).toMatchObject({ state: 'open', attempts: 10, failures: 5 });
+  });
+
   it('keeps one key per origin, expiring, with braces in the origin escaped', async () => {
     const origin = 'http://a{b}.test';
     await sut.record(origin, { failed: true, probe: false });

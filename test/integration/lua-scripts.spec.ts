@@ -503,7 +503,7 @@ describe('call-transition (through CallRepository)', () => {
     await create(call);
     await calls.attemptStarted(call, 1, TTL);
     const first = attempt(0, 1, 503);
-    expect(await calls.retrying(call.callId, 0, first, TTL)).toEqual({ written: true });
+    expect(await calls.retrying(call, first, TTL)).toEqual({ written: true });
     await calls.attemptStarted(call, 2, TTL);
     const last = await end(call, 'succeeded', 120);
 
@@ -532,15 +532,19 @@ describe('call-transition (through CallRepository)', () => {
 
     expect(await calls.attemptStarted(call, 3, TTL)).toEqual({ written: false, status: 'running' });
     const late = attempt(0, 3, 503);
-    expect(await calls.retrying(call.callId, 0, late, TTL)).toEqual({ written: false, status: 'running' });
+    expect(await calls.retrying(call, late, TTL)).toEqual({ written: false, status: 'running' });
     expect((await calls.find(call.callId))?.call).toMatchObject({ status: 'running', run: 1, attempts: 1 });
 
     const ended = target();
     await create(ended);
     await end(ended, 'failed');
     expect(await calls.attemptStarted(ended, 3, TTL)).toEqual({ written: false, status: 'failed' });
-    expect(await calls.retrying(ended.callId, 0, late, TTL)).toEqual({ written: false, status: 'failed' });
+    expect(await calls.retrying(ended, late, TTL)).toEqual({ written: false, status: 'failed' });
     expect(await client.llen(keys.attempts(ended.callId))).toBe(0);
+    // A second end of the same run (a result reported twice) keeps the first's event copy.
+    const again = { status: 'failed' as const, attempts: 3, finishedAt: ENQUEUED_AT, lastAttempt: late };
+    expect(await calls.ended(ended, again, TTL, '{"type":"again"}')).toEqual({ written: false, status: 'failed' });
+    expect(await client.get(keys.callEvent(ended.callId))).toBe('{"type":"call.failed"}');
     // A newer run may still advance past an ended one.
     expect(await calls.attemptStarted({ ...ended, run: 1 }, 1, TTL)).toEqual({ written: true });
   });
@@ -549,7 +553,7 @@ describe('call-transition (through CallRepository)', () => {
     const call = target();
     await create(call);
     const first = attempt(0, 1, 500);
-    await calls.retrying(call.callId, 0, first, TTL);
+    await calls.retrying(call, first, TTL);
     const last = await end(call, 'failed');
 
     expect(await calls.replayed(call.callId, 2, TTL)).toEqual({ written: false, status: 'failed' });
@@ -562,6 +566,8 @@ describe('call-transition (through CallRepository)', () => {
       const ttl = await client.ttl(key);
       expect(ttl > 0 && ttl <= 90).toBe(true);
     }
+    // The old run's event no longer answers a waited enqueue.
+    expect(await client.exists(keys.callEvent(call.callId))).toBe(0);
     // The same replay again finds the call queued, not failed.
     expect(await calls.replayed(call.callId, 1, TTL)).toEqual({ written: false, status: 'queued' });
     expect(await client.llen(keys.attempts(call.callId))).toBe(2);

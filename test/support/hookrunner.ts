@@ -163,10 +163,16 @@ export async function queuePrefixes(redis: Redis, queue: 'calls' | 'results'): P
   return [...new Set([`{hookrunner}:${queue}`, ...metas.map((key) => key.slice(0, -':meta'.length))])];
 }
 
-/** Jobs of a BullMQ queue (every partition of it) that are not finished yet. */
+/**
+ * Calls (jobs of the calls queue) or results (entries of the results streams), over every
+ * partition, that are not finished yet: a result leaves its stream once applied.
+ */
 export async function pendingJobs(redis: Redis, queue: 'calls' | 'results'): Promise<number> {
   const pipeline = redis.pipeline();
-  for (const prefix of await queuePrefixes(redis, queue)) {
+  if (queue === 'results') {
+    for (const key of await redis.keys('{hookrunner*}:results:stream')) pipeline.xlen(key);
+  }
+  for (const prefix of queue === 'calls' ? await queuePrefixes(redis, queue) : []) {
     for (const list of QUEUE_LISTS) pipeline.llen(`${prefix}:${list}`);
     for (const set of QUEUE_SETS) pipeline.zcard(`${prefix}:${set}`);
   }

@@ -1,10 +1,10 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CALLS_QUEUE, partitionPrefix, CallResultJob, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
+import { CALLS_QUEUE, partitionPrefix, RESULTS_QUEUE, WebhookCallJob } from '@hookrunner/contracts';
 import { partitionOf } from '@hookrunner/isolation';
-import { closeRedis, connectRedis, createRedis, openQueue, type RedisClient } from '@hookrunner/redis';
-import { partitionedCounter, registerQueueMetrics } from '@hookrunner/observability';
+import { closeRedis, connectRedis, createRedis, openQueue, type RedisClient, ResultStream } from '@hookrunner/redis';
+import { partitionedCounter, type QueueCounter, registerQueueMetrics } from '@hookrunner/observability';
 
 /**
  * The API's only door to BullMQ: it adds calls (to the bot's partition of the calls queue),
@@ -17,18 +17,15 @@ import { partitionedCounter, registerQueueMetrics } from '@hookrunner/observabil
 export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
   /** The partitions of the calls queue, by number (QUEUE_PARTITIONS). */
   readonly callPartitions: Queue<WebhookCallJob>[];
-  /** The partitions of the results queue, read for the queue-depth metrics only. */
-  readonly resultPartitions: Queue<CallResultJob>[];
   private readonly connection: RedisClient;
+  private readonly partitions: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.connection = createRedis(config, 'command', 'hookrunner:api-queues', { autoPipelining: true });
     this.callPartitions = Array.from({ length: config.isolation.partitions }, (_, p) =>
       openQueue<WebhookCallJob>(CALLS_QUEUE, this.connection, { prefix: partitionPrefix(p) }),
     );
-    this.resultPartitions = Array.from({ length: config.isolation.partitions }, (_, p) =>
-      openQueue<CallResultJob>(RESULTS_QUEUE, this.connection, { prefix: partitionPrefix(p) }),
-    );
+    this.partitions = config.isolation.partitions;
   }
 
   partitionOf(botId: string): number {
@@ -70,13 +67,32 @@ export class ApiQueues implements OnModuleInit, OnApplicationShutdown {
     await connectRedis(this.connection).catch(() => undefined); // /ready reports it; enqueue answers 503 meanwhile
     registerQueueMetrics([
       partitionedCounter(CALLS_QUEUE, this.callPartitions as never),
-      partitionedCounter(RESULTS_QUEUE, this.resultPartitions as never),
+      resultsCounter(new ResultStream(this.connection), this.partitions),
     ]);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // BullMQ does not close connections it was given.
-    await Promise.all([...this.callPartitions, ...this.resultPartitions].map((q) => q.close()));
+    await Promise.all(this.callPartitions.map((q) => q.close()));
     await closeRedis(this.connection);
   }
+}
+
+/** The results streams as the queue gauges see them: waiting (not yet read) and active (read, not yet acknowledged). */
+function resultsCounter(stream: ResultStream, partitions: number): QueueCounter {
+  const depths = () => Promise.all(Array.from({ length: partitions }, (_, p) => stream.depth(p)));
+  return {
+    name: RESULTS_QUEUE,
+    async getJobCounts() {
+      const all = await depths();
+      return {
+        waiting: all.reduce((sum, d) => sum + d.waiting, 0),
+        active: all.reduce((sum, d) => sum + d.active, 0),
+      };
+    },
+    async getJobs() {
+      const oldest = (await depths()).flatMap((d) => (d.oldestAt === undefined ? [] : [d.oldestAt]));
+      return oldest.length > 0 ? [{ timestamp: Math.min(...oldest) }] : [];
+    },
+  };
 }

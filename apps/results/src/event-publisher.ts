@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { eventsChannel, RESULT_MARKER_TTL_SECONDS, type CallEvent, type CallResultJob } from '@hookrunner/contracts';
-import { CallRepository, countCall, keepsOrder, keys, type RedisClient, replies, STATE_REDIS } from '@hookrunner/redis';
+import { CallRepository, countCall, keepsOrder, keys, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
 
 /** Records a finished call and publishes its event, exactly once per call and run. */
 @Injectable()
@@ -32,15 +32,18 @@ export class EventPublisher {
     // The bot's own keys, one slot: the dead-letter index (newest last, trimmed to the retention
     // window as it grows) and the per-bot stats. A result replayed after a crash past this point
     // counts twice in the stats (never in the event stream, whose marker holds).
-    const bot = this.redis.pipeline();
+    // Single commands, not a pipeline: the connection auto-pipelines, so they leave in one write
+    // with the rest of the batch's results (a pipeline would cost a write of its own per result).
+    const botWrites: Promise<unknown>[] = [
+      countCall(this.redis, event.botId, result.outcome, Math.max(0, Date.now() - result.enqueuedAt) / 1000),
+    ];
     if (failed) {
       const failedIndex = keys.failedCalls(event.botId);
-      bot
-        .zadd(failedIndex, result.finishedAt, event.callId)
-        .zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000);
+      botWrites.push(
+        this.redis.zadd(failedIndex, result.finishedAt, event.callId),
+        this.redis.zremrangebyscore(failedIndex, '-inf', Date.now() - retention * 1000),
+      );
     }
-    countCall(bot, event.botId, result.outcome, Math.max(0, Date.now() - result.enqueuedAt) / 1000);
-    const botWrites = bot.exec().then(replies);
     // The record before the event, so a bot engine that reads GET /v1/calls/{callId} on the event
     // finds it final. One connection applies commands in the order sent, so both leave in one
     // batch; a cluster may apply them on different nodes in any order, so there the event waits.
@@ -57,7 +60,7 @@ export class EventPublisher {
       'callId',
       event.callId,
     );
-    const [, , publishedNow] = await Promise.all([ended, botWrites, published]);
+    const [, , publishedNow] = await Promise.all([ended, Promise.all(botWrites), published]);
     return publishedNow === 1;
   }
 }

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { CallResultJob, RESULT_RETRY, RESULTS_QUEUE } from '@hookrunner/contracts';
+import type { CallResultJob } from '@hookrunner/contracts';
 import { callLatencySeconds, callsTotal, eventsPublishedTotal, Readiness } from '@hookrunner/observability';
 import {
   BACKGROUND_REDIS,
   BackgroundRedisLifecycle,
   MAX_STATE_FIELDS,
-  PartitionedWorker,
   type RedisClient,
+  ResultConsumer,
+  ResultStream,
 } from '@hookrunner/redis';
 import { buildEvent, refusedResult } from './build-event';
 import { EventPublisher } from './event-publisher';
@@ -19,7 +19,7 @@ import { TurnAssembler } from './turn-assembler';
 @Injectable()
 export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('results');
-  private worker: PartitionedWorker<CallResultJob>;
+  private consumer: ResultConsumer;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,33 +29,31 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly readiness: Readiness,
     @Inject(BACKGROUND_REDIS) private readonly connection: RedisClient,
     private readonly background: BackgroundRedisLifecycle,
+    private readonly results: ResultStream,
   ) {}
 
   onModuleInit(): void {
-    // One worker per partition of the results queue, as the calls queue has: on a cluster the
-    // results of a partition stay on its master.
-    this.worker = new PartitionedWorker<CallResultJob>(RESULTS_QUEUE, (job) => this.process(job), {
-      connection: this.connection,
+    // A loop per partition of the results stream, as the calls queue has partitions: on a cluster
+    // the results of a partition stay on its master. Each result of a batch is handled on its own,
+    // and the batch's scripts leave together on the state connection (it auto-pipelines).
+    this.consumer = new ResultConsumer(this.results, this.connection, (result) => this.process(result), {
       partitions: this.config.isolation.partitions,
-      concurrency: this.config.results.concurrency,
-      stalledInterval: this.config.worker.stalledIntervalMs,
-      // Each step is idempotent per call, so a result may be retried after any number of crashes.
-      maxStalledCount: this.config.worker.maxStalledCount,
-      settings: {
-        backoffStrategy: (attemptsMade: number) =>
-          Math.min(RESULT_RETRY.baseMs * 2 ** (attemptsMade - 1), RESULT_RETRY.capMs),
-      },
+      batch: this.config.results.concurrency,
+      // A consumer alive renews nothing: a result is presumed abandoned once it has waited as long
+      // as a worker's lock on a call, and every step of a result is idempotent if it was not.
+      claimIdleMs: this.config.worker.lockDurationMs,
+      claimIntervalMs: this.config.worker.stalledIntervalMs,
+      onError: (err) => this.logger.warn(`results consumer error: ${err.message}`),
+      onDropped: (result, err) =>
+        this.logger.error({ callId: result.callId, err: err.message }, 'result could not be applied'),
     });
-    this.worker.on('error', (err) => this.logger.warn(`results worker error: ${err.message}`));
-    this.worker.on('failed', (job, err) =>
-      this.logger.error({ callId: job?.data.callId, err: err.message }, 'result could not be applied'),
-    );
-    this.readiness.add('results', () => (this.worker.problem() ? 'results consumer is not running' : undefined));
+    this.consumer.start();
+    this.readiness.add('results', () => this.consumer.problem());
   }
 
-  private async process(job: Job<CallResultJob>): Promise<void> {
-    const merged = await this.merge.apply(job.data);
-    const result = merged.rejected ? refusedResult(job.data, merged.rejected, MAX_STATE_FIELDS) : job.data;
+  private async process(finished: CallResultJob): Promise<void> {
+    const merged = await this.merge.apply(finished);
+    const result = merged.rejected ? refusedResult(finished, merged.rejected, MAX_STATE_FIELDS) : finished;
     const event = buildEvent(result, merged);
     const publishedNow = await this.publisher.publish(result, event);
     // After the call's own event, and on a replay too: the turn may not have been completed then.
@@ -80,9 +78,9 @@ export class ResultProcessor implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (!this.worker) return;
-    // Results left unfinished are retried by the next consumer: every step is idempotent.
-    if (await this.worker.drain(this.config.shutdownGraceMs)) return;
+    if (!this.consumer) return;
+    // Results left unfinished are claimed by another consumer: every step is idempotent.
+    if (await this.consumer.drain(this.config.shutdownGraceMs)) return;
     this.logger.warn('results still running at the end of the grace period; the next consumer retries them');
     this.background.abandon();
   }

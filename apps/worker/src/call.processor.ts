@@ -1,16 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DelayedError, Job, MinimalJob, Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, Job, MinimalJob, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import {
   AttemptRecord,
   CALLS_QUEUE,
-  partitionPrefix,
   CallError,
   CallErrorType,
   CallResultJob,
-  RESULT_JOB,
-  RESULT_RETRY,
-  RESULTS_QUEUE,
   WebhookCallJob,
   WebhookReply,
 } from '@hookrunner/contracts';
@@ -20,10 +16,11 @@ import {
   BackgroundRedisLifecycle,
   CallRepository,
   keys,
-  openQueue,
   PartitionedWorker,
   pendingCallMember,
   type RedisClient,
+  ResultStream,
+  STATE_REDIS,
 } from '@hookrunner/redis';
 import { partitionOf } from '@hookrunner/isolation';
 import { nextRetryDelay } from '@hookrunner/webhook';
@@ -32,39 +29,40 @@ import { RetryableCallError } from './retryable-call-error';
 import { attemptRecord, lostAttemptRecord } from './attempt-record';
 import { isStalledTooOften } from './stalled';
 
-/** Thrown after the final result was handed to the results queue: nothing more to report. */
+/**
+ * How long an attempt is out before its call's record says running. Most attempts end sooner and
+ * their record goes from queued straight to the outcome (retrying, or ended by the results
+ * consumer): a script call fewer per call. Only GET /v1/calls/{callId} shows the difference.
+ */
+const RUNNING_MARK_AFTER_MS = 50;
+
+/** Thrown after the final result was handed to the results stream: nothing more to report. */
 class ReportedFailure extends UnrecoverableError {}
 
 /**
  * The calls-queue worker. It takes a job, lets CallRunnerService attempt it, and turns the outcome
  * into BullMQ's terms: return (succeeded), RetryableCallError (try again after a backoff) or
- * UnrecoverableError (failed for good). A final outcome is handed to the results queue first, so
+ * UnrecoverableError (failed for good). A final outcome is handed to the results stream first, so
  * every call ends in exactly one result whatever happens to this process afterwards.
  */
 @Injectable()
 export class CallProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('worker');
   private worker: PartitionedWorker<WebhookCallJob>;
-  /** The results queue's partitions: a call's result goes to its bot's, as its call came from it. */
-  private results: Queue<CallResultJob>[];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runner: CallRunnerService,
     private readonly readiness: Readiness,
     @Inject(BACKGROUND_REDIS) private readonly connection: RedisClient,
+    @Inject(STATE_REDIS) private readonly state: RedisClient,
     private readonly background: BackgroundRedisLifecycle,
     private readonly calls: CallRepository,
+    private readonly results: ResultStream,
   ) {}
 
   onModuleInit(): void {
     const { worker: options } = this.config;
-    // The background connection queues commands through a Redis restart: a blip delays adding a
-    // result instead of failing an attempt that already reached the endpoint.
-    const { partitions } = this.config.isolation;
-    this.results = Array.from({ length: partitions }, (_, p) =>
-      openQueue<CallResultJob>(RESULTS_QUEUE, this.connection, { prefix: partitionPrefix(p) }),
-    );
     this.worker = new PartitionedWorker<WebhookCallJob>(CALLS_QUEUE, (job, token) => this.process(job, token), {
       connection: this.connection,
       partitions: this.config.isolation.partitions,
@@ -95,13 +93,17 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     if (job.attemptsMade === 0 && job.attemptsStarted === 1)
       queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
     const startedAt = new Date();
-    // The record says running once the attempt goes out (a deferred one never does). Not awaited:
-    // the write leaves with the next batch on the state connection and never delays the call.
-    const report = await this.runner.attempt(job.data, () => {
-      this.calls
-        .attemptStarted(job.data, attempt, this.config.retention.failedSeconds)
-        .catch((err: Error) => this.logger.warn(`could not mark call ${job.data.callId} running: ${err.message}`));
-    });
+    // The record says running once the attempt has been out RUNNING_MARK_AFTER_MS (a deferred one
+    // never goes out). Not awaited: the write leaves with the next batch on the state connection.
+    let mark: NodeJS.Timeout | undefined;
+    let report: Awaited<ReturnType<CallRunnerService['attempt']>>;
+    try {
+      report = await this.runner.attempt(job.data, () => {
+        mark = setTimeout(() => this.markRunning(job.data, attempt), RUNNING_MARK_AFTER_MS);
+      });
+    } finally {
+      clearTimeout(mark);
+    }
     if ('deferMs' in report) {
       // Back to wait, its slot freed and no attempt spent (BullMQ's documented manual delay).
       await job.moveToDelayed(Date.now() + report.deferMs, token);
@@ -117,12 +119,18 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     if (outcome.kind === 'retry' && attempt < (job.opts.attempts ?? 1)) {
       callAttemptsTotal.inc({ result: 'retry' });
       retriesTotal.inc({ reason: outcome.error.type });
-      await this.calls.retrying(job.data.callId, job.data.run, logged, this.config.retention.failedSeconds);
+      await this.calls.retrying(job.data, logged, this.config.retention.failedSeconds);
       throw new RetryableCallError(outcome.error, outcome.retryAfterMs);
     }
     callAttemptsTotal.inc({ result: 'fail' });
     await this.report(job, { error: outcome.error }, logged);
     throw new ReportedFailure(outcome.error.message);
+  }
+
+  private markRunning(call: WebhookCallJob, attempt: number): void {
+    this.calls
+      .attemptStarted(call, attempt, this.config.retention.failedSeconds)
+      .catch((err: Error) => this.logger.warn(`could not mark call ${call.callId} running: ${err.message}`));
   }
 
   /** A job that failed for good without a result (it stalled too often, or a bug threw): report it. */
@@ -167,18 +175,14 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
       run: call.run,
       turn: call.turn,
     };
-    // The job id makes a second report of the same run (after a crash) a no-op while the first waits.
-    await this.results[partitionOf(call.botId, this.results.length)].add(RESULT_JOB, result, {
-      jobId: resultJobId(call.callId, call.run),
-      attempts: RESULT_RETRY.attempts,
-      backoff: { type: RESULT_RETRY.backoffType },
-      removeOnComplete: true,
-      removeOnFail: { age: this.config.retention.failedSeconds },
-      // The call's fair-queuing rank carries over, so a flood's results do not delay a quiet bot's either.
-      priority: job.opts.priority,
-    });
-    // No longer ranks the bot's next calls behind this one (idempotent: a second report removes nothing).
-    this.connection
+    // To the bot's partition, as its call came from it. The state connection queues commands
+    // through a Redis restart: a blip delays the result instead of failing an attempt that already
+    // reached the endpoint. A second report of the same run (after a crash) is applied once: the
+    // results consumer's markers see to it.
+    await this.results.add(partitionOf(call.botId, this.config.isolation.partitions), result);
+    // No longer ranks the bot's next calls behind this one (idempotent: a second report removes
+    // nothing). On the state connection, so it leaves in the same write as the result.
+    this.state
       .zrem(keys.pendingCalls(call.botId), pendingCallMember(call.enqueuedAt, call.callId))
       .catch(() => undefined);
   }
@@ -189,15 +193,10 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     // waiting: once this process exits its locks lapse and other workers run those calls again.
     // (A second, forced close() would only wait on the first: BullMQ returns the same promise.)
     if (await this.worker.drain(this.config.shutdownGraceMs)) {
-      await Promise.all([...this.results.map((q) => q.close()), this.runner.close()]);
+      await this.runner.close();
       return;
     }
     this.logger.warn(`calls still running after ${this.config.shutdownGraceMs} ms; leaving them to other workers`);
     this.background.abandon();
   }
-}
-
-/** One result job per call and run: a second report of the same run (after a crash) is a no-op while the first waits. */
-export function resultJobId(callId: string, run: number): string {
-  return run === 0 ? callId : `${callId}.r${run}`;
 }

@@ -35,6 +35,9 @@ export type Clearance =
 
 interface OriginState {
   inFlight: number;
+  /** Outcomes not yet recorded in the circuit: they wait while a record of this origin is under way. */
+  unrecorded: { attempts: number; failures: number };
+  recording: boolean;
   averageMs?: number;
   schedule: DeferralSchedule;
   circuit?: CircuitReply & { seenAt: number };
@@ -45,8 +48,9 @@ interface OriginState {
  * in flight to one origin in this process; more are deferred without holding a worker slot) and
  * the shared circuit breaker (an open circuit refuses at once, no request sent). Its checks cost
  * nothing on most attempts: the bulkhead is in memory, an open circuit is remembered until it
- * reopens, and a closed one is trusted for CLOSED_TRUST_MS; each finished attempt records its
- * outcome with one script call, which answers the state. Redis trouble never blocks a call: the
+ * reopens, and a closed one is trusted for CLOSED_TRUST_MS; finished attempts record their
+ * outcomes with one script call per origin at a time (those ending meanwhile go together in the
+ * next), which answers the state. Redis trouble never blocks a call: the
  * breaker then lets attempts through.
  */
 export class OriginGuard {
@@ -100,7 +104,27 @@ export class OriginGuard {
     state.averageMs = updateAverage(state.averageMs, durationMs);
     if (!this.store) return;
     const failed = isOriginFailure(error);
-    void this.ask(origin, () => this.store!.record(origin, { failed, probe: clearance.probe }));
+    if (clearance.probe) {
+      void this.ask(origin, () => this.store!.record(origin, { failed, probe: true }));
+      return;
+    }
+    state.unrecorded.attempts++;
+    if (failed) state.unrecorded.failures++;
+    if (!state.recording) void this.recordUnrecorded(origin, state);
+  }
+
+  /**
+   * One record call per origin at a time: outcomes that end while it is under way go in the next,
+   * together. A busy origin thus costs a script call per round trip instead of one per attempt.
+   */
+  private async recordUnrecorded(origin: string, state: OriginState): Promise<void> {
+    state.recording = true;
+    while (state.unrecorded.attempts > 0) {
+      const { attempts, failures } = state.unrecorded;
+      state.unrecorded = { attempts: 0, failures: 0 };
+      await this.ask(origin, () => this.store!.recordMany(origin, attempts, failures));
+    }
+    state.recording = false;
   }
 
   /** Origins whose circuit this process last saw open. */
@@ -137,13 +161,14 @@ export class OriginGuard {
     let state = this.origins.get(origin);
     if (!state) {
       if (this.origins.size >= ORIGINS_LIMIT) this.forgetIdle();
-      state = { inFlight: 0, schedule: { cursor: 0 } };
+      state = { inFlight: 0, unrecorded: { attempts: 0, failures: 0 }, recording: false, schedule: { cursor: 0 } };
       this.origins.set(origin, state);
     }
     return state;
   }
 
   private forgetIdle(): void {
-    for (const [origin, state] of this.origins) if (state.inFlight === 0) this.origins.delete(origin);
+    for (const [origin, state] of this.origins)
+      if (state.inFlight === 0 && !state.recording) this.origins.delete(origin);
   }
 }

@@ -34,7 +34,7 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1_000) @Max(600_000) WORKER_LOCK_DURATION_MS = 15_000;
   @Transform(toInt) @IsInt() @Min(500) @Max(600_000) WORKER_STALLED_INTERVAL_MS = 5_000;
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000) WORKER_MAX_STALLED_COUNT = 20;
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) RESULTS_CONCURRENCY = 50;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) RESULTS_CONCURRENCY = 200;
 
   /** Session memory expires after this long without a call. */
   @Transform(toInt) @IsInt() @Min(1) SESSION_TTL_SECONDS = 600;

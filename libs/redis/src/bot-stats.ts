@@ -1,4 +1,4 @@
-import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './connections';
 import { keys } from './keys';
 
 /** Latency buckets (seconds) of the per-bot stats: the metrics' chat buckets, as upper bounds. */
@@ -10,20 +10,23 @@ export const STATS_WINDOW_MINUTES = 60;
  * one small hash per bot and minute that expires after the window, so memory stays bounded by
  * bots × 60 × (2 + buckets) fields however many calls there are.
  */
-export function countCall(
-  pipeline: ChainableCommander,
+export async function countCall(
+  redis: RedisClient,
   botId: string,
   outcome: 'succeeded' | 'failed',
   latencySeconds: number,
   now = Date.now(),
-): void {
+): Promise<void> {
   const minute = Math.floor(now / 60_000);
   const key = keys.botStats(botId, minute);
   const bucket = STATS_BUCKETS.find((le) => latencySeconds <= le)!;
-  pipeline
-    .hincrby(key, outcome, 1)
-    .hincrby(key, `le:${bucket}`, 1)
-    .expire(key, (STATS_WINDOW_MINUTES + 1) * 60);
+  // Single commands rather than a pipeline: on an auto-pipelining client they leave in the
+  // caller's batch, where a pipeline of its own would cost a socket write per call.
+  await Promise.all([
+    redis.hincrby(key, outcome, 1),
+    redis.hincrby(key, `le:${bucket}`, 1),
+    redis.expire(key, (STATS_WINDOW_MINUTES + 1) * 60),
+  ]);
 }
 
 export interface BotStats {

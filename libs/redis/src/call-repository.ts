@@ -54,16 +54,19 @@ export class CallRepository {
     return this.write(call.callId, 'advance', call.run, ttlSeconds, '', '', fields);
   }
 
-  /** An attempt failed and the call will be tried again: the attempt goes to the log. */
-  async retrying(callId: string, run: number, logged: AttemptRecord, ttlSeconds: number) {
-    const fields = ['status', 'retrying', 'attempts', logged.attempt];
-    return this.write(callId, 'advance', run, ttlSeconds, JSON.stringify(logged), '', fields);
+  /**
+   * An attempt failed and the call will be tried again: the attempt goes to the log. Writes the
+   * whole identity too: an attempt that ended quickly never marked the call running.
+   */
+  async retrying(call: CallTarget & { enqueuedAt: number; run: number }, logged: AttemptRecord, ttlSeconds: number) {
+    const fields = [...identity(call), 'status', 'retrying', 'attempts', logged.attempt];
+    return this.write(call.callId, 'advance', call.run, ttlSeconds, JSON.stringify(logged), '', fields);
   }
 
   /**
    * The run ended with `eventJson`, the event about to be published. A copy of the event is kept
    * CALL_EVENT_TTL_SECONDS beside the record, for a waited enqueue whose idempotency key names a
-   * call that has finished already; both are written before the caller publishes.
+   * call that has finished already; both are written, by one script call, before the caller publishes.
    */
   async ended(
     call: CallTarget & { enqueuedAt: number; run: number },
@@ -86,27 +89,15 @@ export class CallRepository {
     ];
     if (end.result) fields.push('result', JSON.stringify(end.result));
     if (end.error) fields.push('error', JSON.stringify(end.error));
-    const [written] = await Promise.all([
-      this.write(call.callId, 'advance', call.run, ttlSeconds, '', 'result error', fields),
-      this.redis.set(keys.callEvent(call.callId), eventJson, 'EX', CALL_EVENT_TTL_SECONDS),
-    ]);
-    return written;
+    // The event's copy only with the write that ends the run: a late second report keeps the first's.
+    return this.write(call.callId, 'advance', call.run, ttlSeconds, '', 'result error', fields, eventJson);
   }
 
   /** A failed call goes back to queued as run `run`; refused unless it is failed at run - 1. */
   async replayed(callId: string, run: number, ttlSeconds: number): Promise<Written | Refusal> {
     const clear = 'finishedAt lastAttempt result error';
-    const moved = await this.write(callId, 'replay', run, ttlSeconds, '', clear, [
-      'status',
-      'queued',
-      'run',
-      run,
-      'attempts',
-      0,
-    ]);
-    // The old run's event no longer answers a waited enqueue: the replay will publish its own.
-    if (moved.written) await this.redis.del(keys.callEvent(callId));
-    return moved;
+    // The script also drops the old run's event: the replay will publish its own.
+    return this.write(callId, 'replay', run, ttlSeconds, '', clear, ['status', 'queued', 'run', run, 'attempts', 0]);
   }
 
   /** The event of the call's last ended run, while its copy is kept (CALL_EVENT_TTL_SECONDS). */
@@ -144,15 +135,19 @@ export class CallRepository {
     logEntry: string,
     clear: string,
     fields: (string | number)[],
+    eventJson = '',
   ): Promise<Written | Refusal> {
     const reply = await this.redis.hookrunnerCallTransition(
       keys.call(callId),
       keys.attempts(callId),
+      keys.callEvent(callId),
       transition,
       run,
       ttlSeconds,
       logEntry,
       clear,
+      eventJson,
+      CALL_EVENT_TTL_SECONDS,
       ...fields,
     );
     return reply === 1 ? { written: true } : { written: false, status: reply ?? undefined };

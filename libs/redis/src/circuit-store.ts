@@ -45,6 +45,14 @@ export class CircuitStore {
     return this.run(origin, 'record', now, outcome.failed ? 1 : 0, outcome.probe ? 1 : 0);
   }
 
+  /**
+   * Records `attempts` outcomes at once, `failures` of them failed, none a probe: counted into the
+   * window together, and the circuit opens if the window's failure share then says so.
+   */
+  recordMany(origin: string, attempts: number, failures: number, now = Date.now()): Promise<CircuitReply> {
+    return this.run(origin, 'record', now, failures, 0, attempts);
+  }
+
   /** The circuits of several origins, changing nothing: one round trip. */
   async read(origins: string[], now = Date.now()): Promise<CircuitView[]> {
     if (origins.length === 0) return [];

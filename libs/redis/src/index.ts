@@ -10,3 +10,5 @@ export * from './time-limit';
 export * from './circuit-store';
 export * from './partitioned-worker';
 export * from './replies';
+export * from './result-stream';
+export * from './result-consumer';

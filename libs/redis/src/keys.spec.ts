@@ -12,6 +12,7 @@ interface Ids {
   idempotencyKey: string;
   minute: number;
   origin: string;
+  partition: number;
 }
 
 const SAMPLES: Ids[] = [
@@ -24,6 +25,7 @@ const SAMPLES: Ids[] = [
     idempotencyKey: 'order-17',
     minute: 29_374_080,
     origin: 'https://api.example.com:443',
+    partition: 0,
   },
   {
     botId: 'acme:support.v2',
@@ -34,6 +36,7 @@ const SAMPLES: Ids[] = [
     idempotencyKey: 'k:1.2-3_4',
     minute: 1,
     origin: 'http://127.0.0.1:8080',
+    partition: 1,
   },
   {
     botId: ':',
@@ -44,6 +47,7 @@ const SAMPLES: Ids[] = [
     idempotencyKey: '!',
     minute: 0,
     origin: 'http://[::1]:9',
+    partition: 7,
   },
   {
     botId: 'A-b_C.d:E',
@@ -54,6 +58,7 @@ const SAMPLES: Ids[] = [
     idempotencyKey: '~'.repeat(255),
     minute: 99,
     origin: 'https://a{b}c.example:443',
+    partition: 63,
   },
 ];
 
@@ -95,7 +100,10 @@ const SCRIPT_KEYS: Record<ScriptName, { keys: (i: Ids) => string[]; slotOf: (i: 
   // apps/api/src/signing/signing-secrets.controller.ts
   hookrunnerRotateSigningSecret: { keys: (i) => [keys.signingSecrets(i.botId)], slotOf: (i) => i.botId },
   // libs/redis/src/call-repository.ts (every transition)
-  hookrunnerCallTransition: { keys: (i) => [keys.call(i.callId), keys.attempts(i.callId)], slotOf: (i) => i.callId },
+  hookrunnerCallTransition: {
+    keys: (i) => [keys.call(i.callId), keys.attempts(i.callId), keys.callEvent(i.callId)],
+    slotOf: (i) => i.callId,
+  },
   // libs/redis/src/circuit-store.ts
   hookrunnerCircuit: { keys: (i) => [keys.circuit(i.origin)], slotOf: (i) => escapedOrigin(i.origin) },
   // apps/results/src/turn-assembler.ts
@@ -127,6 +135,11 @@ const BUILT: Record<Builder, (i: Ids) => { key: string; tag: string }> = {
   published: (i) => ({ key: keys.published(i.callId, i.run), tag: keys.eventsStream }),
   turn: (i) => ({ key: keys.turn(i.callId), tag: i.callId }),
   turnPublished: (i) => ({ key: keys.turnPublished(i.callId), tag: keys.eventsStream }),
+  // The partition's own tag, the one its calls queue's BullMQ keys carry.
+  results: (i) => ({
+    key: keys.results(i.partition),
+    tag: i.partition === 0 ? 'hookrunner' : `hookrunner:${i.partition}`,
+  }),
 };
 
 const count = (text: string, char: string) => text.split(char).length - 1;

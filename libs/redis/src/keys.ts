@@ -1,4 +1,4 @@
-import { EVENTS_STREAM } from '@hookrunner/contracts';
+import { EVENTS_STREAM, partitionPrefix } from '@hookrunner/contracts';
 
 /**
  * Every Redis key and channel Hookrunner uses, built in one place.
@@ -21,6 +21,8 @@ import { EVENTS_STREAM } from '@hookrunner/contracts';
  * - BullMQ's keys carry the `{hookrunner}` tag of QUEUE_PREFIX (libs/contracts) for partition 0 of
  *   the calls queue and for the results queue; partition p > 0 of the calls queue carries its own
  *   tag `{hookrunner:p}` (partitionPrefix), so that on a cluster the partitions spread over the masters.
+ * - Partition p's results stream (finished calls on their way to the results consumer) carries
+ *   the partition's tag, as its calls queue does: on a cluster it sits on the same master.
  * - Per bot, slot `{<botId>}` again: the bot's pending calls (`pending`), added to by the admit
  *   script in the same round trip as its rate tokens and definitions.
  * - Per origin, slot `{<origin>}`: the circuit breaker's hash, the only key its script touches.
@@ -53,6 +55,8 @@ export const keys = {
 
   /** A turn's ended calls, field = declared position (1-based), and `event`, its event as published. */
   turn: (turnId: string) => `hookrunner:turn:{${turnId}}:parts`,
+  /** Partition `partition`'s results stream: one entry per finished call run, read by the RESULTS_GROUP. */
+  results: (partition: number) => `${partitionPrefix(partition)}:results:stream`,
 
   eventsStream: EVENTS_STREAM,
   published: (callId: string, run: number) => `hookrunner:events:published:{hookrunner:events}:${callId}:${run}`,

@@ -2,7 +2,7 @@ import { Job, Processor, Queue, Worker, WorkerOptions } from 'bullmq';
 import { partitionPrefix } from '@hookrunner/contracts';
 import { shareConcurrency } from '@hookrunner/isolation';
 import type { RedisClient } from './connections';
-import { drainWithin } from './queues';
+import { drainWithin, openQueue } from './queues';
 
 /** How often each partition's share of the concurrency is set again from which partitions have calls ready. */
 const REBALANCE_MS = 250;
@@ -35,7 +35,7 @@ export class PartitionedWorker<T> {
       this.workers.push(
         new Worker<T>(name, processor, { ...rest, prefix: partitionPrefix(p), concurrency: shares[p] }),
       );
-      this.queues.push(new Queue(name, { connection: options.connection, prefix: partitionPrefix(p) }));
+      this.queues.push(openQueue(name, options.connection, { prefix: partitionPrefix(p) }));
     }
     if (partitions > 1) this.timer = setInterval(() => void this.rebalance(), REBALANCE_MS).unref();
   }

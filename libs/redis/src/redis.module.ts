@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, OnMo
 import type { RedisClient } from './connections';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallRepository } from './call-repository';
+import { ResultStream } from './result-stream';
 import { closeRedis, connectRedis, createRedis } from './connections';
 import { defineScripts } from './scripts';
 
@@ -100,8 +101,10 @@ export class BackgroundRedisLifecycle implements OnModuleInit, OnApplicationShut
         defineScripts(createRedis(config, 'blocking', 'hookrunner:state', { autoPipelining: true })),
     },
     { provide: CallRepository, inject: [STATE_REDIS], useFactory: (client: RedisClient) => new CallRepository(client) },
+    // On the state connection: a worker's results leave in its batches, a consumer's acks in its.
+    { provide: ResultStream, inject: [STATE_REDIS], useFactory: (client: RedisClient) => new ResultStream(client) },
     BackgroundRedisLifecycle,
   ],
-  exports: [BACKGROUND_REDIS, STATE_REDIS, CallRepository, BackgroundRedisLifecycle],
+  exports: [BACKGROUND_REDIS, STATE_REDIS, CallRepository, ResultStream, BackgroundRedisLifecycle],
 })
 export class BackgroundRedisModule {}

@@ -17,7 +17,7 @@ export const SCRIPTS = {
   hookrunnerCreateWebhook: { file: 'create-webhook', keys: 1 },
   hookrunnerReplaceWebhook: { file: 'replace-webhook', keys: 1 },
   hookrunnerRotateSigningSecret: { file: 'rotate-signing-secret', keys: 1 },
-  hookrunnerCallTransition: { file: 'call-transition', keys: 2 },
+  hookrunnerCallTransition: { file: 'call-transition', keys: 3 },
   hookrunnerCircuit: { file: 'circuit', keys: 1 },
   hookrunnerTurnPart: { file: 'turn-part', keys: 1 },
 } as const;
@@ -63,7 +63,12 @@ declare module 'ioredis' {
     hookrunnerCreateWebhook(webhooks: string, ...args: Arg[]): Result<'ok' | 'exists' | 'limit', Context>;
     hookrunnerReplaceWebhook(webhooks: string, ...args: Arg[]): Result<number, Context>;
     hookrunnerRotateSigningSecret(secrets: string, ...args: Arg[]): Result<number, Context>;
-    hookrunnerCallTransition(record: string, log: string, ...args: Arg[]): Result<1 | string | null, Context>;
+    hookrunnerCallTransition(
+      record: string,
+      log: string,
+      event: string,
+      ...args: Arg[]
+    ): Result<1 | string | null, Context>;
     hookrunnerCircuit(circuit: string, ...args: Arg[]): Result<CircuitReplyRaw, Context>;
     hookrunnerTurnPart(parts: string, ...args: Arg[]): Result<string[] | null, Context>;
   }

@@ -23,19 +23,25 @@ export function partitionPrefix(partition: number): string {
   return partition === 0 ? QUEUE_PREFIX : `{hookrunner:${partition}}`;
 }
 
-/** Finished calls waiting for the results consumer to merge state and publish. Job id = callId[:run]. */
+/**
+ * The results queue of earlier versions (a BullMQ queue): results are now handed over on the
+ * partition's results stream (keys.results). Persisted: a results process of this version no
+ * longer reads it, so drain it with the old version before upgrading the results consumers.
+ */
 export const RESULTS_QUEUE = 'results';
+
+/** The consumer group of the results consumers on every partition's results stream. Persisted: never change it. */
+export const RESULTS_GROUP = 'results';
 
 /** The BullMQ job name used on both queues. */
 export const CALL_JOB = 'call';
-export const RESULT_JOB = 'result';
 
 /**
- * How a result job is retried when Redis trouble stops the results consumer: up to 50 tries,
- * 100 ms doubling to at most 5 s between them (several minutes of trouble in all). Every step of
- * a result is idempotent, so a retry is always safe.
+ * How a result is retried when Redis trouble stops the results consumer: up to 50 tries, 100 ms
+ * doubling to at most 5 s between them (several minutes of trouble in all). Every step of a
+ * result is idempotent, so a retry is always safe.
  */
-export const RESULT_RETRY = { attempts: 50, backoffType: 'result', baseMs: 100, capMs: 5_000 } as const;
+export const RESULT_RETRY = { attempts: 50, baseMs: 100, capMs: 5_000 } as const;
 
 /**
  * How long the merge's applied-marker and the publish's published-marker live. They only need to

@@ -5,7 +5,9 @@
                 'record' (count a finished attempt), 'read' (the state, changing nothing)
   ARGV[2] = now (epoch ms, the caller's clock), ARGV[3] = windowMs, ARGV[4] = minAttempts,
   ARGV[5] = failurePercent, ARGV[6] = openMs, ARGV[7] = halfOpenProbes,
-  ARGV[8] = record: 1 when the attempt failed (timeout, network, 5xx), ARGV[9] = record: 1 when it was a probe
+  ARGV[8] = record: how many of the attempts failed (timeout, network, 5xx), ARGV[9] = record: 1 when it was a probe,
+  ARGV[10] = record: how many attempts (default 1; a worker sends the outcomes that ended while its last record was
+             under way in one call: never a probe's, which is recorded alone)
   Returns {state, openedAt (-1: none), reopensAt (-1: none), attempts, failures, allowed (0|1), probe (0|1), transition ('' or the new state)}
   Fields: state, openedAt, reopensAt, probes, halfOpenAt, b0..b5 ("index:attempts:failures").
   The key expires windowMs + 2 × openMs after its last write: an origin nobody calls leaves nothing behind.
@@ -91,7 +93,8 @@ if op == 'admit' then
 end
 
 -- op == 'record'
-local failed, probe = ARGV[8] == '1', ARGV[9] == '1'
+local failures, probe = tonumber(ARGV[8]), ARGV[9] == '1'
+local failed, attempted = failures > 0, tonumber(ARGV[10] or '1')
 if state == 'open' or (state == 'half_open' and not probe) then return reply(0, 0, '') end
 if state == 'half_open' then
   if failed then
@@ -106,8 +109,8 @@ end
 local slot = current % BUCKETS
 local b = buckets[slot]
 if not b or b[1] ~= current then b = { current, 0, 0 } end
-b[2] = b[2] + 1
-if failed then b[3] = b[3] + 1 end
+b[2] = b[2] + attempted
+b[3] = b[3] + failures
 buckets[slot] = b
 local attempts, failures = counts()
 if attempts >= minAttempts and failures * 100 >= failurePercent * attempts then
