@@ -90,8 +90,6 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
 
   private async process(job: Job<WebhookCallJob>, token?: string): Promise<void> {
     const attempt = job.attemptsMade + 1;
-    if (job.attemptsMade === 0 && job.attemptsStarted === 1)
-      queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
     const startedAt = new Date();
     // The record says running once the attempt has been out RUNNING_MARK_AFTER_MS (a deferred one
     // never goes out). Not awaited: the write leaves with the next batch on the state connection.
@@ -99,6 +97,9 @@ export class CallProcessor implements OnModuleInit, OnModuleDestroy {
     let report: Awaited<ReturnType<CallRunnerService['attempt']>>;
     try {
       report = await this.runner.attempt(job.data, () => {
+        // Queue wait ends when the first attempt goes out, however often the bulkhead deferred it
+        // (each deferral starts the job again, so BullMQ's started count cannot tell).
+        if (job.attemptsMade === 0) queueWaitSeconds.observe((Date.now() - job.data.enqueuedAt) / 1000);
         mark = setTimeout(() => this.markRunning(job.data, attempt), RUNNING_MARK_AFTER_MS);
       });
     } finally {
