@@ -177,21 +177,40 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
      * Seconds from the fault until every call accepted before it has its terminal event: for a
      * killed worker, that includes noticing its stalled calls and running them elsewhere.
      */
-    async function recovery(since: number): Promise<number> {
+    async function recovery(name: string, since: number): Promise<number> {
       const before = [...accepted.keys()];
       const ended = new Set<string>();
       let from = '-';
-      await pollUntil(
-        async () => {
-          const page = await observer.xrange('hookrunner:events', from, '+', 'COUNT', 5000).catch(() => []);
-          for (const [id, fields] of page) {
-            ended.add(fields[fields.indexOf('callId') + 1]);
-            from = '(' + id;
-          }
-          return before.every((id) => ended.has(id));
-        },
-        { timeoutMs: 90_000, intervalMs: 50, message: 'calls accepted before the fault never ended' },
-      );
+      try {
+        await pollUntil(
+          async () => {
+            const page = await observer.xrange('hookrunner:events', from, '+', 'COUNT', 5000).catch(() => []);
+            for (const [id, fields] of page) {
+              ended.add(fields[fields.indexOf('callId') + 1]);
+              from = '(' + id;
+            }
+            return before.every((id) => ended.has(id));
+          },
+          { timeoutMs: 90_000, intervalMs: 50, message: `calls accepted before the fault "${name}" never ended` },
+        );
+      } catch (err) {
+        // Where the missing calls stand, so a failure says which step lost them.
+        const missing = before.filter((id) => !ended.has(id));
+        const states = await Promise.all(
+          missing
+            .slice(0, 5)
+            .map(async (id) => `${id}: ${JSON.stringify(await getJson(`/v1/calls/${id}`).catch(String))}`),
+        );
+        const streams = await Promise.all(
+          [0, 1, 2, 3].map(async (p) => {
+            const key = `{hookrunner${p === 0 ? '' : `:${p}`}}:results:stream`;
+            return `${key} len ${await observer.xlen(key)} pending ${JSON.stringify(await observer.xpending(key, 'results').catch(String))}`;
+          }),
+        );
+        throw new Error(
+          `${(err as Error).message}; ${missing.length} missing\n${states.join('\n')}\n${streams.join('\n')}`,
+        );
+      }
       return (Date.now() - since) / 1000;
     }
 
@@ -204,7 +223,7 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
         });
         const at = Date.now();
         await fault.run();
-        timings.push({ fault: fault.name, recoverySeconds: await recovery(at) });
+        timings.push({ fault: fault.name, recoverySeconds: await recovery(fault.name, at) });
       }
     })();
 

@@ -525,6 +525,20 @@ describe('call-transition (through CallRepository)', () => {
     }
   });
 
+  // A fast attempt that failed wrote the first record as 'retrying' (no running mark), without the
+  // run; the next write then compared the run with nil and the script failed for that call for good.
+  it('ends a call whose record was first written by a retried attempt, and by a record without a run', async () => {
+    const call = target();
+    expect(await calls.retrying(call, attempt(0, 1, 500), TTL)).toEqual({ written: true });
+    await end(call, 'succeeded');
+    expect((await calls.find(call.callId))?.call).toMatchObject({ status: 'succeeded' });
+
+    const legacy = target();
+    await client.hset(keys.call(legacy.callId), 'status', 'retrying', 'callId', legacy.callId);
+    await end(legacy, 'failed');
+    expect((await calls.find(legacy.callId))?.call).toMatchObject({ status: 'failed' });
+  });
+
   it('refuses to advance for an older run, and once the run has ended', async () => {
     const call = target();
     await create(call);

@@ -59,7 +59,7 @@ export class CallRepository {
    * whole identity too: an attempt that ended quickly never marked the call running.
    */
   async retrying(call: CallTarget & { enqueuedAt: number; run: number }, logged: AttemptRecord, ttlSeconds: number) {
-    const fields = [...identity(call), 'status', 'retrying', 'attempts', logged.attempt];
+    const fields = [...identity(call), 'status', 'retrying', 'run', call.run, 'attempts', logged.attempt];
     return this.write(call.callId, 'advance', call.run, ttlSeconds, JSON.stringify(logged), '', fields);
   }
 

@@ -8,6 +8,12 @@ import { TIMED_OUT, within } from './time-limit';
 
 /** How long a read waits for new results: also the longest a clean shutdown waits on an idle read. */
 const BLOCK_MS = 1_000;
+/**
+ * Longest one result's handling is waited for before it counts as failed (it stays pending and is
+ * read again; every step is idempotent). A batch is acknowledged only once all its results are
+ * settled, so one handling that never settles would otherwise stop its partition for good.
+ */
+const HANDLE_TIMEOUT_MS = 10_000;
 
 export interface ResultConsumerOptions {
   partitions: number;
@@ -83,11 +89,12 @@ export class ResultConsumer {
           grouped = true;
         }
         const results = await this.stream.read(this.readers[p], p, this.name, this.options.batch, from, BLOCK_MS);
-        const failed = await this.handleAll(p, results);
-        // Back to new results once its own pending ones are all handled (a full batch may have more behind it).
-        if (from === '0') from = failed || results.length === this.options.batch ? '0' : '>';
-        else if (failed) from = '0';
-        failedInARow = failed ? failedInARow + 1 : 0;
+        await this.handleAll(p, results);
+        // On to new results once its own pending ones have been read (a full batch may have more
+        // behind it). A result that failed stays pending and is retried by claimAll once it has
+        // been idle claimIdleMs: it never holds up the partition's other results, other bots' among them.
+        if (from === '0' && results.length < this.options.batch) from = '>';
+        failedInARow = 0;
       } catch (err) {
         if (this.stopping) break;
         // The stream or its group is gone (Redis lost its data, or FLUSHALL): create them again.
@@ -105,7 +112,7 @@ export class ResultConsumer {
     const mine = batch.filter((entry) => !inFlight.has(entry.id));
     for (const entry of mine) inFlight.add(entry.id);
     try {
-      const outcomes = await Promise.allSettled(mine.map((entry) => this.handle(entry.result)));
+      const outcomes = await Promise.allSettled(mine.map((entry) => this.handleWithin(entry.result)));
       const done: string[] = [];
       let failed = false;
       outcomes.forEach((outcome, i) => {
@@ -116,6 +123,7 @@ export class ResultConsumer {
           return;
         }
         const failures = (this.failures.get(id) ?? 0) + 1;
+        this.options.onError(outcome.reason as Error);
         if (failures < RESULT_RETRY.attempts) {
           this.failures.set(id, failures);
           failed = true;
@@ -130,6 +138,11 @@ export class ResultConsumer {
     } finally {
       for (const entry of mine) inFlight.delete(entry.id);
     }
+  }
+
+  private async handleWithin(result: CallResultJob): Promise<void> {
+    if ((await within(this.handle(result), HANDLE_TIMEOUT_MS)) === TIMED_OUT)
+      throw new Error(`result of call ${result.callId} not handled within ${HANDLE_TIMEOUT_MS} ms; it is read again`);
   }
 
   /** Takes over and handles what dead consumers left unacknowledged, a batch at a time. */

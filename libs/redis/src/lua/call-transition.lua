@@ -28,7 +28,8 @@ elseif transition == 'replay' then
   if last then redis.call('RPUSH', KEYS[2], last) end
   redis.call('DEL', KEYS[3])
 elseif status then
-  if currentRun > run then return status end
+  -- A record written by a role that did not know the run yet has none: any run may advance it.
+  if currentRun and currentRun > run then return status end
   if currentRun == run and (status == 'succeeded' or status == 'failed') then return status end
 end
 if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[4]) end
