@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -33,17 +34,7 @@ export class EnqueueCallDto extends CallInputDto {
   userId: string;
 
   /** The same key for the same bot within 24 h returns the first call's callId and enqueues nothing. */
-  @ApiPropertyOptional({
-    description: 'The same key for the same bot within 24 h answers the first call’s callId and enqueues nothing.',
-    example: 'msg-81723',
-    minLength: 1,
-    maxLength: 255,
-    pattern: '^[\\x21-\\x7e]+$',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255)
-  @Matches(/^[\x21-\x7e]+$/, { message: 'idempotencyKey must be printable ASCII without spaces' })
+  @IsIdempotencyKey('The same key for the same bot within 24 h answers the first call’s callId and enqueues nothing.')
   idempotencyKey?: string;
 }
 
@@ -54,18 +45,36 @@ export const MAX_WAIT_MS = 30_000;
 @ApiSchema({ name: 'WaitedEnqueueCall' })
 export class WaitedEnqueueCallDto extends EnqueueCallDto {
   /** 0 (the default) answers at once. */
-  @ApiPropertyOptional({
-    description: 'Wait up to this long for the call to end: 200 with its event if it does, 202 otherwise. Default 0.',
-    minimum: 0,
-    maximum: MAX_WAIT_MS,
-    default: 0,
-    example: 5000,
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_WAIT_MS)
+  @IsWaitMs('Wait up to this long for the call to end: 200 with its event if it does, 202 otherwise. Default 0.')
   waitMs?: number;
+}
+
+/** An optional idempotency key: 1–255 printable ASCII characters, no spaces. */
+export function IsIdempotencyKey(description: string) {
+  return applyDecorators(
+    ApiPropertyOptional({
+      description,
+      example: 'msg-81723',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+    }),
+    IsOptional(),
+    IsString(),
+    Length(1, 255),
+    Matches(/^[\x21-\x7e]+$/, { message: 'idempotencyKey must be printable ASCII without spaces' }),
+  );
+}
+
+/** An optional waitMs: 0 to MAX_WAIT_MS. */
+export function IsWaitMs(description: string) {
+  return applyDecorators(
+    ApiPropertyOptional({ description, minimum: 0, maximum: MAX_WAIT_MS, default: 0, example: 5000 }),
+    IsOptional(),
+    IsInt(),
+    Min(0),
+    Max(MAX_WAIT_MS),
+  );
 }
 
 /** Most calls in one batch. */

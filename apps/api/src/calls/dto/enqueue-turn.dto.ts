@@ -1,22 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { IsIdentifier, IsStringRecord, STRING_RECORD_SCHEMA } from '../../common/validators';
 import { TurnCompletedEventDto } from '../../events/dto/call-event.dto';
 import { CallInputDto } from './call-input.dto';
-import { MAX_WAIT_MS } from './enqueue-call.dto';
+import { IsIdempotencyKey, IsWaitMs } from './enqueue-call.dto';
 
 /** Most calls in one turn. */
 export const MAX_TURN_CALLS = 10;
@@ -57,31 +45,10 @@ export class EnqueueTurnDto extends CallInputDto {
   @Type(() => TurnCallDto)
   calls: TurnCallDto[];
 
-  @ApiPropertyOptional({
-    description: 'The same key for the same bot within 24 h answers the first turn’s ids and enqueues nothing.',
-    example: 'msg-81723',
-    minLength: 1,
-    maxLength: 255,
-    pattern: '^[\\x21-\\x7e]+$',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255)
-  @Matches(/^[\x21-\x7e]+$/, { message: 'idempotencyKey must be printable ASCII without spaces' })
+  @IsIdempotencyKey('The same key for the same bot within 24 h answers the first turn’s ids and enqueues nothing.')
   idempotencyKey?: string;
 
-  @ApiPropertyOptional({
-    description:
-      'Wait up to this long for the turn to complete: 200 with its event if it does, 202 otherwise. Default 0.',
-    minimum: 0,
-    maximum: MAX_WAIT_MS,
-    default: 0,
-    example: 5000,
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_WAIT_MS)
+  @IsWaitMs('Wait up to this long for the turn to complete: 200 with its event if it does, 202 otherwise. Default 0.')
   waitMs?: number;
 }
 
