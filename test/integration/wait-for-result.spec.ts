@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { type CallEvent, DEFAULT_SESSION_ID, eventsChannel } from '@hookrunner/contracts';
+import { keys } from '@hookrunner/redis';
 import {
   createWebhook,
   EventCollector,
@@ -108,6 +111,57 @@ describe('waiting for a call’s result', () => {
     const published = await events!.waitFor(first.body.callId);
     expect(replay.body).toEqual({ callId: first.body.callId, status: 'succeeded', event: published });
     expect(events!.forCall(first.body.callId)).toHaveLength(1);
+  });
+
+  it('answers both of two waited requests with the same idempotency key, running the call once', async () => {
+    await hook('shared', 200, { responses: ['both'] }, 300);
+    const body = { webhook: 'shared', idempotencyKey: 'msg-3', waitMs: 10_000 };
+    const replies = await Promise.all([call(body), call(body)]);
+    const published = await events!.waitFor(replies[0].body.callId);
+    const answer = { callId: published.callId, status: 'succeeded', event: published };
+    expect(replies.map((r) => [r.status, r.body])).toEqual([
+      [200, answer],
+      [200, answer],
+    ]);
+    expect(replies.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(1);
+    expect(endpoint.requestsTo(`/${botId}/shared`)).toHaveLength(1);
+  });
+
+  it('answers with the event published while its enqueue was still in flight', async () => {
+    await hook('held', 200, { responses: ['ran'] });
+    // A claim on the key holds the request's enqueue in flight, as a request still enqueueing the
+    // same key would: the API waits for that call's record for up to 3 s, then enqueues the call
+    // itself. An event for the call in that time must not be missed.
+    const callId = randomUUID();
+    const redis = stack.redis.client();
+    await redis.set(keys.idempotency(botId, 'msg-4'), callId, 'EX', 86_400);
+    const waiting = call({ webhook: 'held', idempotencyKey: 'msg-4', waitMs: 10_000 });
+    await pollUntil(async () => ((await redis.pubsub('NUMSUB', eventsChannel(botId))) as [string, number])[1] === 2, {
+      timeoutMs: 5_000,
+      message: 'the API did not subscribe to the bot’s channel beside this test',
+    });
+    const early: CallEvent = {
+      type: 'call.succeeded',
+      callId,
+      botId,
+      userId,
+      sessionId: DEFAULT_SESSION_ID,
+      webhook: 'held',
+      responses: ['early'],
+      quickreplies: [],
+      memory: {},
+      userAttributes: {},
+      changes: { memory: {}, userAttributes: {} },
+      attempts: 1,
+      durationMs: 1,
+      finishedAt: new Date().toISOString(),
+    };
+    await redis.publish(eventsChannel(botId), JSON.stringify(early));
+    const reply = await waiting;
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ callId, status: 'succeeded', event: early });
+    // The call the request then enqueued runs too; its own event ends the test.
+    await pollUntil(() => events!.forCall(callId).length === 2, { timeoutMs: 10_000, message: 'the call never ran' });
   });
 
   it.each([

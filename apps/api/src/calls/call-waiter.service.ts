@@ -1,13 +1,10 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { eventSubject, type HookrunnerEvent } from '@hookrunner/contracts';
+import { type HookrunnerEvent } from '@hookrunner/contracts';
 import { CallRepository, keys, REDIS, type RedisClient } from '@hookrunner/redis';
 import { BotEventsService } from '../events/bot-events.service';
+import { BotWaits, type BotWatch, type FinishedCall } from './bot-waits';
 
-/** A finished call's or turn's event: parsed, and as published. */
-export interface FinishedCall {
-  event: HookrunnerEvent;
-  raw: string;
-}
+export type { FinishedCall } from './bot-waits';
 
 /** What is waited for: a call, or a turn. */
 export type WaitedSubject = { callId: string } | { turnId: string };
@@ -22,13 +19,22 @@ export interface CallWatch {
   close(): void;
 }
 
+/** A bot with a watch open: its waits, and the subscription of the one listener that feeds them. */
+interface FollowedBot {
+  waits: BotWaits;
+  subscribed: Promise<() => void>;
+}
+
 /**
  * Waits for calls' results on the API's one shared subscriber, never by polling. A watch is
  * opened before the enqueue, so an event published the moment after it is not missed; a replayed
  * call that ended before that is found in its stored event, one GET.
+ * One listener per bot, whatever the number of waits: a listener per wait cost every event of the
+ * bot a call per open wait, which at a few hundred waited calls a second saturated the API.
  */
 @Injectable()
 export class CallWaiterService implements OnModuleDestroy {
+  private readonly bots = new Map<string, FollowedBot>();
   /** Every wait in progress, ended early (answered 202) when the process shuts down. */
   private readonly waiting = new Set<() => void>();
 
@@ -44,31 +50,20 @@ export class CallWaiterService implements OnModuleDestroy {
    * one without waitMs would be, instead of hanging on the subscriber's offline queue.
    */
   async watch(botId: string, withinMs: number): Promise<CallWatch | undefined> {
-    // Until the callId is known, every event of the bot is kept: the enqueue takes milliseconds.
-    const early = new Map<string, FinishedCall>();
-    let target: { id: string; resolve: (finished: FinishedCall) => void } | undefined;
-    const subscribed = this.events.subscribe(botId, (event, raw) => {
-      if (!target) early.set(eventSubject(event), { event, raw });
-      else if (eventSubject(event) === target.id) target.resolve({ event, raw });
-    });
+    const bot = this.follow(botId);
+    const watch = bot.waits.watch();
+    const close = () => this.release(botId, bot, watch);
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), withinMs)));
-    const unsubscribe = await Promise.race([subscribed, late]).catch(() => undefined);
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), withinMs)));
+    const confirmed = await Promise.race([bot.subscribed.then(() => true), late]).catch(() => false);
     clearTimeout(timer);
-    if (!unsubscribe) {
-      subscribed.then(
-        (leave) => leave(),
-        () => undefined,
-      );
+    if (!confirmed) {
+      close();
       return undefined;
     }
     return {
-      until: async (subject, waitMs, replayed) => {
-        const id = 'turnId' in subject ? subject.turnId : subject.callId;
-        const seen = early.get(id);
-        early.clear();
-        if (seen) return seen;
-        return new Promise<FinishedCall | undefined>((resolve) => {
+      until: (subject, waitMs, replayed) =>
+        new Promise<FinishedCall | undefined>((resolve) => {
           const end = (finished?: FinishedCall) => {
             clearTimeout(timer);
             this.waiting.delete(end);
@@ -76,16 +71,46 @@ export class CallWaiterService implements OnModuleDestroy {
           };
           const timer = setTimeout(end, waitMs);
           this.waiting.add(end);
-          target = { id, resolve: end };
-          if (replayed)
+          const seen = bot.waits.name(watch, 'turnId' in subject ? subject.turnId : subject.callId, end);
+          if (seen) end(seen);
+          else if (replayed)
             this.storedEvent(subject).then(
               (stored) => stored && end(stored),
               () => undefined,
             );
-        });
-      },
-      close: unsubscribe,
+        }),
+      close,
     };
+  }
+
+  /** The bot's waits, subscribing its one listener when its first watch opens. */
+  private follow(botId: string): FollowedBot {
+    const followed = this.bots.get(botId);
+    if (followed) return followed;
+    const waits = new BotWaits();
+    const bot: FollowedBot = {
+      waits,
+      subscribed: this.events.subscribe(botId, (event, raw) => waits.dispatch(event, raw)),
+    };
+    this.bots.set(botId, bot);
+    // A subscription that failed is not reused: the bot's next watch tries again.
+    bot.subscribed.catch(() => this.forget(botId, bot));
+    return bot;
+  }
+
+  /** Closes the watch, and removes the bot's listener when it was the last. */
+  private release(botId: string, bot: FollowedBot, watch: BotWatch): void {
+    if (!bot.waits.close(watch) || bot.waits.size > 0) return;
+    this.forget(botId, bot);
+    bot.subscribed.then(
+      (leave) => leave(),
+      () => undefined,
+    );
+  }
+
+  private forget(botId: string, bot: FollowedBot): void {
+    // A newer subscription may have taken the bot's place since.
+    if (this.bots.get(botId) === bot) this.bots.delete(botId);
   }
 
   private async storedEvent(subject: WaitedSubject): Promise<FinishedCall | undefined> {
