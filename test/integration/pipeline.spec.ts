@@ -382,3 +382,36 @@ describe('pipeline: session expiry', () => {
     expect(again).toMatchObject({ responses: ['on pro, topic ""'], memory: {}, userAttributes: { plan: 'pro' } });
   });
 });
+
+describe('Redis that lost its data', () => {
+  let stack: HookrunnerStack;
+  let endpoint: TestEndpoint;
+
+  beforeAll(async () => {
+    [stack, endpoint] = await Promise.all([startHookrunner(), startEndpoint()]);
+    endpoint.reply('/hello', 200, { responses: ['hello'] });
+  });
+
+  afterAll(async () => {
+    await Promise.all([stack?.stop(), endpoint?.close()]);
+  });
+
+  it('delivers the next call once the webhook is defined again, and logs no error for the lost results streams', async () => {
+    const botId = uniqueId('bot');
+    const events = await subscribeEvents(stack.redis.url, botId);
+    try {
+      await createWebhook(stack.api, botId, { name: 'hello', method: 'GET', url: `${endpoint.url}/hello` });
+      await events.waitFor(await enqueueCall(stack.api, botId, { webhook: 'hello', userId: 'u1' }));
+
+      // The results consumer is blocked reading its streams: FLUSHALL ends those reads (UNBLOCKED).
+      await stack.client.flushall();
+      await createWebhook(stack.api, botId, { name: 'hello', method: 'GET', url: `${endpoint.url}/hello` });
+      const event = await events.waitFor(await enqueueCall(stack.api, botId, { webhook: 'hello', userId: 'u2' }));
+
+      expect(event).toMatchObject({ type: 'call.succeeded', responses: ['hello'] });
+      expect(stack.app.output()).not.toMatch(/results consumer error/);
+    } finally {
+      await events.close();
+    }
+  });
+});

@@ -82,6 +82,7 @@ export class ResultConsumer {
     let from: '>' | '0' = '0';
     let failedInARow = 0;
     let grouped = false;
+    let regrouped = false;
     while (!this.stopping) {
       try {
         if (!grouped) {
@@ -95,11 +96,19 @@ export class ResultConsumer {
         // been idle claimIdleMs: it never holds up the partition's other results, other bots' among them.
         if (from === '0' && results.length < this.options.batch) from = '>';
         failedInARow = 0;
+        regrouped = false;
       } catch (err) {
         if (this.stopping) break;
-        // The stream or its group is gone (Redis lost its data, or FLUSHALL): create them again.
-        if ((err as Error).message.includes('NOGROUP')) grouped = false;
-        else this.options.onError(err as Error);
+        // The stream or its group is gone (Redis lost its data, or FLUSHALL, which also ends a
+        // blocked read with UNBLOCKED): create them again. Workers may be adding results
+        // already, so the first time it reads on at once.
+        if (isGroupLost(err as Error)) {
+          grouped = false;
+          if (!regrouped) {
+            regrouped = true;
+            continue;
+          }
+        } else this.options.onError(err as Error);
         failedInARow += 1;
       }
       if (failedInARow > 0) await sleep(Math.min(RESULT_RETRY.baseMs * 2 ** (failedInARow - 1), RESULT_RETRY.capMs));
@@ -158,9 +167,14 @@ export class ResultConsumer {
         }
       }
     } catch (err) {
-      if (!(err as Error).message.includes('NOGROUP')) this.options.onError(err as Error);
+      if (!isGroupLost(err as Error)) this.options.onError(err as Error);
     } finally {
       this.claiming = false;
     }
   }
+}
+
+/** The error of a read or claim whose stream or group no longer exists. */
+function isGroupLost(err: Error): boolean {
+  return err.message.includes('NOGROUP') || err.message.startsWith('UNBLOCKED');
 }
