@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isRedisUnavailable } from '@hookrunner/redis';
 import { DomainError, ErrorCode } from './domain-error';
 
@@ -44,7 +44,8 @@ export class DomainErrorFilter implements ExceptionFilter {
       reply.status(status).send({ statusCode: status, error: (err as Error).name, message: (err as Error).message });
       return;
     }
-    this.logger.error({ err }, 'unhandled error');
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    this.logger.error({ err, req: { id: request.id, method: request.method, url: request.url } }, 'unhandled error');
     reply.status(500).send({ statusCode: 500, error: 'internal_error', message: 'Internal error' });
   }
 }
