@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
@@ -51,7 +52,12 @@ export class CallRunnerService {
       };
     }
     const clearance = await this.guard.clear(outgoing.url, call.request.timeoutMs);
-    if (clearance.kind === 'defer') return { deferMs: clearance.delayMs };
+    if (clearance.kind !== 'go') {
+      // Turned away: first the slot's turn in the origin's pace (OriginGuard), so that a flood's
+      // backlog is put back, or failed once its circuit opens, a few hundred a second.
+      if (clearance.pauseMs > 0) await sleep(clearance.pauseMs);
+      if (clearance.kind === 'defer') return { deferMs: Math.max(0, clearance.delayMs - clearance.pauseMs) };
+    }
     onGoingOut();
     if (clearance.kind === 'refuse') return { outcome: { kind: 'retry', error: clearance.error }, durationMs: 0 };
     callsInFlight.inc();

@@ -6,6 +6,8 @@ import {
   DeferralSchedule,
   isOriginFailure,
   nextDeferral,
+  TurnAwayPace,
+  turnAwayPause,
   originOf,
   updateAverage,
 } from '@hookrunner/isolation';
@@ -27,11 +29,15 @@ const FIRST_ESTIMATE_MS = 1_000;
 /** Origins remembered at once; past it the idle ones are forgotten. */
 const ORIGINS_LIMIT = 10_000;
 
-/** What an attempt may do: go (then report through `finish`), wait without an attempt, or fail at once. */
+/**
+ * What an attempt may do: go (then report through `finish`), wait without an attempt, or fail at
+ * once. A call turned away (deferred or refused) does so after its slot has waited `pauseMs` for
+ * the origin's pace (libs/isolation turnAwayPause).
+ */
 export type Clearance =
   | { kind: 'go'; origin?: string; probe: boolean }
-  | { kind: 'defer'; delayMs: number }
-  | { kind: 'refuse'; error: CallError };
+  | { kind: 'defer'; delayMs: number; pauseMs: number }
+  | { kind: 'refuse'; error: CallError; pauseMs: number };
 
 interface OriginState {
   inFlight: number;
@@ -40,6 +46,7 @@ interface OriginState {
   recording: boolean;
   averageMs?: number;
   schedule: DeferralSchedule;
+  pace: TurnAwayPace;
   circuit?: CircuitReply & { seenAt: number };
 }
 
@@ -51,7 +58,8 @@ interface OriginState {
  * reopens, and a closed one is trusted for CLOSED_TRUST_MS; finished attempts record their
  * outcomes with one script call per origin at a time (those ending meanwhile go together in the
  * next), which answers the state. Redis trouble never blocks a call: the
- * breaker then lets attempts through.
+ * breaker then lets attempts through. Calls it turns away (deferred or refused) leave at the
+ * origin's pace: past a burst, a few hundred a second, their slots waiting their turn.
  */
 export class OriginGuard {
   private readonly logger = new Logger('worker');
@@ -73,7 +81,7 @@ export class OriginGuard {
     const state = this.stateOf(origin);
     const known = state.circuit;
     if (known?.state === 'open' && known.reopensAt !== undefined && now < known.reopensAt)
-      return this.refuse(origin, known);
+      return this.refuse(origin, known, now);
     if (state.inFlight >= this.maxInFlight) {
       const next = nextDeferral(
         state.schedule,
@@ -83,7 +91,7 @@ export class OriginGuard {
       );
       state.schedule = next.schedule;
       callsDeferredTotal.inc({ reason: 'bulkhead' });
-      return { kind: 'defer', delayMs: next.delayMs };
+      return { kind: 'defer', delayMs: next.delayMs, pauseMs: this.pause(state, now) };
     }
     // Taken before any await, so concurrent calls cannot all pass the cap.
     state.inFlight++;
@@ -92,7 +100,7 @@ export class OriginGuard {
     const reply = await this.ask(origin, () => this.store!.admit(origin, now));
     if (!reply || reply.allowed) return { kind: 'go', origin, probe: reply?.probe ?? false };
     state.inFlight--;
-    return this.refuse(origin, reply);
+    return this.refuse(origin, reply, now);
   }
 
   /** Reports an attempt that went out: frees its bulkhead slot and records its outcome (not awaited). */
@@ -135,8 +143,19 @@ export class OriginGuard {
     return n;
   }
 
-  private refuse(origin: string, circuit: CircuitReply): Clearance {
-    return { kind: 'refuse', error: { type: CallErrorType.CircuitOpen, message: circuitOpenMessage(origin, circuit) } };
+  private refuse(origin: string, circuit: CircuitReply, now: number): Clearance {
+    return {
+      kind: 'refuse',
+      error: { type: CallErrorType.CircuitOpen, message: circuitOpenMessage(origin, circuit) },
+      pauseMs: this.pause(this.stateOf(origin), now),
+    };
+  }
+
+  /** This turned-away call's wait for its origin's pace. */
+  private pause(state: OriginState, now: number): number {
+    const paced = turnAwayPause(state.pace, now);
+    state.pace = paced.pace;
+    return paced.pauseMs;
   }
 
   private async ask(origin: string, call: () => Promise<CircuitReply>): Promise<CircuitReply | undefined> {
@@ -161,7 +180,13 @@ export class OriginGuard {
     let state = this.origins.get(origin);
     if (!state) {
       if (this.origins.size >= ORIGINS_LIMIT) this.forgetIdle();
-      state = { inFlight: 0, unrecorded: { attempts: 0, failures: 0 }, recording: false, schedule: { cursor: 0 } };
+      state = {
+        inFlight: 0,
+        unrecorded: { attempts: 0, failures: 0 },
+        recording: false,
+        schedule: { cursor: 0 },
+        pace: { dueAt: 0 },
+      };
       this.origins.set(origin, state);
     }
     return state;
