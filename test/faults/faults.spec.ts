@@ -10,6 +10,7 @@
  * against `appendfsync everysec` and reports what a kill -9 of Redis lost instead of failing.
  */
 import Redis from 'ioredis';
+import { keys } from '@hookrunner/redis';
 import {
   AppProcess,
   freePort,
@@ -202,8 +203,9 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
             .map(async (id) => `${id}: ${JSON.stringify(await getJson(`/v1/calls/${id}`).catch(String))}`),
         );
         const streams = await Promise.all(
+          // The deployment runs with the default QUEUE_PARTITIONS (4).
           [0, 1, 2, 3].map(async (p) => {
-            const key = `{hookrunner${p === 0 ? '' : `:${p}`}}:results:stream`;
+            const key = keys.results(p);
             return `${key} len ${await observer.xlen(key)} pending ${JSON.stringify(await observer.xpending(key, 'results').catch(String))}`;
           }),
         );

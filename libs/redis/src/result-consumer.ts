@@ -115,15 +115,14 @@ export class ResultConsumer {
     }
   }
 
-  /** Handles results side by side and acknowledges those done; true when some failed and stay pending. */
-  private async handleAll(p: number, batch: StreamedResult[]): Promise<boolean> {
+  /** Handles results side by side and acknowledges those done; one that failed stays pending. */
+  private async handleAll(p: number, batch: StreamedResult[]): Promise<void> {
     const inFlight = this.inFlight[p];
     const mine = batch.filter((entry) => !inFlight.has(entry.id));
     for (const entry of mine) inFlight.add(entry.id);
     try {
       const outcomes = await Promise.allSettled(mine.map((entry) => this.handleWithin(entry.result)));
       const done: string[] = [];
-      let failed = false;
       outcomes.forEach((outcome, i) => {
         const { id, result } = mine[i];
         if (outcome.status === 'fulfilled') {
@@ -135,7 +134,6 @@ export class ResultConsumer {
         this.options.onError(outcome.reason as Error);
         if (failures < RESULT_RETRY.attempts) {
           this.failures.set(id, failures);
-          failed = true;
           return;
         }
         this.failures.delete(id);
@@ -143,7 +141,6 @@ export class ResultConsumer {
         done.push(id);
       });
       await this.stream.ack(p, done);
-      return failed;
     } finally {
       for (const entry of mine) inFlight.delete(entry.id);
     }
