@@ -1,9 +1,10 @@
-// `npm run bench -- --cluster`: the throughput scenario over 30 bots, on one Redis and then on a
-// local 3-master Redis Cluster, in one run. Prints calls/s for both, each master's share of the
-// commands and of the Redis CPU the run caused, and the projection per added master.
+// `npm run bench -- --cluster`: the throughput scenario over 30 bots, on one Redis and on a local
+// 3-master Redis Cluster, the two taking turns run by run. Prints calls/s for both, each master's share of the
+// commands and of the Redis CPU the run caused, each process's CPU per call, and the projection
+// per added master. `--cpu-prof` profiles the apps and prints where each spent its time.
 // Writes bench/results-cluster.json. `--smoke` keeps it working in CI; it measures nothing.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -19,6 +20,7 @@ import {
   waitReady,
 } from './lib/processes.mjs';
 import { hookrunner } from './lib/targets.mjs';
+import { topOfProfile } from './profile-top.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOTS = 30;
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     n: { type: 'string' },
     runs: { type: 'string' },
     out: { type: 'string' },
+    'cpu-prof': { type: 'boolean' },
   },
   strict: false,
 });
@@ -39,6 +42,9 @@ const smoke = values.smoke ?? false;
 const n = Number(values.n ?? (smoke ? 300 : 20_000));
 const runs = Number(values.runs ?? (smoke ? 1 : 3));
 const out = values.out ?? `${ROOT}bench/results-cluster.json`;
+const profileRoot = values['cpu-prof']
+  ? `${ROOT}bench/profiles/cluster-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  : undefined;
 const log = (line) => console.log(`[cluster] ${line}`);
 
 /** Three cluster-enabled redis-servers joined by redis-cli: the nodes string and the servers. */
@@ -71,6 +77,7 @@ const commandsServed = async (client) =>
 
 /** One throughput run over BOTS bots: calls/s from the first enqueue to the last event. */
 async function throughput(target, servers, subscriber, label) {
+  const roles = Object.entries(target.pids());
   const bots = Array.from({ length: BOTS }, (_, i) => `${label}-bot-${i}`);
   await Promise.all(bots.map((botId) => target.prepare(botId)));
   let received = 0;
@@ -86,6 +93,7 @@ async function throughput(target, servers, subscriber, label) {
   subscriber.on('pmessage', onMessage);
   const commandsBefore = await Promise.all(servers.map((s) => commandsServed(s.admin)));
   const cpuBefore = servers.map((s) => cpuMs(s.server.pid));
+  const appCpuBefore = roles.map(([, pid]) => cpuMs(pid));
   const started = performance.now();
   const batch = 500;
   let next = 0;
@@ -112,6 +120,9 @@ async function throughput(target, servers, subscriber, label) {
     (c, i) => c - commandsBefore[i],
   );
   const cpu = servers.map((s, i) => cpuMs(s.server.pid) - cpuBefore[i]);
+  const appCpuMsPer1000Calls = Object.fromEntries(
+    roles.map(([role, pid], i) => [role, Math.round(((cpuMs(pid) - appCpuBefore[i]) / n) * 1000)]),
+  );
   const totalCommands = commands.reduce((a, b) => a + b, 0);
   const totalCpu = cpu.reduce((a, b) => a + b, 0);
   return {
@@ -120,10 +131,12 @@ async function throughput(target, servers, subscriber, label) {
     commandShare: commands.map((c) => c / totalCommands),
     cpuShare: cpu.map((c) => c / totalCpu),
     redisCpuMsPer1000Calls: (totalCpu / n) * 1000,
+    appCpuMsPer1000Calls,
   };
 }
 
-async function measure(mode, dist, endpointPort) {
+/** Run `run` of one mode, on a stack of its own started for it and stopped after. */
+async function measure(mode, run, dist, endpointPort) {
   let servers;
   let extraEnv = {};
   let redisUrl;
@@ -138,25 +151,36 @@ async function measure(mode, dist, endpointPort) {
     extraEnv = { REDIS_CLUSTER_NODES: cluster.nodes };
   }
   for (const s of servers) s.admin = s.client();
-  const target = hookrunner({ dist, redisUrl, endpointPort, connections: 64, extraEnv });
+  const profileDir = profileRoot && `${profileRoot}/${mode}-${run}`;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const target = hookrunner({ dist, redisUrl, endpointPort, connections: 64, extraEnv, nodeArgs });
   await target.start();
   // PUBLISH reaches every node: one subscriber on the first node hears every bot.
   const subscriber = new Redis(servers[0].url);
   await subscriber.psubscribe('hookrunner:events:*');
-  const results = [];
-  await throughput(target, servers, subscriber, `${mode}-warm`);
-  for (let i = 1; i <= runs; i++) {
-    const result = await throughput(target, servers, subscriber, `${mode}-${i}`);
-    log(
-      `${mode} run ${i}: ${Math.round(result.callsPerSec)} calls/s, commands per master ${result.commandShare.map(pct).join(' / ')}, ` +
-        `Redis CPU per master ${result.cpuShare.map(pct).join(' / ')} (${result.failed} failed)`,
-    );
-    results.push(result);
-  }
+  // A warm-up run first: the JIT, the connections and the queues' first keys are not measured.
+  await throughput(target, servers, subscriber, `${mode}-warm-${run}`);
+  const result = await throughput(target, servers, subscriber, `${mode}-${run}`);
+  log(
+    `${mode} run ${run}: ${Math.round(result.callsPerSec)} calls/s, commands per master ${result.commandShare.map(pct).join(' / ')}, ` +
+      `Redis CPU per master ${result.cpuShare.map(pct).join(' / ')}; CPU ms per 1,000 calls: Redis ` +
+      `${Math.round(result.redisCpuMsPer1000Calls)}, ${Object.entries(result.appCpuMsPer1000Calls)
+        .map(([role, ms]) => `${role} ${ms}`)
+        .join(', ')} (${result.failed} failed)`,
+  );
   subscriber.disconnect();
+  const roleOf = new Map(Object.entries(target.pids()).map(([role, pid]) => [pid, role]));
   await target.stop();
+  if (profileDir) {
+    // Files are named CPU.<date>.<time>.<pid>.<n>.<seq>.cpuprofile, written when each app exits.
+    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
+      const pid = Number(file.split('.')[3]);
+      console.log(`\n${topOfProfile(`${profileDir}/${file}`, 15, `${mode}: hookrunner ${roleOf.get(pid) ?? '?'}`)}`);
+    }
+  }
   await Promise.all(servers.map((s) => s.stop()));
-  return results;
+  return result;
 }
 
 const pct = (x) => `${(x * 100).toFixed(0)}%`;
@@ -170,8 +194,13 @@ async function main() {
   });
   await waitReady(endpoint, () => answers200(`http://127.0.0.1:${endpointPort}/health`), 'an answer');
   log(`${n} calls over ${BOTS} bots, ${runs} run(s) per mode, ${cpus().length} cores`);
-  const single = await measure('single', dist, endpointPort);
-  const cluster = await measure('cluster', dist, endpointPort);
+  // The modes take turns, run by run, so a drift in the machine's speed reaches both alike.
+  const single = [];
+  const cluster = [];
+  for (let run = 1; run <= runs; run++) {
+    single.push(await measure('single', run, dist, endpointPort));
+    cluster.push(await measure('cluster', run, dist, endpointPort));
+  }
   await stopAll();
 
   const singleRate = median(single.map((r) => r.callsPerSec));
