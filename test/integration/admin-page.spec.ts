@@ -327,6 +327,34 @@ describe('the Webhooks page', () => {
       expect((await attemptRows()).map((attempt) => attempt[3])).toEqual(['HTTP 200']);
     });
 
+    it('shows a turn’s event with its turn id as text, after its calls’ events', async () => {
+      const queued = await send('POST', `/v1/bots/${BOT}/turns`, {
+        userId: 'turn-user',
+        calls: [{ webhook: 'random_number' }, { webhook: 'random_number', params: { min: '7', max: '7' } }],
+      });
+      expect(queued.status).toBe(202);
+      const { turnId, callIds } = queued.body as { turnId: string; callIds: string[] };
+      const event = await events.waitForTurn(turnId, 20_000);
+      const selector = `#event-table tr[data-turn="${turnId}"]`;
+      await page.waitForSelector(selector, { timeout: 20_000 });
+      expect((await cells(selector)).slice(1)).toEqual([
+        'turn.completed',
+        `turn ${turnId.slice(0, 8)}…`,
+        'random_number, random_number',
+        'turn-user',
+        `${event.responses[0]} · Your random number is 7`,
+      ]);
+      expect(await page.$eval(`${selector} > td:nth-child(3) span`, (span) => span.getAttribute('title'))).toBe(turnId);
+      expect(await page.$eval(selector, (tr) => tr.className)).toBe('succeeded');
+      // Its calls' rows sit just below it: each call's event goes out before the turn's.
+      const newest = await page.$$eval('#event-table tbody tr', (rows) =>
+        rows.slice(0, 3).map((tr) => tr.getAttribute('data-turn') ?? tr.getAttribute('data-call')),
+      );
+      expect(newest[0]).toBe(turnId);
+      expect(newest.slice(1).sort()).toEqual([...callIds].sort());
+      await shot('07-live-turn');
+    });
+
     it('renders a hostile webhook name and an HTML response body as text', async () => {
       await click('#new-webhook');
       await fillField('#webhook-form [name=name]', XSS_NAME);
@@ -351,7 +379,7 @@ describe('the Webhooks page', () => {
       await page.waitForSelector(row('failed-table', 'call', callId), { timeout: 20_000 });
       expect((await cells(row('event-table', 'call', callId)))[3]).toBe(XSS_NAME);
       expect((await cells(row('failed-table', 'call', callId)))[2]).toBe(XSS_NAME);
-      await shot('07-xss-as-text');
+      await shot('08-xss-as-text');
 
       expect(await page.$$eval('img', (images) => images.length)).toBe(0);
       expect(await page.$('#injected')).toBeNull();
@@ -390,7 +418,7 @@ describe('the Webhooks page', () => {
         expect(attempt[5]).toBe('{"error":"maintenance <b>window</b>"}');
       }
       expect(await textOf(page, '#call-result')).toBe('(none)');
-      await shot('08-failed-call');
+      await shot('09-failed-call');
 
       flakyHealthy = true;
       await click('#call-retry');
@@ -405,7 +433,7 @@ describe('the Webhooks page', () => {
       expect(JSON.parse((await textOf(page, '#call-user'))!)).toEqual({ tier: 'gold' });
       expect((await attemptRows()).map((attempt) => attempt[0])).toEqual(['0', '0', '1']);
       expect(await page.$(failedRow)).toBeNull();
-      await shot('09-replayed');
+      await shot('10-replayed');
     });
 
     it('deletes a webhook after confirming', async () => {
@@ -424,7 +452,7 @@ describe('the Webhooks page', () => {
       await click('#sign-out');
       await page.waitForSelector('#sign-in:not([hidden])');
       expect(await page.evaluate('sessionStorage.getItem("hookrunner.apiKey")')).toBeNull();
-      await shot('10-signed-out');
+      await shot('11-signed-out');
     });
 
     it('raised no dialog but the delete confirmation, no script error and no policy violation', () => {
