@@ -41,6 +41,8 @@ describe('the Webhooks page', () => {
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
   const cspViolations: string[] = [];
+  /** Every request the page made, in order: the page must talk to the API and nothing else. */
+  const requests: { method: string; url: string; body?: string }[] = [];
   let flakyHealthy = false;
 
   const send = async (method: string, path: string, body?: unknown, key: string | null = KEY) => {
@@ -75,6 +77,30 @@ describe('the Webhooks page', () => {
   const attemptRows = async (): Promise<string[][]> => {
     const texts = await page.$$eval('#attempt-table tbody td', (tds) => tds.map((td) => td.textContent ?? ''));
     return Array.from({ length: texts.length / 6 }, (_, i) => texts.slice(i * 6, i * 6 + 6));
+  };
+  /**
+   * Expects the Test report shown to be what the API answers the same body: the body the page last
+   * sent to POST …/test is sent again through the API, and the verdict, the errors, the request
+   * line and body, and the response status shown are compared with its reply.
+   */
+  const expectTestAsTheApiAnswers = async (webhook: string, body: Record<string, unknown>) => {
+    const path = `/v1/bots/${BOT}/webhooks/${encodeURIComponent(webhook)}/test`;
+    const sent = requests.filter((request) => request.method === 'POST' && request.url.endsWith('/test')).at(-1);
+    expect(decodeURIComponent(sent!.url)).toBe(decodeURIComponent(`${base}${path}`));
+    expect(JSON.parse(sent!.body!)).toEqual(body);
+    const answer = await send('POST', path, body);
+    expect(answer.status).toBe(200);
+    const report = answer.body;
+    expect(await textOf(page, '#test-valid')).toBe(report.valid ? 'yes' : 'no');
+    expect(await page.$$eval('#test-errors li', (items) => items.map((item) => item.textContent))).toEqual(
+      report.errors ?? [],
+    );
+    const requestLines = (await textOf(page, '#test-request'))!.split('\n');
+    expect(requestLines[0]).toBe(`${report.request.method} ${report.request.url}`);
+    expect(requestLines.at(-1)).toBe(report.request.body ?? '');
+    expect((await textOf(page, '#test-response'))!.split('\n', 1)[0]).toMatch(
+      new RegExp(`^HTTP ${report.response.status} · \\d+ ms$`),
+    );
   };
   const row = (table: string, attribute: string, value: string) => `#${table} tr[data-${attribute}="${value}"]`;
   const cells = async (selector: string): Promise<string[]> =>
@@ -119,6 +145,9 @@ describe('the Webhooks page', () => {
       void (dialog.type() === 'confirm' ? dialog.accept() : dialog.dismiss());
     });
     page.on('pageerror', (error) => pageErrors.push(String(error)));
+    page.on('request', (request) =>
+      requests.push({ method: request.method(), url: request.url(), body: request.postData() }),
+    );
     page.on('console', (message) => {
       if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
     });
@@ -286,6 +315,7 @@ describe('the Webhooks page', () => {
       expect(request).toMatch(new RegExp(`^GET ${examplesUrl}/random_number\\?min=1&max=3\n`));
       expect(request).toContain('x-api-token: ***');
       expect(await page.$$eval('#test-errors li', (items) => items.length)).toBe(0);
+      await expectTestAsTheApiAnswers('random_number', { userId: 'tester', memory: { topic: 'dice' } });
       await shot('05-test-passed');
 
       await fillField('#test-form [name=user]', '[1, 2]');
@@ -295,6 +325,27 @@ describe('the Webhooks page', () => {
       await fillField('#test-form [name=user]', '');
       await click('#test-form button[type=submit]');
       await waitForText(page, '#test-form .field-error[data-for=sessionId]', /^sessionId must be 1-128 characters/);
+      // Beside the field: exactly what the API answers that body.
+      const refused = await send('POST', `/v1/bots/${BOT}/webhooks/random_number/test`, {
+        userId: 'tester',
+        sessionId: 'not a session',
+        memory: { topic: 'dice' },
+      });
+      expect(refused.status).toBe(400);
+      expect(await textOf(page, '#test-form .field-error[data-for=sessionId]')).toBe(refused.body.message.join(''));
+      expect(await page.$eval('#test-result', (result) => (result as unknown as { hidden: boolean }).hidden)).toBe(
+        true,
+      );
+
+      await fillField('#test-form [name=sessionId]', 'dice-session');
+      await click('#test-form button[type=submit]');
+      await page.waitForSelector('#test-result', { visible: true, timeout: 20_000 });
+      expect(await textOf(page, '#test-form .field-error[data-for=sessionId]')).toBe('');
+      await expectTestAsTheApiAnswers('random_number', {
+        userId: 'tester',
+        sessionId: 'dice-session',
+        memory: { topic: 'dice' },
+      });
       await fillField('#test-form [name=sessionId]', '');
     });
 
@@ -371,6 +422,7 @@ describe('the Webhooks page', () => {
       await waitForText(page, '#test-valid', 'no');
       expect(await textOf(page, '#test-response')).toContain(XSS_BODY);
       expect(await page.$$eval('#test-errors li', (items) => items.length)).toBeGreaterThan(0);
+      await expectTestAsTheApiAnswers(XSS_NAME, { userId: 'tester', memory: { topic: 'dice' } });
 
       // The call fails (the body is not JSON): its name and error reach the live and failed tables as text.
       const enqueued = await send('POST', `/v1/bots/${BOT}/calls`, { webhook: XSS_NAME, userId: 'xss-user' });
@@ -459,6 +511,11 @@ describe('the Webhooks page', () => {
       expect(dialogs).toEqual([`confirm: Delete webhook ${XSS_NAME}?`]);
       expect(pageErrors).toEqual([]);
       expect(cspViolations).toEqual([]);
+    });
+
+    it('asked nothing of any server but the API', () => {
+      expect(requests.length).toBeGreaterThan(0);
+      expect(requests.filter((request) => !request.url.startsWith(`${base}/`))).toEqual([]);
     });
   });
 });
