@@ -5,6 +5,7 @@ import {
   AppProcess,
   EventCollector,
   freePort,
+  pollUntil,
   startApp,
   startEndpoint,
   startRedis,
@@ -102,6 +103,25 @@ describe('the Webhooks page', () => {
       new RegExp(`^HTTP ${report.response.status} · \\d+ ms$`),
     );
   };
+  /** A page of the bot's failed calls as the API lists them to the page (ten a page). */
+  const failedPage = async (cursor?: string): Promise<{ callIds: string[]; nextCursor?: string }> => {
+    const query = `status=failed&limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const { body } = await send('GET', `/v1/bots/${BOT}/calls?${query}`);
+    return { callIds: (body.calls as { callId: string }[]).map((call) => call.callId), nextCursor: body.nextCursor };
+  };
+  /** Waits until the Failed calls table shows exactly these calls, in this order. */
+  const waitForFailedRows = (callIds: string[]) =>
+    pollUntil(
+      async () => {
+        const shown = await page.$$eval('#failed-table tbody tr', (rows) =>
+          rows.map((tr) => tr.getAttribute('data-call')),
+        );
+        return JSON.stringify(shown) === JSON.stringify(callIds);
+      },
+      { timeoutMs: 20_000, message: `the failed calls table never showed ${callIds.join(', ')}` },
+    );
+  const disabled = (selector: string) =>
+    page.$eval(selector, (button) => (button as unknown as { disabled: boolean }).disabled);
   const row = (table: string, attribute: string, value: string) => `#${table} tr[data-${attribute}="${value}"]`;
   const cells = async (selector: string): Promise<string[]> =>
     page.$$eval(`${selector} > td`, (tds) => tds.map((td) => td.textContent ?? ''));
@@ -488,6 +508,98 @@ describe('the Webhooks page', () => {
       await shot('10-replayed');
     });
 
+    it('pages through failed calls ten at a time, and retries one from its row', async () => {
+      let goneBack = false;
+      endpoint.script('/gone', (_req, res) => {
+        const [status, body] = goneBack ? [200, { responses: ['Found it again'] }] : [410, { error: 'gone' }];
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+      await send('POST', `/v1/bots/${BOT}/webhooks`, {
+        name: 'gone',
+        method: 'POST',
+        url: `${endpoint.url}/gone`,
+        retry: { attempts: 1 },
+      });
+      const batch = await send('POST', `/v1/bots/${BOT}/calls/batch`, {
+        calls: Array.from({ length: 11 }, (_, i) => ({ webhook: 'gone', userId: `pager-${i + 1}` })),
+      });
+      expect(batch.status).toBe(202);
+      const callIds = (batch.body.calls as { callId: string }[]).map((call) => call.callId);
+      await events.waitForAll(callIds, 30_000);
+
+      // The API's own pages, newest first, for the page's to be held against: these eleven and the
+      // hostile call before them (the flaky one was replayed to success).
+      const firstPage = await failedPage();
+      const secondPage = await failedPage(firstPage.nextCursor);
+      expect(firstPage.callIds).toHaveLength(10);
+      expect(secondPage.callIds).toHaveLength(2);
+      expect(secondPage.nextCursor).toBeUndefined();
+      const listed = [...firstPage.callIds, ...secondPage.callIds];
+      expect(listed.filter((id) => callIds.includes(id)).sort()).toEqual([...callIds].sort());
+      const [hostile] = listed.filter((id) => !callIds.includes(id));
+      expect((await send('GET', `/v1/calls/${hostile}`)).body.webhook).toBe(XSS_NAME);
+
+      // The newest page follows every call.failed event: it ends as the API's first page.
+      await waitForFailedRows(firstPage.callIds);
+      expect(await disabled('#failed-newest')).toBe(true);
+      expect(await disabled('#failed-older')).toBe(false);
+      const userOf = (callId: string) => `pager-${callIds.indexOf(callId) + 1}`;
+      for (const callId of firstPage.callIds) {
+        expect((await cells(row('failed-table', 'call', callId))).slice(1, 5)).toEqual([
+          `${callId.slice(0, 8)}…`,
+          'gone',
+          userOf(callId),
+          'endpoint answered HTTP 410',
+        ]);
+      }
+      await shot('11-failed-newest-page');
+
+      await click('#failed-older');
+      await waitForFailedRows(secondPage.callIds);
+      expect(await disabled('#failed-newest')).toBe(false);
+      expect(await disabled('#failed-older')).toBe(true);
+      await shot('12-failed-older-page');
+
+      await click('#failed-newest');
+      await waitForFailedRows(firstPage.callIds);
+      expect(await disabled('#failed-newest')).toBe(true);
+      expect(await disabled('#failed-older')).toBe(false);
+
+      // Retry on the newest call's own row: it leaves the list, its detail opens and ends succeeded.
+      goneBack = true;
+      const retried = firstPage.callIds[0];
+      const retriedRow = row('failed-table', 'call', retried);
+      expect(await page.$$eval(`${retriedRow} button`, (buttons) => buttons.map((b) => b.textContent))).toEqual([
+        'Open',
+        'Retry',
+      ]);
+      await click(`${retriedRow} button:nth-of-type(2)`);
+      await page.waitForSelector(retriedRow, { hidden: true });
+      await waitForText(page, '#call-summary dd[data-fact=Call]', retried);
+      await waitForText(page, '#call-summary dd[data-fact=Status]', 'succeeded');
+      await waitForText(page, '#call-retry-status', '');
+      const replayedEvent = row('event-table', 'call', retried);
+      await page.waitForSelector(`${replayedEvent}.succeeded`, { timeout: 20_000 });
+      expect((await cells(`${replayedEvent}.succeeded`)).slice(1)).toEqual([
+        'call.succeeded',
+        `${retried.slice(0, 8)}…`,
+        'gone',
+        userOf(retried),
+        'Found it again',
+      ]);
+      expect((await attemptRows()).map((attempt) => [attempt[0], attempt[3]])).toEqual([
+        ['0', 'HTTP 410'],
+        ['1', 'HTTP 200'],
+      ]);
+      expect(await page.$eval('#call-retry', (button) => (button as unknown as { hidden: boolean }).hidden)).toBe(true);
+      // The eleven still failed fill the newest page as the API lists them.
+      const after = await failedPage();
+      expect(after.callIds).not.toContain(retried);
+      expect(after.callIds).toEqual([...firstPage.callIds.slice(1), secondPage.callIds[0]]);
+      await waitForFailedRows(after.callIds);
+      await shot('13-retried-from-list');
+    });
+
     it('deletes a webhook after confirming', async () => {
       const selector = row('webhook-table', 'webhook', XSS_NAME);
       await click(`${selector} button:nth-of-type(2)`);
@@ -496,6 +608,7 @@ describe('the Webhooks page', () => {
       expect((await send('GET', `/v1/bots/${BOT}/webhooks/${encodeURIComponent(XSS_NAME)}`)).status).toBe(404);
       expect(await page.$$eval('#test-form option', (options) => options.map((o) => o.textContent))).toEqual([
         'flaky',
+        'gone',
         'random_number',
       ]);
     });
@@ -504,7 +617,7 @@ describe('the Webhooks page', () => {
       await click('#sign-out');
       await page.waitForSelector('#sign-in:not([hidden])');
       expect(await page.evaluate('sessionStorage.getItem("hookrunner.apiKey")')).toBeNull();
-      await shot('11-signed-out');
+      await shot('14-signed-out');
     });
 
     it('raised no dialog but the delete confirmation, no script error and no policy violation', () => {
