@@ -28,10 +28,14 @@ const KEY = 'page-key-3c9d1e';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const XSS_BODY = '<h2 id="injected">hi</h2><img src=x onerror=alert(2)><script>alert(3)</script>';
 const SHOTS = 'admin-page';
+/** The breaker's default (the stack leaves it alone): attempts in the window before a circuit may open. */
+const CIRCUIT_MIN_ATTEMPTS = 10;
 
 describe('the Webhooks page', () => {
   let redis: TestRedis;
   let endpoint: TestEndpoint;
+  /** A second origin, whose circuit the spec opens: the other webhooks' origins stay healthy. */
+  let downEndpoint: TestEndpoint;
   let events: EventCollector;
   let browser: Browser;
   let page: Page;
@@ -127,7 +131,8 @@ describe('the Webhooks page', () => {
     page.$$eval(`${selector} > td`, (tds) => tds.map((td) => td.textContent ?? ''));
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
+    [redis, endpoint, downEndpoint] = await Promise.all([startRedis(), startEndpoint(), startEndpoint()]);
+    downEndpoint.reply('/down', 503, { error: 'down for good' });
     endpoint.reply('/html', 200, XSS_BODY, { headers: { 'content-type': 'text/html' } });
     endpoint.script('/flaky', (_req, res) => {
       const [status, body] = flakyHealthy
@@ -177,7 +182,7 @@ describe('the Webhooks page', () => {
     await browser?.close();
     await events?.close();
     await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
+    await Promise.all([endpoint?.close(), downEndpoint?.close(), redis?.stop()]);
   });
 
   describe('over HTTP', () => {
@@ -294,15 +299,15 @@ describe('the Webhooks page', () => {
         params: { min: '1', max: '6' },
         headers: { 'x-api-token': '***' },
         retry: { attempts: 2 },
+        // Nothing has called the example server yet: its circuit is closed.
+        health: { circuit: 'closed', failureRatio: 0 },
       });
-      // Circuit health shows once the API reports it (tenant isolation); until then a dash.
-      const circuit = listed.health?.circuit ?? '—';
       expect((await cells(row('webhook-table', 'webhook', 'random_number'))).slice(0, 5)).toEqual([
         'random_number',
         'GET',
         `${examplesUrl}/random_number`,
         'x-api-token: ***',
-        circuit,
+        'closed',
       ]);
       expect(await page.content()).not.toContain('s3cret-token');
       await shot('04-webhook-created');
@@ -600,6 +605,54 @@ describe('the Webhooks page', () => {
       await shot('13-retried-from-list');
     });
 
+    it('shows a webhook’s circuit open once its origin keeps failing, and the others closed', async () => {
+      await send('POST', `/v1/bots/${BOT}/webhooks`, {
+        name: 'down',
+        method: 'POST',
+        url: `${downEndpoint.url}/down`,
+        retry: { attempts: 1 },
+      });
+      await click('#webhooks-refresh');
+      await waitForText(page, `${row('webhook-table', 'webhook', 'down')} > td:nth-child(5)`, 'closed');
+
+      // The stack runs the breaker's defaults: CIRCUIT_MIN_ATTEMPTS attempts, all of them 503s
+      // (over CIRCUIT_FAILURE_PERCENT), open the circuit of the origin no other webhook uses.
+      const batch = await send('POST', `/v1/bots/${BOT}/calls/batch`, {
+        calls: Array.from({ length: CIRCUIT_MIN_ATTEMPTS }, (_, i) => ({ webhook: 'down', userId: `down-${i + 1}` })),
+      });
+      expect(batch.status).toBe(202);
+      const failed = await events.waitForAll(
+        (batch.body.calls as { callId: string }[]).map((call) => call.callId),
+        30_000,
+      );
+      expect(failed.map((event) => event.error?.message)).toEqual(
+        Array(CIRCUIT_MIN_ATTEMPTS).fill('endpoint answered HTTP 503'),
+      );
+      // The attempts' outcomes reach the shared circuit just after the calls end.
+      const health = await pollUntil(
+        async () => {
+          const { health } = (await send('GET', `/v1/bots/${BOT}/webhooks/down`)).body;
+          return health?.circuit === 'open' ? health : undefined;
+        },
+        { timeoutMs: 10_000, message: 'the circuit of the down origin never opened' },
+      );
+      expect(health).toEqual({ circuit: 'open', failureRatio: 1, openedAt: expect.any(String) });
+
+      await click('#webhooks-refresh');
+      await waitForText(page, `${row('webhook-table', 'webhook', 'down')} > td:nth-child(5)`, 'open');
+      const circuits = await page.$$eval('#webhook-table tbody tr', (rows) =>
+        rows.map((tr) => [tr.getAttribute('data-webhook'), tr.children[4].textContent]),
+      );
+      expect(Object.fromEntries(circuits)).toEqual({
+        [XSS_NAME]: 'closed',
+        down: 'open',
+        flaky: 'closed',
+        gone: 'closed',
+        random_number: 'closed',
+      });
+      await shot('14-circuit-open');
+    });
+
     it('deletes a webhook after confirming', async () => {
       const selector = row('webhook-table', 'webhook', XSS_NAME);
       await click(`${selector} button:nth-of-type(2)`);
@@ -607,6 +660,7 @@ describe('the Webhooks page', () => {
       expect(dialogs).toEqual([`confirm: Delete webhook ${XSS_NAME}?`]);
       expect((await send('GET', `/v1/bots/${BOT}/webhooks/${encodeURIComponent(XSS_NAME)}`)).status).toBe(404);
       expect(await page.$$eval('#test-form option', (options) => options.map((o) => o.textContent))).toEqual([
+        'down',
         'flaky',
         'gone',
         'random_number',
@@ -617,7 +671,7 @@ describe('the Webhooks page', () => {
       await click('#sign-out');
       await page.waitForSelector('#sign-in:not([hidden])');
       expect(await page.evaluate('sessionStorage.getItem("hookrunner.apiKey")')).toBeNull();
-      await shot('14-signed-out');
+      await shot('15-signed-out');
     });
 
     it('raised no dialog but the delete confirmation, no script error and no policy violation', () => {
