@@ -5,6 +5,7 @@ import {
   AppProcess,
   EventCollector,
   freePort,
+  pollUntil,
   startApp,
   startEndpoint,
   startRedis,
@@ -27,10 +28,14 @@ const KEY = 'page-key-3c9d1e';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const XSS_BODY = '<h2 id="injected">hi</h2><img src=x onerror=alert(2)><script>alert(3)</script>';
 const SHOTS = 'admin-page';
+/** The breaker's default (the stack leaves it alone): attempts in the window before a circuit may open. */
+const CIRCUIT_MIN_ATTEMPTS = 10;
 
 describe('the Webhooks page', () => {
   let redis: TestRedis;
   let endpoint: TestEndpoint;
+  /** A second origin, whose circuit the spec opens: the other webhooks' origins stay healthy. */
+  let downEndpoint: TestEndpoint;
   let events: EventCollector;
   let browser: Browser;
   let page: Page;
@@ -41,6 +46,8 @@ describe('the Webhooks page', () => {
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
   const cspViolations: string[] = [];
+  /** Every request the page made, in order: the page must talk to the API and nothing else. */
+  const requests: { method: string; url: string; body?: string }[] = [];
   let flakyHealthy = false;
 
   const send = async (method: string, path: string, body?: unknown, key: string | null = KEY) => {
@@ -76,12 +83,56 @@ describe('the Webhooks page', () => {
     const texts = await page.$$eval('#attempt-table tbody td', (tds) => tds.map((td) => td.textContent ?? ''));
     return Array.from({ length: texts.length / 6 }, (_, i) => texts.slice(i * 6, i * 6 + 6));
   };
+  /**
+   * Expects the Test report shown to be what the API answers the same body: the body the page last
+   * sent to POST …/test is sent again through the API, and the verdict, the errors, the request
+   * line and body, and the response status shown are compared with its reply.
+   */
+  const expectTestAsTheApiAnswers = async (webhook: string, body: Record<string, unknown>) => {
+    const path = `/v1/bots/${BOT}/webhooks/${encodeURIComponent(webhook)}/test`;
+    const sent = requests.filter((request) => request.method === 'POST' && request.url.endsWith('/test')).at(-1);
+    expect(decodeURIComponent(sent!.url)).toBe(decodeURIComponent(`${base}${path}`));
+    expect(JSON.parse(sent!.body!)).toEqual(body);
+    const answer = await send('POST', path, body);
+    expect(answer.status).toBe(200);
+    const report = answer.body;
+    expect(await textOf(page, '#test-valid')).toBe(report.valid ? 'yes' : 'no');
+    expect(await page.$$eval('#test-errors li', (items) => items.map((item) => item.textContent))).toEqual(
+      report.errors ?? [],
+    );
+    const requestLines = (await textOf(page, '#test-request'))!.split('\n');
+    expect(requestLines[0]).toBe(`${report.request.method} ${report.request.url}`);
+    expect(requestLines.at(-1)).toBe(report.request.body ?? '');
+    expect((await textOf(page, '#test-response'))!.split('\n', 1)[0]).toMatch(
+      new RegExp(`^HTTP ${report.response.status} · \\d+ ms$`),
+    );
+  };
+  /** A page of the bot's failed calls as the API lists them to the page (ten a page). */
+  const failedPage = async (cursor?: string): Promise<{ callIds: string[]; nextCursor?: string }> => {
+    const query = `status=failed&limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const { body } = await send('GET', `/v1/bots/${BOT}/calls?${query}`);
+    return { callIds: (body.calls as { callId: string }[]).map((call) => call.callId), nextCursor: body.nextCursor };
+  };
+  /** Waits until the Failed calls table shows exactly these calls, in this order. */
+  const waitForFailedRows = (callIds: string[]) =>
+    pollUntil(
+      async () => {
+        const shown = await page.$$eval('#failed-table tbody tr', (rows) =>
+          rows.map((tr) => tr.getAttribute('data-call')),
+        );
+        return JSON.stringify(shown) === JSON.stringify(callIds);
+      },
+      { timeoutMs: 20_000, message: `the failed calls table never showed ${callIds.join(', ')}` },
+    );
+  const disabled = (selector: string) =>
+    page.$eval(selector, (button) => (button as unknown as { disabled: boolean }).disabled);
   const row = (table: string, attribute: string, value: string) => `#${table} tr[data-${attribute}="${value}"]`;
   const cells = async (selector: string): Promise<string[]> =>
     page.$$eval(`${selector} > td`, (tds) => tds.map((td) => td.textContent ?? ''));
 
   beforeAll(async () => {
-    [redis, endpoint] = await Promise.all([startRedis(), startEndpoint()]);
+    [redis, endpoint, downEndpoint] = await Promise.all([startRedis(), startEndpoint(), startEndpoint()]);
+    downEndpoint.reply('/down', 503, { error: 'down for good' });
     endpoint.reply('/html', 200, XSS_BODY, { headers: { 'content-type': 'text/html' } });
     endpoint.script('/flaky', (_req, res) => {
       const [status, body] = flakyHealthy
@@ -119,6 +170,9 @@ describe('the Webhooks page', () => {
       void (dialog.type() === 'confirm' ? dialog.accept() : dialog.dismiss());
     });
     page.on('pageerror', (error) => pageErrors.push(String(error)));
+    page.on('request', (request) =>
+      requests.push({ method: request.method(), url: request.url(), body: request.postData() }),
+    );
     page.on('console', (message) => {
       if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
     });
@@ -128,7 +182,7 @@ describe('the Webhooks page', () => {
     await browser?.close();
     await events?.close();
     await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), redis?.stop()]);
+    await Promise.all([endpoint?.close(), downEndpoint?.close(), redis?.stop()]);
   });
 
   describe('over HTTP', () => {
@@ -245,15 +299,15 @@ describe('the Webhooks page', () => {
         params: { min: '1', max: '6' },
         headers: { 'x-api-token': '***' },
         retry: { attempts: 2 },
+        // Nothing has called the example server yet: its circuit is closed.
+        health: { circuit: 'closed', failureRatio: 0 },
       });
-      // Circuit health shows once the API reports it (tenant isolation); until then a dash.
-      const circuit = listed.health?.circuit ?? '—';
       expect((await cells(row('webhook-table', 'webhook', 'random_number'))).slice(0, 5)).toEqual([
         'random_number',
         'GET',
         `${examplesUrl}/random_number`,
         'x-api-token: ***',
-        circuit,
+        'closed',
       ]);
       expect(await page.content()).not.toContain('s3cret-token');
       await shot('04-webhook-created');
@@ -286,6 +340,7 @@ describe('the Webhooks page', () => {
       expect(request).toMatch(new RegExp(`^GET ${examplesUrl}/random_number\\?min=1&max=3\n`));
       expect(request).toContain('x-api-token: ***');
       expect(await page.$$eval('#test-errors li', (items) => items.length)).toBe(0);
+      await expectTestAsTheApiAnswers('random_number', { userId: 'tester', memory: { topic: 'dice' } });
       await shot('05-test-passed');
 
       await fillField('#test-form [name=user]', '[1, 2]');
@@ -295,6 +350,27 @@ describe('the Webhooks page', () => {
       await fillField('#test-form [name=user]', '');
       await click('#test-form button[type=submit]');
       await waitForText(page, '#test-form .field-error[data-for=sessionId]', /^sessionId must be 1-128 characters/);
+      // Beside the field: exactly what the API answers that body.
+      const refused = await send('POST', `/v1/bots/${BOT}/webhooks/random_number/test`, {
+        userId: 'tester',
+        sessionId: 'not a session',
+        memory: { topic: 'dice' },
+      });
+      expect(refused.status).toBe(400);
+      expect(await textOf(page, '#test-form .field-error[data-for=sessionId]')).toBe(refused.body.message.join(''));
+      expect(await page.$eval('#test-result', (result) => (result as unknown as { hidden: boolean }).hidden)).toBe(
+        true,
+      );
+
+      await fillField('#test-form [name=sessionId]', 'dice-session');
+      await click('#test-form button[type=submit]');
+      await page.waitForSelector('#test-result', { visible: true, timeout: 20_000 });
+      expect(await textOf(page, '#test-form .field-error[data-for=sessionId]')).toBe('');
+      await expectTestAsTheApiAnswers('random_number', {
+        userId: 'tester',
+        sessionId: 'dice-session',
+        memory: { topic: 'dice' },
+      });
       await fillField('#test-form [name=sessionId]', '');
     });
 
@@ -327,6 +403,34 @@ describe('the Webhooks page', () => {
       expect((await attemptRows()).map((attempt) => attempt[3])).toEqual(['HTTP 200']);
     });
 
+    it('shows a turn’s event with its turn id as text, after its calls’ events', async () => {
+      const queued = await send('POST', `/v1/bots/${BOT}/turns`, {
+        userId: 'turn-user',
+        calls: [{ webhook: 'random_number' }, { webhook: 'random_number', params: { min: '7', max: '7' } }],
+      });
+      expect(queued.status).toBe(202);
+      const { turnId, callIds } = queued.body as { turnId: string; callIds: string[] };
+      const event = await events.waitForTurn(turnId, 20_000);
+      const selector = `#event-table tr[data-turn="${turnId}"]`;
+      await page.waitForSelector(selector, { timeout: 20_000 });
+      expect((await cells(selector)).slice(1)).toEqual([
+        'turn.completed',
+        `turn ${turnId.slice(0, 8)}…`,
+        'random_number, random_number',
+        'turn-user',
+        `${event.responses[0]} · Your random number is 7`,
+      ]);
+      expect(await page.$eval(`${selector} > td:nth-child(3) span`, (span) => span.getAttribute('title'))).toBe(turnId);
+      expect(await page.$eval(selector, (tr) => tr.className)).toBe('succeeded');
+      // Its calls' rows sit just below it: each call's event goes out before the turn's.
+      const newest = await page.$$eval('#event-table tbody tr', (rows) =>
+        rows.slice(0, 3).map((tr) => tr.getAttribute('data-turn') ?? tr.getAttribute('data-call')),
+      );
+      expect(newest[0]).toBe(turnId);
+      expect(newest.slice(1).sort()).toEqual([...callIds].sort());
+      await shot('07-live-turn');
+    });
+
     it('renders a hostile webhook name and an HTML response body as text', async () => {
       await click('#new-webhook');
       await fillField('#webhook-form [name=name]', XSS_NAME);
@@ -343,6 +447,7 @@ describe('the Webhooks page', () => {
       await waitForText(page, '#test-valid', 'no');
       expect(await textOf(page, '#test-response')).toContain(XSS_BODY);
       expect(await page.$$eval('#test-errors li', (items) => items.length)).toBeGreaterThan(0);
+      await expectTestAsTheApiAnswers(XSS_NAME, { userId: 'tester', memory: { topic: 'dice' } });
 
       // The call fails (the body is not JSON): its name and error reach the live and failed tables as text.
       const enqueued = await send('POST', `/v1/bots/${BOT}/calls`, { webhook: XSS_NAME, userId: 'xss-user' });
@@ -351,7 +456,7 @@ describe('the Webhooks page', () => {
       await page.waitForSelector(row('failed-table', 'call', callId), { timeout: 20_000 });
       expect((await cells(row('event-table', 'call', callId)))[3]).toBe(XSS_NAME);
       expect((await cells(row('failed-table', 'call', callId)))[2]).toBe(XSS_NAME);
-      await shot('07-xss-as-text');
+      await shot('08-xss-as-text');
 
       expect(await page.$$eval('img', (images) => images.length)).toBe(0);
       expect(await page.$('#injected')).toBeNull();
@@ -390,7 +495,7 @@ describe('the Webhooks page', () => {
         expect(attempt[5]).toBe('{"error":"maintenance <b>window</b>"}');
       }
       expect(await textOf(page, '#call-result')).toBe('(none)');
-      await shot('08-failed-call');
+      await shot('09-failed-call');
 
       flakyHealthy = true;
       await click('#call-retry');
@@ -405,7 +510,147 @@ describe('the Webhooks page', () => {
       expect(JSON.parse((await textOf(page, '#call-user'))!)).toEqual({ tier: 'gold' });
       expect((await attemptRows()).map((attempt) => attempt[0])).toEqual(['0', '0', '1']);
       expect(await page.$(failedRow)).toBeNull();
-      await shot('09-replayed');
+      await shot('10-replayed');
+    });
+
+    it('pages through failed calls ten at a time, and retries one from its row', async () => {
+      let goneBack = false;
+      endpoint.script('/gone', (_req, res) => {
+        const [status, body] = goneBack ? [200, { responses: ['Found it again'] }] : [410, { error: 'gone' }];
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+      await send('POST', `/v1/bots/${BOT}/webhooks`, {
+        name: 'gone',
+        method: 'POST',
+        url: `${endpoint.url}/gone`,
+        retry: { attempts: 1 },
+      });
+      const batch = await send('POST', `/v1/bots/${BOT}/calls/batch`, {
+        calls: Array.from({ length: 11 }, (_, i) => ({ webhook: 'gone', userId: `pager-${i + 1}` })),
+      });
+      expect(batch.status).toBe(202);
+      const callIds = (batch.body.calls as { callId: string }[]).map((call) => call.callId);
+      await events.waitForAll(callIds, 30_000);
+
+      // The API's own pages, newest first, for the page's to be held against: these eleven and the
+      // hostile call before them (the flaky one was replayed to success).
+      const firstPage = await failedPage();
+      const secondPage = await failedPage(firstPage.nextCursor);
+      expect(firstPage.callIds).toHaveLength(10);
+      expect(secondPage.callIds).toHaveLength(2);
+      expect(secondPage.nextCursor).toBeUndefined();
+      const listed = [...firstPage.callIds, ...secondPage.callIds];
+      expect(listed.filter((id) => callIds.includes(id)).sort()).toEqual([...callIds].sort());
+      const [hostile] = listed.filter((id) => !callIds.includes(id));
+      expect((await send('GET', `/v1/calls/${hostile}`)).body.webhook).toBe(XSS_NAME);
+
+      // The newest page follows every call.failed event: it ends as the API's first page.
+      await waitForFailedRows(firstPage.callIds);
+      expect(await disabled('#failed-newest')).toBe(true);
+      expect(await disabled('#failed-older')).toBe(false);
+      const userOf = (callId: string) => `pager-${callIds.indexOf(callId) + 1}`;
+      for (const callId of firstPage.callIds) {
+        expect((await cells(row('failed-table', 'call', callId))).slice(1, 5)).toEqual([
+          `${callId.slice(0, 8)}…`,
+          'gone',
+          userOf(callId),
+          'endpoint answered HTTP 410',
+        ]);
+      }
+      await shot('11-failed-newest-page');
+
+      await click('#failed-older');
+      await waitForFailedRows(secondPage.callIds);
+      expect(await disabled('#failed-newest')).toBe(false);
+      expect(await disabled('#failed-older')).toBe(true);
+      await shot('12-failed-older-page');
+
+      await click('#failed-newest');
+      await waitForFailedRows(firstPage.callIds);
+      expect(await disabled('#failed-newest')).toBe(true);
+      expect(await disabled('#failed-older')).toBe(false);
+
+      // Retry on the newest call's own row: it leaves the list, its detail opens and ends succeeded.
+      goneBack = true;
+      const retried = firstPage.callIds[0];
+      const retriedRow = row('failed-table', 'call', retried);
+      expect(await page.$$eval(`${retriedRow} button`, (buttons) => buttons.map((b) => b.textContent))).toEqual([
+        'Open',
+        'Retry',
+      ]);
+      await click(`${retriedRow} button:nth-of-type(2)`);
+      await page.waitForSelector(retriedRow, { hidden: true });
+      await waitForText(page, '#call-summary dd[data-fact=Call]', retried);
+      await waitForText(page, '#call-summary dd[data-fact=Status]', 'succeeded');
+      await waitForText(page, '#call-retry-status', '');
+      const replayedEvent = row('event-table', 'call', retried);
+      await page.waitForSelector(`${replayedEvent}.succeeded`, { timeout: 20_000 });
+      expect((await cells(`${replayedEvent}.succeeded`)).slice(1)).toEqual([
+        'call.succeeded',
+        `${retried.slice(0, 8)}…`,
+        'gone',
+        userOf(retried),
+        'Found it again',
+      ]);
+      expect((await attemptRows()).map((attempt) => [attempt[0], attempt[3]])).toEqual([
+        ['0', 'HTTP 410'],
+        ['1', 'HTTP 200'],
+      ]);
+      expect(await page.$eval('#call-retry', (button) => (button as unknown as { hidden: boolean }).hidden)).toBe(true);
+      // The eleven still failed fill the newest page as the API lists them.
+      const after = await failedPage();
+      expect(after.callIds).not.toContain(retried);
+      expect(after.callIds).toEqual([...firstPage.callIds.slice(1), secondPage.callIds[0]]);
+      await waitForFailedRows(after.callIds);
+      await shot('13-retried-from-list');
+    });
+
+    it('shows a webhook’s circuit open once its origin keeps failing, and the others closed', async () => {
+      await send('POST', `/v1/bots/${BOT}/webhooks`, {
+        name: 'down',
+        method: 'POST',
+        url: `${downEndpoint.url}/down`,
+        retry: { attempts: 1 },
+      });
+      await click('#webhooks-refresh');
+      await waitForText(page, `${row('webhook-table', 'webhook', 'down')} > td:nth-child(5)`, 'closed');
+
+      // The stack runs the breaker's defaults: CIRCUIT_MIN_ATTEMPTS attempts, all of them 503s
+      // (over CIRCUIT_FAILURE_PERCENT), open the circuit of the origin no other webhook uses.
+      const batch = await send('POST', `/v1/bots/${BOT}/calls/batch`, {
+        calls: Array.from({ length: CIRCUIT_MIN_ATTEMPTS }, (_, i) => ({ webhook: 'down', userId: `down-${i + 1}` })),
+      });
+      expect(batch.status).toBe(202);
+      const failed = await events.waitForAll(
+        (batch.body.calls as { callId: string }[]).map((call) => call.callId),
+        30_000,
+      );
+      expect(failed.map((event) => event.error?.message)).toEqual(
+        Array(CIRCUIT_MIN_ATTEMPTS).fill('endpoint answered HTTP 503'),
+      );
+      // The attempts' outcomes reach the shared circuit just after the calls end.
+      const health = await pollUntil(
+        async () => {
+          const { health } = (await send('GET', `/v1/bots/${BOT}/webhooks/down`)).body;
+          return health?.circuit === 'open' ? health : undefined;
+        },
+        { timeoutMs: 10_000, message: 'the circuit of the down origin never opened' },
+      );
+      expect(health).toEqual({ circuit: 'open', failureRatio: 1, openedAt: expect.any(String) });
+
+      await click('#webhooks-refresh');
+      await waitForText(page, `${row('webhook-table', 'webhook', 'down')} > td:nth-child(5)`, 'open');
+      const circuits = await page.$$eval('#webhook-table tbody tr', (rows) =>
+        rows.map((tr) => [tr.getAttribute('data-webhook'), tr.children[4].textContent]),
+      );
+      expect(Object.fromEntries(circuits)).toEqual({
+        [XSS_NAME]: 'closed',
+        down: 'open',
+        flaky: 'closed',
+        gone: 'closed',
+        random_number: 'closed',
+      });
+      await shot('14-circuit-open');
     });
 
     it('deletes a webhook after confirming', async () => {
@@ -415,7 +660,9 @@ describe('the Webhooks page', () => {
       expect(dialogs).toEqual([`confirm: Delete webhook ${XSS_NAME}?`]);
       expect((await send('GET', `/v1/bots/${BOT}/webhooks/${encodeURIComponent(XSS_NAME)}`)).status).toBe(404);
       expect(await page.$$eval('#test-form option', (options) => options.map((o) => o.textContent))).toEqual([
+        'down',
         'flaky',
+        'gone',
         'random_number',
       ]);
     });
@@ -424,13 +671,18 @@ describe('the Webhooks page', () => {
       await click('#sign-out');
       await page.waitForSelector('#sign-in:not([hidden])');
       expect(await page.evaluate('sessionStorage.getItem("hookrunner.apiKey")')).toBeNull();
-      await shot('10-signed-out');
+      await shot('15-signed-out');
     });
 
     it('raised no dialog but the delete confirmation, no script error and no policy violation', () => {
       expect(dialogs).toEqual([`confirm: Delete webhook ${XSS_NAME}?`]);
       expect(pageErrors).toEqual([]);
       expect(cspViolations).toEqual([]);
+    });
+
+    it('asked nothing of any server but the API', () => {
+      expect(requests.length).toBeGreaterThan(0);
+      expect(requests.filter((request) => !request.url.startsWith(`${base}/`))).toEqual([]);
     });
   });
 });

@@ -86,7 +86,13 @@ export async function openCall(callId, scroll = true) {
   callForm.elements.namedItem('callId').value = callId;
   let call;
   try {
-    call = await request('GET', callPath(callId));
+    // The call's event may come while it is read, and refreshCall skips a call not yet shown: a
+    // read that may predate the event (a replay still queued, say) is read again.
+    let ended;
+    do {
+      ended = endings.get(callId) ?? 0;
+      call = await request('GET', callPath(callId));
+    } while ((endings.get(callId) ?? 0) !== ended);
   } catch (err) {
     error.textContent = err.message;
     show($('call-detail'), false);

@@ -117,7 +117,8 @@ function turnRow(event) {
   const cells = [
     when(event.finishedAt),
     event.type,
-    `turn ${shortId(event.turnId)}`,
+    // A cell of text and the short id's element: a template string would print the element's type.
+    ['turn ', shortId(event.turnId)],
     webhooks,
     event.userId,
     (event.responses ?? []).join(' · '),

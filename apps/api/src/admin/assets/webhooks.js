@@ -14,6 +14,8 @@ let onList = () => undefined;
 export function initWebhooks(listener) {
   onList = listener;
   $('new-webhook').addEventListener('click', () => openForm());
+  // Circuits open and close as calls go out: Refresh shows how they stand now.
+  $('webhooks-refresh').addEventListener('click', () => void refresh());
   $('cancel-webhook').addEventListener('click', () => show(form, false));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -41,7 +43,7 @@ async function refresh() {
 
 function webhookRow(definition) {
   const headers = Object.keys(definition.headers ?? {}).map((name) => h('div', {}, `${name}: ***`));
-  // Circuit health comes with the tenant-isolation work; older APIs do not send it.
+  // No health for a URL whose origin holds a merge tag: with no fixed origin it has no circuit.
   const circuit = definition.health?.circuit ?? '—';
   const actions = [
     h('button', { type: 'button', onclick: () => openForm(definition) }, 'Edit'),
