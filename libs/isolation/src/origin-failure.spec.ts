@@ -11,6 +11,9 @@ describe(isOriginFailure.name, () => {
     expect(sut({ type: CallErrorType.HttpStatus, message: '', httpStatus: 429 })).toBe(false);
     expect(sut({ type: CallErrorType.InvalidResponse, message: '' })).toBe(false);
     expect(sut({ type: CallErrorType.CircuitOpen, message: '' })).toBe(false);
+    expect(sut({ type: CallErrorType.BlockedUrl, message: '' })).toBe(false);
+    // Hookrunner's own fault says nothing about the endpoint's health.
+    expect(sut({ type: CallErrorType.Internal, message: '' })).toBe(false);
     expect(sut(undefined)).toBe(false);
   });
 });

@@ -2,8 +2,9 @@ import { type CallError, CallErrorType } from '@hookrunner/contracts';
 
 /**
  * Whether an attempt's error counts against its origin's circuit: a timeout, a network error or
- * a 5xx say the server is in trouble. A 4xx, an invalid reply or a blocked URL say nothing about
- * its health, and a refusal by the breaker itself never feeds the breaker.
+ * a 5xx say the server is in trouble. A 4xx, an invalid reply, a blocked URL or Hookrunner's own
+ * fault (`internal`) say nothing about its health, and a refusal by the breaker itself never
+ * feeds the breaker.
  */
 export function isOriginFailure(error: CallError | undefined): boolean {
   if (!error) return false;

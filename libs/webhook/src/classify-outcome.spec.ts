@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { errors } from 'undici';
 import { CallErrorType } from '@hookrunner/contracts';
 import { classifyError, classifyResponse, parseRetryAfter } from './classify-outcome';
 import { ReplyTooLargeError } from './validate-reply';
@@ -146,12 +147,72 @@ describe(classifyError.name, () => {
     ['ECONNRESET', 'connection reset by the endpoint'],
     ['UND_ERR_SOCKET', 'connection closed before the response was complete'],
     ['ENOTFOUND', 'host name not found'],
+    ['EAI_AGAIN', 'host name lookup failed for now'],
+    ['EHOSTUNREACH', 'host unreachable'],
     ['EPIPE', 'connection closed by the endpoint while sending'],
     ['ESOMETHINGELSE', 'network error'],
+    ['UND_ERR_INFO', 'network error'],
+    ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'network error'],
+    ['HPE_INVALID_CONSTANT', 'network error'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'network error'],
+    ['CERT_HAS_EXPIRED', 'network error'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'network error'],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'network error'],
   ])('retries %s as a network error: %s', (code, reason) => {
     expect(sut(withCode(code))).toEqual({
       kind: 'retry',
       error: { type: CallErrorType.Network, message: `${reason} (${code})` },
+    });
+  });
+
+  it("retries undici's own socket and parser errors as network errors", () => {
+    expect(sut(new errors.SocketError('other side closed'))).toEqual({
+      kind: 'retry',
+      error: {
+        type: CallErrorType.Network,
+        message: 'connection closed before the response was complete (UND_ERR_SOCKET)',
+      },
+    });
+    expect(sut(new errors.ResponseContentLengthMismatchError())).toMatchObject({
+      kind: 'retry',
+      error: { type: CallErrorType.Network },
+    });
+    // A reply that is not HTTP: undici 7 leaves the parser error's code undefined.
+    const notHttp = new errors.HTTPParserError('Response does not match the HTTP/1.1 protocol');
+    expect(sut(notHttp)).toEqual({
+      kind: 'retry',
+      error: { type: CallErrorType.Network, message: 'network error (HTTPParserError)' },
+    });
+  });
+
+  it("retries undici's timeouts as timeouts", () => {
+    expect(sut(new errors.ConnectTimeoutError())).toMatchObject({
+      kind: 'retry',
+      error: { type: CallErrorType.Timeout },
+    });
+    expect(sut(new errors.HeadersTimeoutError())).toMatchObject({
+      kind: 'retry',
+      error: { type: CallErrorType.Timeout },
+    });
+    expect(sut(new errors.BodyTimeoutError())).toMatchObject({ kind: 'retry', error: { type: CallErrorType.Timeout } });
+  });
+
+  it.each([
+    ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'x')"), 'TypeError'],
+    ['a RangeError', new RangeError('Invalid array length'), 'RangeError'],
+    ['a closed agent', new errors.ClientClosedError(), 'UND_ERR_CLOSED'],
+    ['a destroyed agent', new errors.ClientDestroyedError(), 'UND_ERR_DESTROYED'],
+    [
+      'a handler bug',
+      new errors.InvalidReturnValueError('onData must return a boolean'),
+      'UND_ERR_INVALID_RETURN_VALUE',
+    ],
+    ['a Node argument error', withCode('ERR_INVALID_ARG_TYPE'), 'ERR_INVALID_ARG_TYPE'],
+    ['an unknown code', withCode('SOMETHING_ODD'), 'SOMETHING_ODD'],
+  ])("fails %s as internal: Hookrunner's own fault, not the endpoint's", (_, err, shown) => {
+    expect(sut(err)).toEqual({
+      kind: 'fail',
+      error: { type: CallErrorType.Internal, message: `internal error while sending the request (${shown})` },
     });
   });
 
@@ -165,11 +226,19 @@ describe(classifyError.name, () => {
     },
   );
 
-  it('fails requests undici refuses to send, and blocked addresses, without retry', () => {
-    expect(sut(withCode('UND_ERR_INVALID_ARG'))).toEqual({
+  it.each([
+    ['UND_ERR_INVALID_ARG', new errors.InvalidArgumentError('invalid x header')],
+    ['UND_ERR_NOT_SUPPORTED', new errors.NotSupportedError('expect header not supported')],
+    ['UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', new errors.RequestContentLengthMismatchError()],
+    ['ERR_INVALID_URL', withCode('ERR_INVALID_URL')],
+  ])('fails a request undici refuses to send (%s) as internal, without retry', (code, err) => {
+    expect(sut(err)).toEqual({
       kind: 'fail',
-      error: { type: CallErrorType.Internal, message: 'request could not be sent (UND_ERR_INVALID_ARG)' },
+      error: { type: CallErrorType.Internal, message: `request could not be sent (${code})` },
     });
+  });
+
+  it('fails a blocked address without retry', () => {
     const blocked = Object.assign(new Error('blocked outbound connection to 10.0.0.1 (private)'), {
       code: 'EBLOCKED_ADDRESS',
     });
@@ -189,19 +258,30 @@ describe(classifyError.name, () => {
   });
 
   it('falls back to the name, then to unknown', () => {
-    expect(sut(new TypeError('bad'))).toMatchObject({ kind: 'retry', error: { message: 'network error (TypeError)' } });
-    expect(sut('a string')).toMatchObject({ kind: 'retry', error: { message: 'network error (unknown)' } });
-    expect(sut(null)).toMatchObject({ kind: 'retry', error: { message: 'network error (unknown)' } });
+    expect(sut(new TypeError('bad'))).toMatchObject({
+      kind: 'fail',
+      error: { message: 'internal error while sending the request (TypeError)' },
+    });
+    expect(sut('a string')).toMatchObject({
+      kind: 'fail',
+      error: { message: 'internal error while sending the request (unknown)' },
+    });
+    expect(sut(null)).toMatchObject({
+      kind: 'fail',
+      error: { message: 'internal error while sending the request (unknown)' },
+    });
   });
 
   it('never carries the error message or an unsafe code', () => {
     const outcome = sut(withCode('E BAD https://api.test/?token=secret'));
-    expect(outcome).toMatchObject({ error: { message: 'network error (Error)' } });
+    expect(outcome).toMatchObject({ error: { message: 'internal error while sending the request (Error)' } });
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), (secret) => {
         const err = Object.assign(new Error(secret), { code: `${secret} x` });
         const result = sut(err);
-        expect(result.kind === 'success' ? '' : result.error.message).toMatch(/^network error \([A-Za-z0-9_]+\)$/);
+        expect(result.kind === 'success' ? '' : result.error.message).toMatch(
+          /^internal error while sending the request \([A-Za-z0-9_]+\)$/,
+        );
       }),
     );
   });

@@ -68,18 +68,82 @@ const NETWORK_REASONS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
 };
 
-/** The request itself is malformed (a rendered header value undici refuses, say): no retry can fix it. */
+/**
+ * The request itself is malformed (a rendered header value undici refuses, say) or asks for
+ * something undici does not do: no retry can fix it.
+ */
 const UNFIXABLE_CODES = new Set([
   'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
   'ERR_INVALID_URL',
   'ERR_INVALID_CHAR',
   'ERR_INVALID_HTTP_TOKEN',
 ]);
 
 /**
- * Classifies what undici's `request()` threw: a body over the size limit fails; timeouts and every
- * other transport error are retried. Messages carry the error code only, never the error's own
- * message, which may quote the URL and with it a secret.
+ * undici's codes for a connection that broke on the way to or from the endpoint: the socket closed
+ * or reset (UND_ERR_SOCKET, UND_ERR_INFO), or the body ended short of its Content-Length. Its
+ * timeouts are in TIMEOUT_CODES. Every other UND_ERR_* code is Hookrunner's own doing (a closed
+ * agent, a handler bug) and classified `internal`.
+ */
+const NETWORK_UNDICI_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_INFO', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH']);
+
+/** Certificate verification failures, as Node names them (OpenSSL's X509_V_ERR_* less the prefix). */
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * Whether an error says the exchange with the endpoint failed (its fault or the network's), as
+ * opposed to Hookrunner's own: a system error (ECONNREFUSED, EAI_AGAIN), undici's socket errors,
+ * a TLS handshake or certificate failure, or a reply that is not HTTP at all (undici's
+ * HTTPParserError, which in undici 7 carries no code).
+ */
+function isNetworkFault(code: string | undefined, name: string | undefined): boolean {
+  if (name === 'HTTPParserError') return true;
+  if (code === undefined) return false;
+  return (
+    /^E[A-Z0-9]+$|^EAI_[A-Z]+$/.test(code) ||
+    NETWORK_UNDICI_CODES.has(code) ||
+    code.startsWith('HPE_') ||
+    /^ERR_(SSL|TLS)_/.test(code) ||
+    CERTIFICATE_CODES.has(code)
+  );
+}
+
+/**
+ * Classifies what undici's `request()` threw: a body over the size limit fails; timeouts and
+ * errors of the connection to the endpoint are retried. Anything else (a TypeError, a closed
+ * agent, a request undici refuses) is Hookrunner's own fault: `internal`, never retried, and not
+ * counted against the endpoint's origin. Messages carry the error code (or name) only, never the
+ * error's own message, which may quote the URL and with it a secret.
  */
 export function classifyError(err: unknown): AttemptOutcome {
   if (err instanceof ReplyTooLargeError) {
@@ -113,8 +177,17 @@ export function classifyError(err: unknown): AttemptOutcome {
   if ((name && TIMEOUT_NAMES.has(name)) || (code && TIMEOUT_CODES.has(code))) {
     return { kind: 'retry', error: { type: CallErrorType.Timeout, message: `request timed out (${code ?? name})` } };
   }
-  const reason = (code && NETWORK_REASONS[code]) ?? 'network error';
-  return { kind: 'retry', error: { type: CallErrorType.Network, message: `${reason} (${code ?? name ?? 'unknown'})` } };
+  if (isNetworkFault(code, name)) {
+    const reason = (code && NETWORK_REASONS[code]) ?? 'network error';
+    return { kind: 'retry', error: { type: CallErrorType.Network, message: `${reason} (${code ?? name})` } };
+  }
+  return {
+    kind: 'fail',
+    error: {
+      type: CallErrorType.Internal,
+      message: `internal error while sending the request (${code ?? name ?? 'unknown'})`,
+    },
+  };
 }
 
 /**
