@@ -1,16 +1,17 @@
 import fc from 'fast-check';
 import type Redis from 'ioredis';
+import type { CircuitSettings } from '@hookrunner/isolation';
+import { CircuitStore, defineScripts, keys } from '@hookrunner/redis';
 import {
   admitAttempt,
   CircuitRecord,
-  CircuitSettings,
   circuitStateAt,
   CLOSED_CIRCUIT,
   recordOutcome,
+  startRedis,
+  TestRedis,
   windowCounts,
-} from '@hookrunner/isolation';
-import { CircuitStore, defineScripts, keys } from '@hookrunner/redis';
-import { startRedis, TestRedis } from '../support';
+} from '../support';
 
 const settings: CircuitSettings = {
   windowMs: 60_000,
@@ -20,7 +21,7 @@ const settings: CircuitSettings = {
   halfOpenProbes: 3,
 };
 
-describe('circuit.lua against the rules of libs/isolation', () => {
+describe('circuit.lua against the rules of test/support/circuit-model', () => {
   let redis: TestRedis;
   let client: Redis;
   let sut: CircuitStore;

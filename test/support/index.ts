@@ -6,3 +6,4 @@ export * from './processes';
 export * from './hookrunner';
 export * from './redis-cluster';
 export * from './split-deployment';
+export * from './circuit-model';

@@ -1,15 +1,16 @@
 import fc from 'fast-check';
-import {
-  admitAttempt,
-  CircuitRecord,
-  CIRCUIT_DEFAULTS,
-  circuitStateAt,
-  CLOSED_CIRCUIT,
-  recordOutcome,
-  windowCounts,
-} from './circuit';
+import type { CircuitSettings } from '@hookrunner/isolation';
+import { admitAttempt, CircuitRecord, circuitStateAt, CLOSED_CIRCUIT, recordOutcome, windowCounts } from '../support';
 
-const settings = CIRCUIT_DEFAULTS;
+// The oracle of isolation-circuit-script.spec.ts, tested on its own. Settings are spelled out so
+// that the numbers below read against them.
+const settings: CircuitSettings = {
+  windowMs: 60_000,
+  minAttempts: 10,
+  failurePercent: 50,
+  openMs: 30_000,
+  halfOpenProbes: 3,
+};
 
 /** Records `n` outcomes at `now`, the last `failed` of them failures. */
 function feed(record: CircuitRecord, n: number, failed: number, now: number): CircuitRecord {
