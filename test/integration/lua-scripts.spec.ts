@@ -417,6 +417,47 @@ describe('rotate-signing-secret', () => {
   });
 });
 
+describe('turn-part', () => {
+  const TTL = 600;
+
+  it('keeps each part once and answers nil until every call of the turn has ended', async () => {
+    const parts = keys.turn(fresh('turn'));
+
+    expect(await client.hookrunnerTurnPart(parts, 2, '{"call":2}', 3, TTL)).toBeNull();
+    expect(await client.hgetall(parts)).toEqual({ '2': '{"call":2}' });
+    const ttl = await client.ttl(parts);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(TTL);
+
+    // A result applied again after a crash keeps the first part.
+    expect(await client.hookrunnerTurnPart(parts, 2, '{"call":2,"again":true}', 3, TTL)).toBeNull();
+    expect(await client.hookrunnerTurnPart(parts, 1, '{"call":1}', 3, TTL)).toBeNull();
+    expect(await client.hgetall(parts)).toEqual({ '1': '{"call":1}', '2': '{"call":2}' });
+  });
+
+  it('answers every part in declared order to the last call, and to any call applied again after it', async () => {
+    const parts = keys.turn(fresh('turn'));
+    await client.hookrunnerTurnPart(parts, 3, '{"call":3}', 3, TTL);
+    await client.hookrunnerTurnPart(parts, 1, '{"call":1}', 3, TTL);
+
+    const all = ['{"call":1}', '{"call":2}', '{"call":3}'];
+    expect(await client.hookrunnerTurnPart(parts, 2, '{"call":2}', 3, TTL)).toEqual(all);
+    expect(await client.hookrunnerTurnPart(parts, 1, '{"call":1,"replayed":true}', 3, TTL)).toEqual(all);
+    expect(await client.hgetall(parts)).toEqual({ '1': '{"call":1}', '2': '{"call":2}', '3': '{"call":3}' });
+  });
+
+  it('completes a turn of one call at once, and renews the expiry on every call', async () => {
+    const single = keys.turn(fresh('turn'));
+    expect(await client.hookrunnerTurnPart(single, 1, '{"call":1}', 1, TTL)).toEqual(['{"call":1}']);
+
+    const parts = keys.turn(fresh('turn'));
+    await client.hookrunnerTurnPart(parts, 1, '{"call":1}', 2, 5);
+    expect(await client.ttl(parts)).toBeLessThanOrEqual(5);
+    await client.hookrunnerTurnPart(parts, 1, '{"call":1}', 2, TTL);
+    expect(await client.ttl(parts)).toBeGreaterThan(5);
+  });
+});
+
 describe('call-transition (through CallRepository)', () => {
   const TTL = 3600;
   const ENQUEUED_AT = Date.UTC(2026, 0, 2, 3, 4, 5);
