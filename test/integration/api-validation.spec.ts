@@ -30,6 +30,7 @@ describe('API validation', () => {
   const validHook = () => ({ name: HOOK, method: 'POST', url: `${ENDPOINT}/hook` });
   const withEndpoint = (text: string) => text.split(ENDPOINT).join(endpoint.url);
   const validCall = () => ({ webhook: HOOK, userId: 'u1' });
+  const validTurn = () => ({ userId: 'u1', calls: [{ webhook: HOOK }] });
 
   beforeAll(async () => {
     deployment = await startSplitDeployment({ worker: [], results: [] });
@@ -94,6 +95,10 @@ describe('API validation', () => {
     ['POST test', { method: 'POST', path: `/v1/bots/${bot}/webhooks/${HOOK}/test`, body: {} }],
     ['POST calls', { method: 'POST', path: `/v1/bots/${bot}/calls`, body: validCall() }],
     ['POST batch', { method: 'POST', path: `/v1/bots/${bot}/calls/batch`, body: { calls: [validCall()] } }],
+    ['POST turns', { method: 'POST', path: `/v1/bots/${bot}/turns`, body: validTurn() }],
+    ['GET calls', { method: 'GET', path: `/v1/bots/${bot}/calls` }],
+    ['POST signing-secret', { method: 'POST', path: `/v1/bots/${bot}/signing-secret` }],
+    ['GET stats', { method: 'GET', path: `/v1/bots/${bot}/stats` }],
     ['GET profile', { method: 'GET', path: `/v1/bots/${bot}/users/u1` }],
     ['GET session', { method: 'GET', path: `/v1/bots/${bot}/users/u1/sessions/s1` }],
   ];
@@ -538,6 +543,7 @@ describe('API validation', () => {
     ['POST', test],
     ['POST', calls],
     ['POST', `${calls}/batch`],
+    ['POST', `/v1/bots/${BOT}/turns`],
     ['POST', '/v1/calls/some-call/retry'],
     ['POST', `/v1/bots/${BOT}/signing-secret`],
   ];
