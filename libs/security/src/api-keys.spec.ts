@@ -1,17 +1,17 @@
-import { type ApiKey, authenticate, generateApiKey, mayAccessBot, parseApiKeys, parseKeysFile } from './api-keys';
+import {
+  type ApiKey,
+  authenticate,
+  authorize,
+  generateApiKey,
+  mayAccessBot,
+  parseApiKeys,
+  parseKeysFile,
+} from './api-keys';
 
 const bearer = (key: string) => `Bearer ${key}`;
 
-/** The guard's verdict: 401 without a valid key, 403 for another bot, else ok. */
-function authorize(
-  keys: readonly ApiKey[],
-  authorization: string | string[] | undefined,
-  botId?: string,
-): 'ok' | 'unauthenticated' | 'forbidden' {
-  const key = authenticate(keys, authorization);
-  if (!key) return 'unauthenticated';
-  return botId === undefined || mayAccessBot(key, botId) ? 'ok' : 'forbidden';
-}
+/** The kind of the guard's verdict alone: 'ok', 'unauthenticated' or 'forbidden'. */
+const verdictOf = (...args: Parameters<typeof authorize>) => authorize(...args).kind;
 
 describe(parseApiKeys.name, () => {
   const sut = parseApiKeys;
@@ -65,9 +65,9 @@ describe(parseKeysFile.name, () => {
     );
 
     expect(keys).toHaveLength(2);
-    expect(authorize(keys, bearer('admin-key'), 'any-bot')).toBe('ok');
-    expect(authorize(keys, bearer('bots-key'), 'bot-2')).toBe('ok');
-    expect(authorize(keys, bearer('bots-key'), 'bot-3')).toBe('forbidden');
+    expect(verdictOf(keys, bearer('admin-key'), 'any-bot')).toBe('ok');
+    expect(verdictOf(keys, bearer('bots-key'), 'bot-2')).toBe('ok');
+    expect(verdictOf(keys, bearer('bots-key'), 'bot-3')).toBe('forbidden');
   });
 
   it('names the line of a bad entry', () => {
@@ -75,9 +75,16 @@ describe(parseKeysFile.name, () => {
   });
 });
 
-describe('authenticate, then mayAccessBot (as the API key guard applies them)', () => {
-  const sut = authorize;
+describe(authorize.name, () => {
+  const sut = verdictOf;
   const keys = parseApiKeys('admin-key,bots-key:bot-1|bot-2');
+
+  it('answers ok with the key that authenticated, for the guard to keep on the request', () => {
+    const verdict = authorize(keys, bearer('bots-key'), 'bot-1');
+
+    expect(verdict.kind).toBe('ok');
+    expect(verdict.kind === 'ok' && [...(verdict.key.botIds ?? [])]).toEqual(['bot-1', 'bot-2']);
+  });
 
   it('lets an unrestricted key act for any bot, and where no bot is named', () => {
     expect(sut(keys, bearer('admin-key'), 'bot-1')).toBe('ok');

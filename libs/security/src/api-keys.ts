@@ -75,6 +75,24 @@ export function mayAccessBot(key: ApiKey, botId: string): boolean {
   return !key.botIds || key.botIds.has(botId);
 }
 
+/** The API key guard's verdict on a request: the key that may act, or why none may. */
+export type KeyVerdict = { kind: 'ok'; key: ApiKey } | { kind: 'unauthenticated' } | { kind: 'forbidden' };
+
+/**
+ * The API key guard's decision: unauthenticated (401) without a valid key, forbidden (403) when
+ * the path names a bot the key may not act for, else the key. `botId` is the path's, if any.
+ */
+export function authorize(
+  keys: readonly ApiKey[],
+  authorization: string | string[] | undefined,
+  botId?: string,
+): KeyVerdict {
+  const key = authenticate(keys, authorization);
+  if (!key) return { kind: 'unauthenticated' };
+  if (botId !== undefined && !mayAccessBot(key, botId)) return { kind: 'forbidden' };
+  return { kind: 'ok', key };
+}
+
 /** A new API key: `hr_` and 32 random bytes, base64url. */
 export function generateApiKey(): string {
   return `hr_${randomBytes(32).toString('base64url')}`;

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { ApiKey, authenticate, mayAccessBot } from '@hookrunner/security';
+import { ApiKey, authorize, mayAccessBot } from '@hookrunner/security';
 
 /** The key that authenticated a request, for routes that learn the bot only later. */
 export type AuthenticatedRequest = FastifyRequest & { apiKey?: ApiKey };
@@ -26,13 +26,17 @@ export class ApiKeyGuard implements CanActivate {
     // The matched route's template, never the raw URL: `/%761/...` routes to /v1 too.
     const route = request.routeOptions.url ?? '';
     if (this.config.auth.disabled || !route.startsWith('/v1/')) return true;
-    const key = authenticate(this.config.auth.keys, request.headers.authorization);
-    if (!key) throw new UnauthorizedException('Authorization: Bearer <API key> is required');
     const botId = (request.params as Record<string, string> | undefined)?.botId;
-    if (botId !== undefined && !mayAccessBot(key, botId))
-      throw new ForbiddenException(`this API key may not act for bot ${botId}`);
-    request.apiKey = key;
-    return true;
+    const verdict = authorize(this.config.auth.keys, request.headers.authorization, botId);
+    switch (verdict.kind) {
+      case 'unauthenticated':
+        throw new UnauthorizedException('Authorization: Bearer <API key> is required');
+      case 'forbidden':
+        throw new ForbiddenException(`this API key may not act for bot ${botId}`);
+      case 'ok':
+        request.apiKey = verdict.key;
+        return true;
+    }
   }
 }
 
