@@ -1,5 +1,14 @@
 import Redis from 'ioredis';
-import { ApiClient, ApiReply, SplitDeployment, startSplitDeployment, TestEndpoint, waitingCallIds } from '../support';
+import {
+  ApiClient,
+  ApiReply,
+  RATE_BUCKET_KEY,
+  redisSnapshot,
+  SplitDeployment,
+  startSplitDeployment,
+  TestEndpoint,
+  waitingCallIds,
+} from '../support';
 
 /*
  * Bad input to every endpoint: a 4xx whose message names the field and the rule, never a 5xx,
@@ -46,26 +55,8 @@ describe('API validation', () => {
 
   afterAll(() => deployment?.stop());
 
-  /**
-   * Every key with its value: any write the API makes shows up as a difference, the rate-limit
-   * bucket's included (a refused call takes no token).
-   */
-  async function snapshot(): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = {};
-    // A bot's rate bucket is metering, not state: it expires a few seconds after the bot's last
-    // accepted call, which may fall between two snapshots.
-    for (const key of (await client.keys('*')).filter((k) => !/^hookrunner:bot:\{[^}]*\}:rate$/.test(k)).sort()) {
-      const type = await client.type(key);
-      if (type === 'string') out[key] = await client.get(key);
-      else if (type === 'hash') out[key] = await client.hgetall(key);
-      else if (type === 'list') out[key] = await client.lrange(key, 0, -1);
-      else if (type === 'set') out[key] = (await client.smembers(key)).sort();
-      else if (type === 'zset') out[key] = await client.zrange(key, 0, -1, 'WITHSCORES');
-      else if (type === 'stream') out[key] = await client.xlen(key);
-      else out[key] = type;
-    }
-    return out;
-  }
+  /** Every key with its value, less the rate bucket (metering: see RATE_BUCKET_KEY). */
+  const snapshot = () => redisSnapshot(client, RATE_BUCKET_KEY);
 
   const messageOf = (reply: ApiReply): string => {
     const message = reply.body?.message;

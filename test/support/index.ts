@@ -7,3 +7,4 @@ export * from './hookrunner';
 export * from './redis-cluster';
 export * from './split-deployment';
 export * from './circuit-model';
+export * from './redis-snapshot';
