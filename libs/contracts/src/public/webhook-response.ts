@@ -10,7 +10,10 @@ export interface WebhookReply {
 export enum CallErrorType {
   /** The endpoint did not answer within the webhook's timeoutMs. */
   Timeout = 'timeout',
-  /** The connection failed: refused, reset, unreachable, name not found. */
+  /**
+   * The connection to the endpoint failed: refused, reset, unreachable, name not found, a TLS or
+   * certificate failure, or a reply that is not HTTP.
+   */
   Network = 'network',
   HttpStatus = 'http_status',
   InvalidResponse = 'invalid_response',
@@ -19,8 +22,8 @@ export enum CallErrorType {
   /**
    * Hookrunner could not perform the call itself: the request could not be built (a merge tag
    * rendered into an invalid header, a header sealed with another SECRETS_KEY), the call was
-   * interrupted by worker crashes more than WORKER_MAX_STALLED_COUNT times, or an internal fault.
-   * Never retried.
+   * interrupted by worker crashes more than WORKER_MAX_STALLED_COUNT times, or a fault of
+   * Hookrunner's own while sending. Never retried, and never counted against the origin's circuit.
    */
   Internal = 'internal',
   /** The endpoint's origin failed too often lately: its circuit is open and no request was sent. Retried. */
