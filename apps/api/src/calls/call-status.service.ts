@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { CallView } from '@hookrunner/contracts';
+import { ErrorCode, type CallView } from '@hookrunner/contracts';
 import { CallRepository } from '@hookrunner/redis';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 
 /** Where a call stands, as its record says: written at enqueue, at each attempt and at the end. */
 @Injectable()

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import type { CallView } from '@hookrunner/contracts';
+import { ErrorCode, type CallView } from '@hookrunner/contracts';
 import { CallRepository, keys, REDIS, type RedisClient } from '@hookrunner/redis';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import { ApiQueues } from '../queues';
 
 export interface FailedPage {

@@ -1,11 +1,11 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { DEFAULT_SESSION_ID, WebhookDefinition } from '@hookrunner/contracts';
+import { DEFAULT_SESSION_ID, ErrorCode, WebhookDefinition } from '@hookrunner/contracts';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { readState, REDIS, type RedisClient } from '@hookrunner/redis';
 import { usesMergeTags, validateReply } from '@hookrunner/webhook';
 import { TestWebhookDto } from './dto/webhook.dto';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 
 export interface WebhookTestReport {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
