@@ -1,4 +1,5 @@
 import type { AttemptRecord } from '../public/calls';
+import type { StateChanges } from '../public/events';
 import type { HttpMethod, RetryPolicy, WebhookDefinition } from '../public/webhook-definition';
 import type { CallError, WebhookReply } from '../public/webhook-response';
 
@@ -72,6 +73,6 @@ export interface TurnPart {
   /** As the webhook returned them: rendered once the turn's state is merged. */
   responses: string[];
   quickreplies: string[];
-  changes: { memory: Record<string, unknown>; userAttributes: Record<string, unknown> };
+  changes: StateChanges;
   finishedAt: number;
 }
