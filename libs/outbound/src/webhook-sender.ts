@@ -1,5 +1,5 @@
 import { readState, type RedisClient } from '@hookrunner/redis';
-import type { CallTarget, WebhookCallJob } from '@hookrunner/contracts';
+import type { CallTarget, StateOverlays, WebhookCallJob } from '@hookrunner/contracts';
 import type { ParsedCidr } from '@hookrunner/security';
 import { type MergeContext, type OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
 import { AttemptReport, performAttempt } from './attempt';
@@ -42,7 +42,7 @@ export class WebhookSender {
    */
   async mergeContext(
     request: WebhookCallJob['request'],
-    given: { memory?: Record<string, unknown>; user?: Record<string, unknown> },
+    given: Partial<StateOverlays>,
     user?: Pick<CallTarget, 'botId' | 'userId' | 'sessionId'>,
   ): Promise<MergeContext> {
     const stored = user ? await readState(this.redis, user, usesMergeTags(request)) : { memory: {}, user: {} };
