@@ -176,7 +176,9 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
           // The deployment runs with the default QUEUE_PARTITIONS (4).
           [0, 1, 2, 3].map(async (p) => {
             const key = keys.results(p);
-            return `${key} len ${await observer.xlen(key)} pending ${JSON.stringify(await observer.xpending(key, 'results').catch(String))}`;
+            const length = await observer.xlen(key);
+            const pending = await observer.xpending(key, 'results').catch(String);
+            return `${key} len ${length} pending ${JSON.stringify(pending)}`;
           }),
         );
         throw new Error(

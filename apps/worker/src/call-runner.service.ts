@@ -8,7 +8,10 @@ import { CircuitStore, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
 import type { OutgoingRequest } from '@hookrunner/webhook';
 import { OriginGuard } from './origin-guard';
 
-/** An attempt that did not go out because its origin's bulkhead is full: try again after `deferMs`, no attempt spent. */
+/**
+ * An attempt that did not go out because its origin's bulkhead is full: try again after
+ * `deferMs`, no attempt spent.
+ */
 export interface Deferral {
   deferMs: number;
 }
