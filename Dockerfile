@@ -5,7 +5,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json .swcrc nest-cli.json ./
+COPY tsconfig.json .swcrc ./
 COPY scripts ./scripts
 COPY apps ./apps
 COPY libs ./libs

@@ -35,6 +35,26 @@ export default tseslint.config(
     },
   },
   {
+    // The client is packed on its own: it may use the public half of libs/contracts (compiled into
+    // its dist, see libs/client/src/contracts.ts), and nothing else of the repository.
+    files: ['libs/client/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@hookrunner/*'], message: 'The packed client cannot resolve the repository’s aliases.' },
+            {
+              regex: '^\\.\\./\\.\\./(?!contracts/src/public$)',
+              message: 'Only the public half of libs/contracts: ../../contracts/src/public.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {
       // Tests read replies and events as parsed JSON (ApiReply<any>) and check them with expect(), and

@@ -11,16 +11,7 @@
  */
 import Redis from 'ioredis';
 import { keys } from '@hookrunner/redis';
-import {
-  AppProcess,
-  freePort,
-  pollUntil,
-  startApp,
-  startEndpoint,
-  startRedis,
-  TestEndpoint,
-  TestRedis,
-} from '../support';
+import { pollUntil, SplitDeployment, startSplitDeployment, TestEndpoint, TestRedis } from '../support';
 
 const CALLS = Number(process.env.FAULTS_CALLS ?? 2000);
 const FSYNC = (process.env.FAULTS_FSYNC ?? 'always') as 'always' | 'everysec';
@@ -40,15 +31,22 @@ interface FaultTiming {
 jest.setTimeout(280_000);
 
 describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
+  let deployment: SplitDeployment;
   let redis: TestRedis;
   let endpoint: TestEndpoint;
-  const apps: AppProcess[] = [];
-  let api: AppProcess;
-  const env: Record<string, string> = {};
 
   beforeAll(async () => {
-    redis = await startRedis({ appendonly: true, appendfsync: FSYNC });
-    endpoint = await startEndpoint();
+    deployment = await startSplitDeployment({
+      redis: { appendonly: true, appendfsync: FSYNC },
+      env: {
+        WORKER_CONCURRENCY: '50',
+        WORKER_LOCK_DURATION_MS: '3000',
+        WORKER_STALLED_INTERVAL_MS: '1000',
+        SHUTDOWN_GRACE_MS: '10000',
+      },
+      worker: [{}, {}],
+    });
+    ({ redis, endpoint } = deployment);
     endpoint.script('/flaky', (req, res) => {
       const { i } = JSON.parse(req.body) as { i: string };
       const roll = Math.random();
@@ -65,18 +63,6 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
       if (roll > 0.98) setTimeout(answer, 1_500);
       else setTimeout(answer, Math.floor(Math.random() * 150));
     });
-    Object.assign(env, {
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: '50',
-      WORKER_LOCK_DURATION_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-      SHUTDOWN_GRACE_MS: '10000',
-    });
-    api = await start('api');
-    await start('worker');
-    await start('worker');
-    await start('results');
     const created = await post('/v1/bots/' + BOT + '/webhooks', {
       name: 'flaky',
       method: 'POST',
@@ -87,25 +73,10 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     expect(created.status).toBe(201);
   });
 
-  afterAll(async () => {
-    await Promise.all(apps.map((a) => a.stop().catch(() => undefined)));
-    await endpoint?.close();
-    await redis?.stop();
-  });
-
-  async function start(role: 'api' | 'worker' | 'results'): Promise<AppProcess> {
-    const port = await freePort();
-    const app = await startApp(
-      role,
-      { ...env, [role === 'api' ? 'PORT' : 'METRICS_PORT']: String(port) },
-      { healthPort: port },
-    );
-    apps.push(app);
-    return app;
-  }
+  afterAll(() => deployment?.stop());
 
   async function post(path: string, body: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`http://127.0.0.1:${api.port}${path}`, {
+    const res = await fetch(`http://127.0.0.1:${deployment.apps.api[0].port}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -166,12 +137,11 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
     ];
 
     async function killAndReplace(role: 'worker' | 'results', signal: NodeJS.Signals): Promise<void> {
-      const victim = apps.find((a) => a.role === role && a.exitedWith === undefined)!;
+      const victim = deployment.apps[role].find((a) => a.exitedWith === undefined)!;
       victim.kill(signal);
       const exit = await victim.exited;
       if (signal === 'SIGTERM') expect(exit.code).toBe(0);
-      apps.splice(apps.indexOf(victim), 1);
-      await start(role);
+      await deployment.start(role);
     }
 
     /**
@@ -206,7 +176,9 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
           // The deployment runs with the default QUEUE_PARTITIONS (4).
           [0, 1, 2, 3].map(async (p) => {
             const key = keys.results(p);
-            return `${key} len ${await observer.xlen(key)} pending ${JSON.stringify(await observer.xpending(key, 'results').catch(String))}`;
+            const length = await observer.xlen(key);
+            const pending = await observer.xpending(key, 'results').catch(String);
+            return `${key} len ${length} pending ${JSON.stringify(pending)}`;
           }),
         );
         throw new Error(
@@ -344,7 +316,7 @@ describe(`fault injection (${CALLS} calls, appendfsync ${FSYNC})`, () => {
   });
 
   async function getJson(path: string): Promise<any> {
-    const res = await fetch(`http://127.0.0.1:${api.port}${path}`);
+    const res = await fetch(`http://127.0.0.1:${deployment.apps.api[0].port}${path}`);
     expect(res.status).toBe(200);
     return res.json();
   }

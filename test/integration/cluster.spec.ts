@@ -1,17 +1,12 @@
 import type { CallEvent } from '@hookrunner/contracts';
 import {
-  api,
   ApiClient,
-  AppProcess,
   createWebhook,
   enqueueCall,
-  EventCollector,
-  freePort,
   pollUntil,
-  startApp,
+  SplitDeployment,
   startCluster,
-  startEndpoint,
-  subscribeEvents,
+  startSplitDeployment,
   TestCluster,
   TestEndpoint,
 } from '../support';
@@ -29,21 +24,16 @@ const SLOW_MS = 800;
 
 describe('on a 3-master Redis Cluster', () => {
   let cluster: TestCluster;
+  let deployment: SplitDeployment;
   let endpoint: TestEndpoint;
   let http: ApiClient;
-  const apps: AppProcess[] = [];
-  const collectors: EventCollector[] = [];
-  let env: Record<string, string>;
 
-  const follow = async (botId: string) => {
-    // PUBLISH reaches every node of a cluster: a subscriber on any master hears every bot.
-    const collector = await subscribeEvents(cluster.masters[0].url, botId);
-    collectors.push(collector);
-    return collector;
-  };
+  const follow = (botId: string) => deployment.subscribe(botId);
 
   beforeAll(async () => {
-    [cluster, endpoint] = await Promise.all([startCluster(3), startEndpoint()]);
+    cluster = await startCluster(3);
+    deployment = await startSplitDeployment({ existing: cluster, worker: [{}, {}] });
+    ({ endpoint, api: http } = deployment);
     endpoint.script('/echo', (req, res) => {
       const params = JSON.parse(req.body || '{}') as Record<string, string>;
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -63,26 +53,15 @@ describe('on a 3-master Redis Cluster', () => {
         res.end(JSON.stringify({ responses: ['slow done'] }));
       }, SLOW_MS).unref();
     });
-    env = { REDIS_CLUSTER_NODES: cluster.nodes, LOG_LEVEL: 'warn' };
-    const port = await freePort();
-    apps.push(
-      ...(await Promise.all([
-        startApp('api', { ...env, PORT: String(port) }),
-        startApp('worker', env),
-        startApp('worker', env),
-        startApp('results', env),
-      ])),
-    );
-    http = api(`http://127.0.0.1:${port}`);
   });
 
   afterAll(async () => {
-    await Promise.all(collectors.map((c) => c.close()));
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), cluster?.stop()]);
+    await deployment?.stop();
+    await cluster?.stop();
   });
 
-  it(`runs calls of ${BOTS} bots to their events, spread over every master, with status, state and stats readable`, async () => {
+  const spread = `runs calls of ${BOTS} bots to their events, spread over every master`;
+  it(`${spread}, with status, state and stats readable`, async () => {
     const bots = Array.from({ length: BOTS }, (_, i) => `cluster-bot-${i}`);
     const followers = await Promise.all(bots.map(follow));
     await Promise.all(
@@ -204,7 +183,7 @@ describe('on a 3-master Redis Cluster', () => {
       timeoutMs: 10_000,
       message: 'no calls in flight',
     });
-    apps[1].kill('SIGKILL');
+    deployment.apps.worker[0].kill('SIGKILL');
 
     const all: CallEvent[] = await events.waitForAll(callIds, 60_000);
     expect(all.every((e) => e.type === 'call.succeeded')).toBe(true);

@@ -2,13 +2,14 @@ import type Redis from 'ioredis';
 import { startEndpoint, TestEndpoint } from './endpoint';
 import { api, ApiClient, EventCollector, subscribeEvents } from './hookrunner';
 import { AppProcess, startApp } from './processes';
+import type { TestCluster } from './redis-cluster';
 import { RedisServerOptions, startRedis, TestRedis } from './redis-server';
 
 /** A role that runs as a process of its own in the split deployment. */
 export type SplitRole = 'api' | 'worker' | 'results';
 
 export interface SplitDeploymentOptions {
-  /** Environment of every process, over `REDIS_URL` and `LOG_LEVEL=warn`. */
+  /** Environment of every process, over `REDIS_URL` (or `REDIS_CLUSTER_NODES`) and `LOG_LEVEL=warn`. */
   env?: Record<string, string>;
   /** The API processes to start, each with its own extra environment. Default one: `[{}]`. */
   api?: Array<Record<string, string>>;
@@ -16,8 +17,13 @@ export interface SplitDeploymentOptions {
   worker?: Array<Record<string, string>>;
   /** The results consumers to start. Default one: `[{}]`. */
   results?: Array<Record<string, string>>;
-  /** Options of the redis-server (persistence, for tests that restart it). */
+  /** Options of the redis-server started for the deployment (persistence, for tests that restart it). */
   redis?: RedisServerOptions;
+  /**
+   * A Redis the test started itself, and stops after stop(), instead of a redis-server started
+   * here: a server, which every process gets as `REDIS_URL`, or a Redis Cluster, as `REDIS_CLUSTER_NODES`.
+   */
+  existing?: TestRedis | TestCluster;
 }
 
 /**
@@ -26,11 +32,12 @@ export interface SplitDeploymentOptions {
  * started or subscribed to through start() and subscribe().
  */
 export interface SplitDeployment {
+  /** The redis-server (on a cluster given as `existing`: none, and reading this throws). */
   readonly redis: TestRedis;
   readonly endpoint: TestEndpoint;
-  /** A connection for reading keys; closed by stop(). */
+  /** A connection to `redis` for reading keys; closed by stop(). */
   readonly client: Redis;
-  /** What every process got: `REDIS_URL`, `LOG_LEVEL` and `options.env`. */
+  /** What every process got: `REDIS_URL` (or `REDIS_CLUSTER_NODES`), `LOG_LEVEL` and `options.env`. */
   readonly env: Record<string, string>;
   /** The processes started so far, by role, oldest first. */
   readonly apps: Record<SplitRole, AppProcess[]>;
@@ -46,11 +53,22 @@ export interface SplitDeployment {
 }
 
 export async function startSplitDeployment(options: SplitDeploymentOptions = {}): Promise<SplitDeployment> {
-  const [redis, endpoint] = await Promise.all([startRedis(options.redis), startEndpoint()]);
-  const env = { REDIS_URL: redis.url, LOG_LEVEL: 'warn', ...options.env };
+  const { existing } = options;
+  const cluster = existing && 'nodes' in existing ? existing : undefined;
+  const given = existing && !('nodes' in existing) ? existing : undefined;
+  const [started, endpoint] = await Promise.all([existing ? undefined : startRedis(options.redis), startEndpoint()]);
+  const server = given ?? started;
+  const env = {
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes } : { REDIS_URL: server!.url }),
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  // PUBLISH reaches every node of a cluster: a subscriber on any master hears every bot.
+  const eventsUrl = cluster ? cluster.masters[0].url : server!.url;
   const apps: Record<SplitRole, AppProcess[]> = { api: [], worker: [], results: [] };
   const apis: ApiClient[] = [];
   const subscriptions: EventCollector[] = [];
+  let client: Redis | undefined;
 
   const record = (role: SplitRole, app: AppProcess): AppProcess => {
     apps[role].push(app);
@@ -61,8 +79,13 @@ export async function startSplitDeployment(options: SplitDeploymentOptions = {})
     record(role, await startApp(role, { ...env, ...extra }));
   const stop = async (): Promise<void> => {
     await Promise.all(subscriptions.map((events) => events.close()));
-    await Promise.all(Object.values(apps).flatMap((started) => started.map((app) => app.stop())));
-    await Promise.all([endpoint.close(), redis.stop()]);
+    await Promise.all(Object.values(apps).flatMap((running) => running.map((app) => app.stop())));
+    client?.disconnect();
+    await Promise.all([endpoint.close(), started?.stop()]);
+  };
+  const redis = (): TestRedis => {
+    if (!server) throw new Error('this deployment runs on a Redis Cluster: use the TestCluster given');
+    return server;
   };
 
   const wanted: Array<[SplitRole, Record<string, string>]> = [
@@ -82,9 +105,14 @@ export async function startSplitDeployment(options: SplitDeploymentOptions = {})
   }
 
   return {
-    redis,
+    get redis() {
+      return redis();
+    },
     endpoint,
-    client: redis.client(),
+    get client() {
+      client ??= redis().client();
+      return client;
+    },
     env,
     apps,
     apis,
@@ -94,7 +122,7 @@ export async function startSplitDeployment(options: SplitDeploymentOptions = {})
     },
     start,
     subscribe: async (botId) => {
-      const events = await subscribeEvents(redis.url, botId);
+      const events = await subscribeEvents(eventsUrl, botId);
       subscriptions.push(events);
       return events;
     },

@@ -1,7 +1,8 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ObservabilityModule } from '@hookrunner/observability';
-import { RedisModule } from '@hookrunner/redis';
+import { webhookSenderProvider } from '@hookrunner/outbound';
+import { REDIS, RedisModule } from '@hookrunner/redis';
 import { AdminController } from './admin/admin.controller';
 import { KeyController } from './auth/key.controller';
 import { EventsStreamController } from './events/events-stream.controller';
@@ -41,6 +42,7 @@ import { WebhookHealthService } from './webhooks/webhook-health.service';
   ],
   providers: [
     DefinitionsService,
+    webhookSenderProvider(REDIS),
     WebhookTestService,
     WebhookHealthService,
     EnqueueService,

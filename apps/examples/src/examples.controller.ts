@@ -1,11 +1,11 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
+import { isPlainObject } from '@hookrunner/webhook';
 import { ExampleParams, memory, quickreplies, randomNumber, responses, userAttributes } from './examples';
 import { InvalidParamsFilter } from './invalid-params.filter';
 
 /** A webhook may be configured as GET (params in the query) or POST (params in the JSON body). */
 const PostOk = (path: string) => applyDecorators(Post(path), HttpCode(200));
-const bodyParams = (body: unknown): ExampleParams =>
-  body && typeof body === 'object' && !Array.isArray(body) ? (body as ExampleParams) : {};
+const bodyParams = (body: unknown): ExampleParams => (isPlainObject(body) ? body : {});
 
 @Controller()
 @UseFilters(InvalidParamsFilter)

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import Redis from 'ioredis';
 
 const HOW_TO_GET_ONE =
-  'Start one with `docker compose up -d redis`, or install your OS package (e.g. `apt-get install redis-server`), or point REDIS_URL at a running Redis.';
+  'Start one with `docker compose up -d redis`, or install your OS package (e.g. `apt-get install redis-server`), ' +
+  'or point REDIS_URL at a running Redis.';
 
 /**
  * Makes sure Redis answers before the embedded mode starts. When nothing answers at the default
@@ -49,7 +50,8 @@ export async function ensureRedis(url: string, isDefaultUrl: boolean, log: (line
     await new Promise((done) => setTimeout(done, 50));
   }
   log(
-    `Started redis-server at ${url} with its data in ${dir} (append-only file on). Stop it with: redis-cli -u ${url} shutdown`,
+    `Started redis-server at ${url} with its data in ${dir} (append-only file on). ` +
+      `Stop it with: redis-cli -u ${url} shutdown`,
   );
 }
 

@@ -16,7 +16,8 @@ export function ensureLocalSecrets(env: NodeJS.ProcessEnv, log: (line: string) =
       const key = generateApiKey();
       writePrivate(file, `# API keys for this Hookrunner, one per line (key or key:bot1|bot2)\n${key}\n`);
       log(
-        `Generated an API key (shown this once; kept in ${file}):\n\n    ${key}\n\nSend it as: Authorization: Bearer <key>`,
+        `Generated an API key (shown this once; kept in ${file}):\n\n    ${key}\n\n` +
+          'Send it as: Authorization: Bearer <key>',
       );
     } else {
       log(`API keys: ${file}`);

@@ -2,6 +2,7 @@ import {
   CallErrorType,
   type CallEvent,
   type CallResultJob,
+  type StateOverlays,
   type TurnCompletedEvent,
   type TurnPart,
 } from '@hookrunner/contracts';
@@ -122,7 +123,7 @@ export function buildTurnEvent(
 }
 
 function renderContext(
-  overlays: Pick<CallResultJob, 'memory' | 'user'>,
+  overlays: StateOverlays,
   merged: MergedState,
   changes: CallEvent['changes'],
 ): { memory: Record<string, unknown>; user: Record<string, unknown> } {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { RESULT_MARKER_TTL_SECONDS, type CallResultJob } from '@hookrunner/contracts';
+import { RESULT_MARKER_TTL_SECONDS, type CallResultJob, type StateChanges } from '@hookrunner/contracts';
 import { stateMergeSeconds } from '@hookrunner/observability';
 import { decodeFields, encodeChanges, keys, MAX_STATE_FIELDS, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
 import type { MergedState } from './build-event';
@@ -32,7 +32,7 @@ export class StateMergeService {
   async merge(
     target: Pick<CallResultJob, 'botId' | 'userId' | 'sessionId'>,
     appliedKey: string,
-    changes: { memory: Record<string, unknown>; userAttributes: Record<string, unknown> },
+    changes: StateChanges,
   ): Promise<MergedState> {
     const started = performance.now();
     const memory = encodeChanges(changes.memory);

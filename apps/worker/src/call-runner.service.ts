@@ -1,14 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
+import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
 import { AttemptReport, UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
-import { CircuitStore, readState, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
-import { OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
+import { CircuitStore, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
+import type { OutgoingRequest } from '@hookrunner/webhook';
 import { OriginGuard } from './origin-guard';
 
-/** An attempt that did not go out because its origin's bulkhead is full: try again after `deferMs`, no attempt spent. */
+/**
+ * An attempt that did not go out because its origin's bulkhead is full: try again after
+ * `deferMs`, no attempt spent.
+ */
 export interface Deferral {
   deferMs: number;
 }
@@ -16,15 +19,13 @@ export interface Deferral {
 /** Performs one attempt of a call: state for merge tags, the signed request, the HTTP exchange, its metrics. */
 @Injectable()
 export class CallRunnerService {
-  private readonly sender: WebhookSender;
   private readonly guard: OriginGuard;
 
   constructor(
-    @Inject(STATE_REDIS) private readonly redis: RedisClient,
+    private readonly sender: WebhookSender,
+    @Inject(STATE_REDIS) redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(SECRETS_KEY) secretsKey: Buffer,
   ) {
-    this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey });
     const { circuit, maxInFlightPerOrigin } = config.isolation;
     this.guard = new OriginGuard(
       circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined,
@@ -34,11 +35,9 @@ export class CallRunnerService {
 
   /** `onGoingOut` runs once the attempt is cleared to go out (not when it is deferred), before it is sent. */
   async attempt(call: WebhookCallJob, onGoingOut: () => void = () => undefined): Promise<AttemptReport | Deferral> {
-    // Stored state is read only when a merge tag needs it: most webhooks have none.
-    const stored = await readState(this.redis, call, usesMergeTags(call.request));
+    const ctx = await this.sender.mergeContext(call.request, call, call);
     let outgoing: OutgoingRequest;
     try {
-      const ctx = { memory: { ...stored.memory, ...call.memory }, user: { ...stored.user, ...call.user } };
       outgoing = await this.sender.prepare(call.botId, call.callId, call.request, ctx);
     } catch (err) {
       if (!(err instanceof UnbuildableRequestError)) throw err;

@@ -1,6 +1,7 @@
 export { HookrunnerClient, type EnqueueResult, type HookrunnerClientOptions } from './client';
 export { HookrunnerApiError } from './errors';
 export type { RetryOptions } from './retry';
-export { EVENTS_STREAM, eventsChannel, type SubscribeOptions, type Subscription } from './subscribe';
+export { ErrorCode, EVENTS_STREAM, eventsChannel } from './contracts';
+export type { SubscribeOptions, Subscription } from './subscribe';
 export * from './types';
 export type { components, paths } from './generated/openapi';

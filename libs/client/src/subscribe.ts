@@ -1,11 +1,6 @@
 import Redis from 'ioredis';
+import { EVENTS_STREAM, eventsChannel } from './contracts';
 import { eventKey, HookrunnerEvent } from './types';
-
-/** The durable stream every event is appended to; field `botId` says whose it is. */
-export const EVENTS_STREAM = 'hookrunner:events';
-
-/** The pub/sub channel of one bot's events. */
-export const eventsChannel = (botId: string) => `hookrunner:events:${botId}`;
 
 export interface SubscribeOptions {
   /**

@@ -15,7 +15,10 @@ export class Environment {
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
-  /** Seed nodes of a Redis Cluster (`host:port,host:port,…`); when set, every role uses Cluster clients and REDIS_URL is not used. */
+  /**
+   * Seed nodes of a Redis Cluster (`host:port,host:port,…`); when set, every role uses Cluster
+   * clients and REDIS_URL is not used.
+   */
   @IsOptional()
   @IsString()
   @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, {
@@ -48,7 +51,10 @@ export class Environment {
   /** Upper bound on a Retry-After delay the workers will honour. */
   @Transform(toInt) @IsInt() @Min(0) RETRY_AFTER_CAP_MS = 60_000;
 
-  /** Calls-queue partitions (each its own BullMQ queue and hash tag); a bot's calls all go to one. Never lower it while calls wait. */
+  /**
+   * Calls-queue partitions (each its own BullMQ queue and hash tag); a bot's calls all go to one.
+   * Never lower it while calls wait.
+   */
   @Transform(toInt) @IsInt() @Min(1) @Max(64) QUEUE_PARTITIONS = 4;
   /** Calls one worker process runs at once to one origin (scheme, host, port); more wait without holding a slot. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000) MAX_IN_FLIGHT_PER_ORIGIN = 20;

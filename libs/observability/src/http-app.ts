@@ -67,7 +67,10 @@ export function parseJsonBody(text: string): unknown {
   return value;
 }
 
-/** What a parsed JSON value is when it is not an object (`null`, `an array`, `a number`...); undefined for an object. */
+/**
+ * What a parsed JSON value is when it is not an object (`null`, `an array`, `a number`...);
+ * undefined for an object.
+ */
 function nonObjectKind(value: unknown): string | undefined {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

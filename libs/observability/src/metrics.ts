@@ -102,7 +102,9 @@ export const circuitTransitionsTotal = new Counter({
 });
 export const callsDeferredTotal = new Counter({
   name: 'hookrunner_calls_deferred_total',
-  help: 'Calls put back to wait without spending an attempt, by reason (bulkhead: their origin was at MAX_IN_FLIGHT_PER_ORIGIN).',
+  help:
+    'Calls put back to wait without spending an attempt, by reason ' +
+    '(bulkhead: their origin was at MAX_IN_FLIGHT_PER_ORIGIN).',
   labelNames: ['reason'] as const,
   registers: [registry],
 });

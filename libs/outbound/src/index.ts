@@ -4,3 +4,4 @@ export * from './user-agent';
 export * from './signing-secrets';
 export * from './prepare-request';
 export * from './webhook-sender';
+export * from './webhook-sender.provider';

@@ -1,7 +1,7 @@
-import type { RedisClient } from '@hookrunner/redis';
-import type { WebhookCallJob } from '@hookrunner/contracts';
+import { readState, type RedisClient } from '@hookrunner/redis';
+import type { CallTarget, StateOverlays, WebhookCallJob } from '@hookrunner/contracts';
 import type { ParsedCidr } from '@hookrunner/security';
-import type { MergeContext, OutgoingRequest } from '@hookrunner/webhook';
+import { type MergeContext, type OutgoingRequest, usesMergeTags } from '@hookrunner/webhook';
 import { AttemptReport, performAttempt } from './attempt';
 import { HttpCaller } from './http-caller';
 import { prepareRequest } from './prepare-request';
@@ -28,11 +28,25 @@ export class WebhookSender {
   private readonly signing: SigningSecrets;
 
   constructor(
-    redis: RedisClient,
+    private readonly redis: RedisClient,
     private readonly options: WebhookSenderOptions,
   ) {
     this.caller = new HttpCaller({ allow: options.allow });
     this.signing = new SigningSecrets(redis, options.secretsKey);
+  }
+
+  /**
+   * What merge tags are rendered with: the user's stored session memory and profile, overlaid by
+   * what the call was given. Stored state is read only when a merge tag of `request` needs it
+   * (most webhooks have none), and never without a `user` to read it for.
+   */
+  async mergeContext(
+    request: WebhookCallJob['request'],
+    given: Partial<StateOverlays>,
+    user?: Pick<CallTarget, 'botId' | 'userId' | 'sessionId'>,
+  ): Promise<MergeContext> {
+    const stored = user ? await readState(this.redis, user, usesMergeTags(request)) : { memory: {}, user: {} };
+    return { memory: { ...stored.memory, ...given.memory }, user: { ...stored.user, ...given.user } };
   }
 
   /**

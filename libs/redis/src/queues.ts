@@ -17,15 +17,27 @@ export function openQueue<T>(name: string, connection: RedisClient, options: Par
   return new Queue<T>(name, { connection, prefix: QUEUE_PREFIX, streams: QUEUE_STREAMS, ...options });
 }
 
+/** What ioredis and BullMQ say, in an error's message, when Redis cannot be reached. */
+const UNAVAILABLE_MESSAGE = new RegExp(
+  [
+    'enableOfflineQueue',
+    'Connection is closed',
+    'Command timed out',
+    "Stream isn't writeable",
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'LOADING',
+  ].join('|'),
+);
+
 /** True for errors that mean "Redis cannot be reached now", as opposed to a bug or a bad command. */
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code;
   return (
     err.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|LOADING/.test(
-      err.message,
-    ) ||
+    UNAVAILABLE_MESSAGE.test(err.message) ||
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
     code === 'ETIMEDOUT'

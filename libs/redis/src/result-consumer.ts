@@ -19,7 +19,10 @@ export interface ResultConsumerOptions {
   partitions: number;
   /** Results read at once per partition and handled side by side (their Redis commands leave together). */
   batch: number;
-  /** A result another consumer was given this long ago and never acknowledged is taken over: its consumer is presumed dead. */
+  /**
+   * A result another consumer was given this long ago and never acknowledged is taken over: its
+   * consumer is presumed dead.
+   */
   claimIdleMs: number;
   /** How often to look for such results. */
   claimIntervalMs: number;

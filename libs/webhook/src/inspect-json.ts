@@ -6,7 +6,10 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Deepest nesting accepted in bodies and replies: enough for any real payload, far below what breaks a recursive walk. */
+/**
+ * Deepest nesting accepted in bodies and replies: enough for any real payload, far below what
+ * breaks a recursive walk.
+ */
 export const MAX_JSON_DEPTH = 64;
 
 export interface JsonProblems {

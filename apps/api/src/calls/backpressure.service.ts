@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { ErrorCode } from '@hookrunner/contracts';
+import { DomainError } from '../errors/domain-error';
 import { ApiQueues } from '../queues';
 
 /** How often the waiting count is re-read; the limit may be overshot by what arrives in between. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { type HookrunnerEvent } from '@hookrunner/contracts';
-import { CallRepository, keys, REDIS, type RedisClient } from '@hookrunner/redis';
+import { CallRepository, keys, REDIS, type RedisClient, within } from '@hookrunner/redis';
 import { BotEventsService } from '../events/bot-events.service';
 import { BotWaits, type BotWatch, type FinishedCall } from './bot-waits';
 
@@ -53,11 +53,11 @@ export class CallWaiterService implements OnModuleDestroy {
     const bot = this.follow(botId);
     const watch = bot.waits.watch();
     const close = () => this.release(botId, bot, watch);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), withinMs)));
-    const confirmed = await Promise.race([bot.subscribed.then(() => true), late]).catch(() => false);
-    clearTimeout(timer);
-    if (!confirmed) {
+    const subscribed = bot.subscribed.then(
+      () => true,
+      () => false,
+    );
+    if ((await within(subscribed, withinMs)) !== true) {
       close();
       return undefined;
     }

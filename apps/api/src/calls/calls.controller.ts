@@ -4,6 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import type { CallView } from '@hookrunner/contracts';
+import { isPlainObject } from '@hookrunner/webhook';
 import { IdentifierPipe } from '../common/identifier.pipe';
 import { assertMayAccess, AuthenticatedRequest } from '../auth/api-key.guard';
 import { DomainError } from '../errors/domain-error';
@@ -180,7 +181,7 @@ export class CallsController {
 
 /** The entry as a DTO, or every rule it breaks as one message. */
 function validateEntry(raw: unknown): EnqueueCallDto | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'each call must be an object';
+  if (!isPlainObject(raw)) return 'each call must be an object';
   const dto = plainToInstance(EnqueueCallDto, raw);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length === 0) return dto;

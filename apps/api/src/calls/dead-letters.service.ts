@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
-import type { CallView } from '@hookrunner/contracts';
+import { ErrorCode, type CallView } from '@hookrunner/contracts';
 import { CallRepository, keys, REDIS, type RedisClient } from '@hookrunner/redis';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import { ApiQueues } from '../queues';
+import { CallStatusService, shownCall } from './call-status.service';
 
 export interface FailedPage {
   calls: Omit<CallView, 'attemptLog'>[];
@@ -19,6 +20,7 @@ export class DeadLettersService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queues: ApiQueues,
     private readonly calls: CallRepository,
+    private readonly status: CallStatusService,
   ) {}
   /**
    * A page of failed calls. The cursor is `<finishedAt ms>:<how many at that instant were already
@@ -34,11 +36,7 @@ export class DeadLettersService {
     const shown = entries.slice(0, limit);
 
     const found = await this.calls.findMany(shown.map((e) => e.callId));
-    const calls = found.flatMap((stored) => {
-      if (stored?.status !== 'failed') return [];
-      const { run: _run, lastAttempt: _last, ...call } = stored;
-      return [call];
-    });
+    const calls = found.flatMap((stored) => (stored?.status === 'failed' ? [shownCall(stored)] : []));
     const stale = shown.filter((_, i) => found[i] === undefined).map((e) => e.callId);
     if (stale.length > 0) await this.redis.zrem(index, ...stale);
 
@@ -53,10 +51,7 @@ export class DeadLettersService {
     callId: string,
     mayAccess: (botId: string) => void,
   ): Promise<{ callId: string; status: 'queued'; run: number }> {
-    const found = await this.calls.find(callId);
-    if (!found)
-      throw new DomainError(ErrorCode.CallNotFound, `no call ${callId} (unknown, or older than its retention)`);
-    const { call } = found;
+    const { call } = await this.status.record(callId);
     mayAccess(call.botId);
     if (call.status !== 'failed')
       throw new DomainError(

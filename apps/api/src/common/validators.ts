@@ -50,12 +50,12 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[^\r\n\0]*$/;
 
 /** `{ [name: string]: string }` with bounded size, no empty or prototype-polluting keys. */
-export function IsStringRecord(options?: ValidationOptions & { headers?: boolean }) {
-  return (object: object, propertyName: string) =>
+export function IsStringRecord(options?: ValidationOptions & { headers?: boolean }): PropertyDecorator {
+  return (object: object, propertyName: string | symbol) =>
     registerDecorator({
       name: 'isStringRecord',
       target: object.constructor,
-      propertyName,
+      propertyName: String(propertyName),
       options,
       validator: {
         validate(value: unknown) {

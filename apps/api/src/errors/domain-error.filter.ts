@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from '@hookrunner/contracts';
 import { isRedisUnavailable } from '@hookrunner/redis';
-import { DomainError, ErrorCode } from './domain-error';
+import { DomainError } from './domain-error';
 
 /** How long a client should wait before retrying while Redis is unreachable. */
 const REDIS_RETRY_AFTER_SECONDS = 1;
@@ -33,7 +34,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (isRedisUnavailable(err)) {
       reply.status(HttpStatus.SERVICE_UNAVAILABLE).header('retry-after', String(REDIS_RETRY_AFTER_SECONDS)).send({
         statusCode: 503,
-        error: 'redis_unavailable',
+        error: ErrorCode.RedisUnavailable,
         message: 'Redis is unreachable; nothing was changed. Retry shortly.',
       });
       return;
@@ -46,7 +47,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     this.logger.error({ err, req: { id: request.id, method: request.method, url: request.url } }, 'unhandled error');
-    reply.status(500).send({ statusCode: 500, error: 'internal_error', message: 'Internal error' });
+    reply.status(500).send({ statusCode: 500, error: ErrorCode.InternalError, message: 'Internal error' });
   }
 }
 
@@ -71,5 +72,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.GONE;
     case ErrorCode.RedisUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;
+    case ErrorCode.InternalError:
+      return HttpStatus.INTERNAL_SERVER_ERROR;
   }
 }

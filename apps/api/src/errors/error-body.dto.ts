@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { ErrorCode } from '@hookrunner/contracts';
 
 /** Every error the API answers: the status, a code, and a message that names the field and the rule. */
 @ApiSchema({ name: 'ErrorBody' })
@@ -8,8 +9,7 @@ export class ErrorBodyDto {
 
   @ApiPropertyOptional({
     description:
-      'A code: webhook_not_found, webhook_exists, too_many_webhooks, call_not_found, invalid_input, ' +
-      'queue_full, rate_limited, blocked_url, not_retryable, call_expired, redis_unavailable, internal_error, ' +
+      `A code: ${Object.values(ErrorCode).join(', ')}, ` +
       'or the HTTP reason (Bad Request, Unauthorized, ...) for validation and authentication errors.',
     example: 'Bad Request',
   })

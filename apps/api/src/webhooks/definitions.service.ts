@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { WEBHOOK_DEFAULTS, WebhookDefinition } from '@hookrunner/contracts';
+import { ErrorCode, WEBHOOK_DEFAULTS, WebhookDefinition } from '@hookrunner/contracts';
 import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
 import { keys, REDIS, type RedisClient } from '@hookrunner/redis';
 import { checkUrlAtSave, seal } from '@hookrunner/security';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import { CreateWebhookDto, WebhookBodyDto } from './dto/webhook.dto';
 
 /** Most definitions one bot may hold. */

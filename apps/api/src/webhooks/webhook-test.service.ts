@@ -1,11 +1,9 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { DEFAULT_SESSION_ID, WebhookDefinition } from '@hookrunner/contracts';
-import { APP_CONFIG, AppConfig, SECRETS_KEY } from '@hookrunner/config';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { DEFAULT_SESSION_ID, ErrorCode, WebhookDefinition } from '@hookrunner/contracts';
 import { UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
-import { readState, REDIS, type RedisClient } from '@hookrunner/redis';
-import { usesMergeTags, validateReply } from '@hookrunner/webhook';
+import { validateReply } from '@hookrunner/webhook';
 import { TestWebhookDto } from './dto/webhook.dto';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 
 export interface WebhookTestReport {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
@@ -33,23 +31,15 @@ const OWN_HEADERS = new Set([
 /** Runs one attempt of a definition for its author, reading state but never writing it. */
 @Injectable()
 export class WebhookTestService implements OnApplicationShutdown {
-  private readonly sender: WebhookSender;
-
-  constructor(
-    @Inject(REDIS) private readonly redis: RedisClient,
-    @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(SECRETS_KEY) secretsKey: Buffer,
-  ) {
-    this.sender = new WebhookSender(redis, { allow: config.outbound.allow, secretsKey });
-  }
+  constructor(private readonly sender: WebhookSender) {}
 
   async run(botId: string, definition: WebhookDefinition, input: TestWebhookDto): Promise<WebhookTestReport> {
     const request = { ...definition, params: { ...definition.params, ...input.params } };
-    const target = { botId, userId: input.userId ?? '', sessionId: input.sessionId ?? DEFAULT_SESSION_ID };
-    const stored = input.userId
-      ? await readState(this.redis, target, usesMergeTags(request))
-      : { memory: {}, user: {} };
-    const ctx = { memory: { ...stored.memory, ...input.memory }, user: { ...stored.user, ...input.user } };
+    // Without a userId, merge tags see only what the author typed in.
+    const user = input.userId
+      ? { botId, userId: input.userId, sessionId: input.sessionId ?? DEFAULT_SESSION_ID }
+      : undefined;
+    const ctx = await this.sender.mergeContext(request, input, user);
     const outgoing = await this.sender.prepare(botId, `test-${Date.now()}`, request, ctx).catch((err: Error) => {
       throw err instanceof UnbuildableRequestError
         ? new DomainError(ErrorCode.InvalidInput, `the request could not be built: ${err.message}`)

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { WebhookDefinition } from '@hookrunner/contracts';
+import { ErrorCode, type WebhookDefinition } from '@hookrunner/contracts';
 import { IdentifierPipe } from '../common/identifier.pipe';
-import { DomainError, ErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import { DefinitionsService, presentDefinition } from './definitions.service';
 import { CreateWebhookDto, ReplaceWebhookDto, TestWebhookDto } from './dto/webhook.dto';
 import { WebhookDefinitionDto, WebhookListDto, WebhookTestReportDto } from './dto/webhook.responses';

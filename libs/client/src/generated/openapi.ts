@@ -502,13 +502,6 @@ export interface components {
             httpStatus?: number;
         };
         CallEvent: {
-            /** @enum {string} */
-            type: "call.succeeded" | "call.failed";
-            callId: string;
-            botId: string;
-            userId: string;
-            sessionId: string;
-            webhook: string;
             /** @description Merge tags rendered with the merged state. Empty when failed. */
             responses: string[];
             /** @description Empty when failed. */
@@ -523,6 +516,13 @@ export interface components {
             };
             /** @description What the webhook returned, as returned. Empty when failed. */
             changes: components["schemas"]["StateChanges"];
+            /** @enum {string} */
+            type: "call.succeeded" | "call.failed";
+            callId: string;
+            botId: string;
+            userId: string;
+            sessionId: string;
+            webhook: string;
             attempts: number;
             /** @description From the 202 to the end of the final attempt. */
             durationMs: number;
@@ -734,14 +734,6 @@ export interface components {
             error?: components["schemas"]["CallError"];
         };
         TurnCompletedEvent: {
-            /** @enum {string} */
-            type: "turn.completed";
-            turnId: string;
-            botId: string;
-            userId: string;
-            sessionId: string;
-            /** @description Every call of the turn, in declared order. */
-            calls: components["schemas"]["TurnCallOutcome"][];
             /** @description The succeeded calls’ responses in declared order, merge tags rendered with the merged state. */
             responses: string[];
             /** @description The succeeded calls’ quick replies in declared order. */
@@ -756,6 +748,14 @@ export interface components {
             };
             /** @description The succeeded calls’ changes merged in declared order: a later call wins a key both set. */
             changes: components["schemas"]["StateChanges"];
+            /** @enum {string} */
+            type: "turn.completed";
+            turnId: string;
+            botId: string;
+            userId: string;
+            sessionId: string;
+            /** @description Every call of the turn, in declared order. */
+            calls: components["schemas"]["TurnCallOutcome"][];
             /** @description From the 202 to the end of the turn’s last call. */
             durationMs: number;
             /** Format: date-time */

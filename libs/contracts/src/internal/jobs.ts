@@ -1,4 +1,5 @@
 import type { AttemptRecord } from '../public/calls';
+import type { StateChanges } from '../public/events';
 import type { HttpMethod, RetryPolicy, WebhookDefinition } from '../public/webhook-definition';
 import type { CallError, WebhookReply } from '../public/webhook-response';
 
@@ -9,6 +10,14 @@ export interface CallTarget {
   userId: string;
   sessionId: string;
   webhook: string;
+}
+
+/** What the platform gave a call for its merge tags, over the stored state; never stored. */
+export interface StateOverlays {
+  /** Overlays the stored session memory when merge tags are rendered. */
+  memory: Record<string, unknown>;
+  /** Overlays the stored profile when merge tags are rendered. */
+  user: Record<string, unknown>;
 }
 
 /** A call's place in its turn: enough for the results consumer to complete the turn on its own. */
@@ -26,14 +35,10 @@ export interface TurnMembership {
  * Payload of a job on the calls queue. The definition is snapshotted at enqueue time so a call
  * runs the webhook as it was when the conversation reached it.
  */
-export interface WebhookCallJob extends CallTarget {
+export interface WebhookCallJob extends CallTarget, StateOverlays {
   /** The definition's request, its params overlaid by those given at enqueue, its header values sealed. */
   request: Pick<WebhookDefinition, 'method' | 'url' | 'params' | 'headers' | 'timeoutMs'>;
   retry: RetryPolicy;
-  /** Given at enqueue; overlays the stored session memory when merge tags are rendered. */
-  memory: Record<string, unknown>;
-  /** Given at enqueue; overlays the stored profile when merge tags are rendered. */
-  user: Record<string, unknown>;
   /** Epoch ms of the 202. */
   enqueuedAt: number;
   /** 0 for the first run, n for the n-th replay through POST /v1/calls/{callId}/retry. */
@@ -42,17 +47,17 @@ export interface WebhookCallJob extends CallTarget {
   turn?: TurnMembership;
 }
 
-/** Payload of a job on the results queue: a call that reached a final state. */
-export interface CallResultJob extends CallTarget {
+/**
+ * Payload of a job on the results queue: a call that reached a final state. Its overlays are
+ * kept so responses render as the call saw its state.
+ */
+export interface CallResultJob extends CallTarget, StateOverlays {
   method: HttpMethod;
   outcome: 'succeeded' | 'failed';
   /** Present when succeeded. */
   reply?: WebhookReply;
   /** Present when failed. */
   error?: CallError;
-  /** Enqueue-time overlays, kept so responses render as the call saw its state. */
-  memory: Record<string, unknown>;
-  user: Record<string, unknown>;
   attempts: number;
   enqueuedAt: number;
   /** The final attempt; earlier ones were logged by the worker as they ended. */
@@ -72,6 +77,6 @@ export interface TurnPart {
   /** As the webhook returned them: rendered once the turn's state is merged. */
   responses: string[];
   quickreplies: string[];
-  changes: { memory: Record<string, unknown>; userAttributes: Record<string, unknown> };
+  changes: StateChanges;
   finishedAt: number;
 }

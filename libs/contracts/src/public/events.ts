@@ -3,23 +3,39 @@ import type { CallError } from './webhook-response';
 export type CallEventType = 'call.succeeded' | 'call.failed';
 export type TurnEventType = 'turn.completed';
 
-/** Published once per finished call, on `hookrunner:events:<botId>` and the `hookrunner:events` stream. */
-export interface CallEvent {
-  type: CallEventType;
-  callId: string;
-  botId: string;
-  userId: string;
-  sessionId: string;
-  webhook: string;
-  /** Merge tags rendered with the merged state. Empty when failed. */
+/** What a webhook returned for the state, as returned: a null value deletes the key. */
+export interface StateChanges {
+  memory: Record<string, unknown>;
+  userAttributes: Record<string, unknown>;
+}
+
+/** What a call's and a turn's events both carry: what to say, and the state after the merge. */
+export interface MergedReply {
+  /**
+   * Merge tags rendered with the merged state. Empty when failed. A turn's: its succeeded calls',
+   * in declared order (and so their quickreplies).
+   */
   responses: string[];
   quickreplies: string[];
   /** The full session memory after the merge. */
   memory: Record<string, unknown>;
   /** The full profile after the merge. */
   userAttributes: Record<string, unknown>;
-  /** What the webhook returned, as returned. Empty when failed. */
-  changes: { memory: Record<string, unknown>; userAttributes: Record<string, unknown> };
+  /**
+   * What the webhook returned, as returned. Empty when failed. A turn's: its succeeded calls'
+   * changes merged in declared order, a later call winning a key both set.
+   */
+  changes: StateChanges;
+}
+
+/** Published once per finished call, on `hookrunner:events:<botId>` and the `hookrunner:events` stream. */
+export interface CallEvent extends MergedReply {
+  type: CallEventType;
+  callId: string;
+  botId: string;
+  userId: string;
+  sessionId: string;
+  webhook: string;
   attempts: number;
   /** 202 to the end of the final attempt. */
   durationMs: number;
@@ -42,7 +58,7 @@ export interface TurnCallOutcome {
  * Published once per turn, when every call of it has ended (after their own events), on the same
  * channel and stream as the calls' events.
  */
-export interface TurnCompletedEvent {
+export interface TurnCompletedEvent extends MergedReply {
   type: TurnEventType;
   turnId: string;
   botId: string;
@@ -50,15 +66,6 @@ export interface TurnCompletedEvent {
   sessionId: string;
   /** In the order the turn declared them. */
   calls: TurnCallOutcome[];
-  /** Every succeeded call's responses, in declared order, merge tags rendered with the merged state. */
-  responses: string[];
-  quickreplies: string[];
-  /** The full session memory after the turn's changes were merged in declared order. */
-  memory: Record<string, unknown>;
-  /** The full profile after the merge. */
-  userAttributes: Record<string, unknown>;
-  /** The succeeded calls' changes merged in declared order: a later call wins a key both set. */
-  changes: { memory: Record<string, unknown>; userAttributes: Record<string, unknown> };
   /** 202 to the end of the last call. */
   durationMs: number;
   finishedAt: string;

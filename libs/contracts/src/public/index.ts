@@ -8,3 +8,4 @@ export * from './calls';
 export * from './events';
 export * from './identifiers';
 export * from './channels';
+export * from './errors';

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import {
@@ -8,6 +9,15 @@ import {
   STRING_RECORD_SCHEMA,
 } from '../../common/validators';
 
+/** Optional params of a call (or of a turn's call): added to, or overriding, the definition's. */
+export function IsParamsOverlay() {
+  return applyDecorators(
+    ApiPropertyOptional({ ...STRING_RECORD_SCHEMA, description: "Added to, or overriding, the definition's params." }),
+    IsOptional(),
+    IsStringRecord(),
+  );
+}
+
 /**
  * What one run of a webhook is given, whether enqueued or run by the test button: the session,
  * params over the definition's, and overlays for merge tags.
@@ -17,10 +27,7 @@ export class CallInputDto {
   @IsIdentifier({ optional: true, description: 'Defaults to `default`.', example: 'default' })
   sessionId?: string;
 
-  /** Added to, or overriding, the definition's params. */
-  @ApiPropertyOptional({ ...STRING_RECORD_SCHEMA, description: "Added to, or overriding, the definition's params." })
-  @IsOptional()
-  @IsStringRecord()
+  @IsParamsOverlay()
   params?: Record<string, string>;
 
   /** Overlays the stored session memory when merge tags are rendered; not stored. */

@@ -20,14 +20,7 @@ import { CallInputDto } from './call-input.dto';
 /** Body of POST /v1/bots/{botId}/calls, and one entry of a batch. */
 @ApiSchema({ name: 'EnqueueCall' })
 export class EnqueueCallDto extends CallInputDto {
-  @ApiProperty({
-    description: 'The name of one of the bot’s webhooks.',
-    example: 'random_number',
-    minLength: 1,
-    maxLength: 128,
-  })
-  @IsString()
-  @Length(1, 128)
+  @IsWebhookName('random_number')
   webhook: string;
 
   @IsIdentifier({ description: 'The user the call is for.', example: 'alice' })
@@ -47,6 +40,15 @@ export class WaitedEnqueueCallDto extends EnqueueCallDto {
   /** 0 (the default) answers at once. */
   @IsWaitMs('Wait up to this long for the call to end: 200 with its event if it does, 202 otherwise. Default 0.')
   waitMs?: number;
+}
+
+/** The webhook a call runs: the name of one of the bot's definitions (1–128 characters). */
+export function IsWebhookName(example: string) {
+  return applyDecorators(
+    ApiProperty({ description: 'The name of one of the bot’s webhooks.', example, minLength: 1, maxLength: 128 }),
+    IsString(),
+    Length(1, 128),
+  );
 }
 
 /** An optional idempotency key: 1–255 printable ASCII characters, no spaces. */

@@ -1,10 +1,10 @@
-import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
-import { IsIdentifier, IsStringRecord, STRING_RECORD_SCHEMA } from '../../common/validators';
+import { ArrayMaxSize, ArrayMinSize, IsArray, ValidateNested } from 'class-validator';
+import { IsIdentifier } from '../../common/validators';
 import { TurnCompletedEventDto } from '../../events/dto/call-event.dto';
-import { CallInputDto } from './call-input.dto';
-import { IsIdempotencyKey, IsWaitMs } from './enqueue-call.dto';
+import { CallInputDto, IsParamsOverlay } from './call-input.dto';
+import { IsIdempotencyKey, IsWaitMs, IsWebhookName } from './enqueue-call.dto';
 
 /** Most calls in one turn. */
 export const MAX_TURN_CALLS = 10;
@@ -12,19 +12,10 @@ export const MAX_TURN_CALLS = 10;
 /** One call of a turn: a webhook, and params over its definition's. */
 @ApiSchema({ name: 'TurnCall' })
 export class TurnCallDto {
-  @ApiProperty({
-    description: 'The name of one of the bot’s webhooks.',
-    example: 'weather',
-    minLength: 1,
-    maxLength: 128,
-  })
-  @IsString()
-  @Length(1, 128)
+  @IsWebhookName('weather')
   webhook: string;
 
-  @ApiPropertyOptional({ ...STRING_RECORD_SCHEMA, description: "Added to, or overriding, the definition's params." })
-  @IsOptional()
-  @IsStringRecord()
+  @IsParamsOverlay()
   params?: Record<string, string>;
 }
 

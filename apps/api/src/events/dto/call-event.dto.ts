@@ -4,6 +4,8 @@ import {
   type CallError,
   type CallEvent,
   type CallEventType,
+  type MergedReply,
+  type StateChanges,
   type TurnCallOutcome,
   type TurnCompletedEvent,
 } from '@hookrunner/contracts';
@@ -23,7 +25,7 @@ export class CallErrorDto implements CallError {
 }
 
 @ApiSchema({ name: 'StateChanges' })
-export class StateChangesDto {
+export class StateChangesDto implements StateChanges {
   @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The memory the webhook returned; a null value deletes the key.' })
   memory: Record<string, unknown>;
 
@@ -34,6 +36,33 @@ export class StateChangesDto {
   userAttributes: Record<string, unknown>;
 }
 
+/** How each field of MergedReplyDto is described: for a call's event, or for a turn's. */
+type MergedReplyDescriptions = Record<keyof MergedReply, string>;
+
+/**
+ * The fields a call's and a turn's events share (MergedReply), as the base of each event's DTO:
+ * declared once, described in the words of the event at hand.
+ */
+function MergedReplyDto(describe: MergedReplyDescriptions) {
+  abstract class MergedReplyFields implements MergedReply {
+    @ApiProperty({ type: [String], description: describe.responses })
+    responses: string[];
+
+    @ApiProperty({ type: [String], description: describe.quickreplies })
+    quickreplies: string[];
+
+    @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: describe.memory })
+    memory: Record<string, unknown>;
+
+    @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: describe.userAttributes })
+    userAttributes: Record<string, unknown>;
+
+    @ApiProperty({ type: StateChangesDto, description: describe.changes })
+    changes: StateChangesDto;
+  }
+  return MergedReplyFields;
+}
+
 const CALL_EVENT_TYPES: CallEventType[] = ['call.succeeded', 'call.failed'];
 
 /**
@@ -41,7 +70,16 @@ const CALL_EVENT_TYPES: CallEventType[] = ['call.succeeded', 'call.failed'];
  * stream; also the `event` of a waited call's 200.
  */
 @ApiSchema({ name: 'CallEvent' })
-export class CallEventDto implements CallEvent {
+export class CallEventDto
+  extends MergedReplyDto({
+    responses: 'Merge tags rendered with the merged state. Empty when failed.',
+    quickreplies: 'Empty when failed.',
+    memory: 'The whole session memory after the merge.',
+    userAttributes: 'The whole profile after the merge.',
+    changes: 'What the webhook returned, as returned. Empty when failed.',
+  })
+  implements CallEvent
+{
   @ApiProperty({ enum: CALL_EVENT_TYPES })
   type: CallEventType;
 
@@ -59,21 +97,6 @@ export class CallEventDto implements CallEvent {
 
   @ApiProperty()
   webhook: string;
-
-  @ApiProperty({ type: [String], description: 'Merge tags rendered with the merged state. Empty when failed.' })
-  responses: string[];
-
-  @ApiProperty({ type: [String], description: 'Empty when failed.' })
-  quickreplies: string[];
-
-  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole session memory after the merge.' })
-  memory: Record<string, unknown>;
-
-  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole profile after the merge.' })
-  userAttributes: Record<string, unknown>;
-
-  @ApiProperty({ type: StateChangesDto, description: 'What the webhook returned, as returned. Empty when failed.' })
-  changes: StateChangesDto;
 
   @ApiProperty({ type: 'integer' })
   attempts: number;
@@ -113,7 +136,16 @@ export class TurnCallOutcomeDto implements TurnCallOutcome {
  * channel and stream as calls' events; also the `event` of a waited turn's 200.
  */
 @ApiSchema({ name: 'TurnCompletedEvent' })
-export class TurnCompletedEventDto implements TurnCompletedEvent {
+export class TurnCompletedEventDto
+  extends MergedReplyDto({
+    responses: 'The succeeded calls’ responses in declared order, merge tags rendered with the merged state.',
+    quickreplies: 'The succeeded calls’ quick replies in declared order.',
+    memory: 'The whole session memory after the turn’s merge.',
+    userAttributes: 'The whole profile after the turn’s merge.',
+    changes: 'The succeeded calls’ changes merged in declared order: a later call wins a key both set.',
+  })
+  implements TurnCompletedEvent
+{
   @ApiProperty({ enum: ['turn.completed'] })
   type: 'turn.completed';
 
@@ -131,27 +163,6 @@ export class TurnCompletedEventDto implements TurnCompletedEvent {
 
   @ApiProperty({ type: [TurnCallOutcomeDto], description: 'Every call of the turn, in declared order.' })
   calls: TurnCallOutcomeDto[];
-
-  @ApiProperty({
-    type: [String],
-    description: 'The succeeded calls’ responses in declared order, merge tags rendered with the merged state.',
-  })
-  responses: string[];
-
-  @ApiProperty({ type: [String], description: 'The succeeded calls’ quick replies in declared order.' })
-  quickreplies: string[];
-
-  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole session memory after the turn’s merge.' })
-  memory: Record<string, unknown>;
-
-  @ApiProperty({ ...JSON_OBJECT_SCHEMA, description: 'The whole profile after the turn’s merge.' })
-  userAttributes: Record<string, unknown>;
-
-  @ApiProperty({
-    type: StateChangesDto,
-    description: 'The succeeded calls’ changes merged in declared order: a later call wins a key both set.',
-  })
-  changes: StateChangesDto;
 
   @ApiProperty({ type: 'integer', description: 'From the 202 to the end of the turn’s last call.' })
   durationMs: number;
