@@ -163,7 +163,8 @@ async function measure(mode, run, dist, endpointPort) {
   await throughput(target, servers, subscriber, `${mode}-warm-${run}`);
   const result = await throughput(target, servers, subscriber, `${mode}-${run}`);
   log(
-    `${mode} run ${run}: ${Math.round(result.callsPerSec)} calls/s, commands per master ${result.commandShare.map(pct).join(' / ')}, ` +
+    `${mode} run ${run}: ${Math.round(result.callsPerSec)} calls/s, ` +
+      `commands per master ${result.commandShare.map(pct).join(' / ')}, ` +
       `Redis CPU per master ${result.cpuShare.map(pct).join(' / ')}; CPU ms per 1,000 calls: Redis ` +
       `${Math.round(result.redisCpuMsPer1000Calls)}, ${Object.entries(result.appCpuMsPer1000Calls)
         .map(([role, ms]) => `${role} ${ms}`)
@@ -222,14 +223,20 @@ async function main() {
     out,
     `${JSON.stringify({ date: new Date().toISOString(), n, runs, bots: BOTS, summary, single, cluster }, null, 2)}\n`,
   );
-  console.log(`
-| mode | calls/s (median of ${runs}) | commands per master | Redis CPU per master |
-|---|---|---|---|
-| one node | ${summary.singleCallsPerSec} | 100% | 100% |
-| ${MASTERS}-master cluster | ${summary.clusterCallsPerSec} (${summary.clusterToSingle} of one node) | ${summary.commandSharePerMaster.map(pct).join(' / ')} | ${summary.cpuSharePerMaster.map(pct).join(' / ')} |
-
-Redis CPU per 1,000 calls on the cluster: ${summary.redisCpuMsPer1000Calls} ms in all; one more master adds about ${summary.projectedCallsPerSecPerMaster} calls/s of Redis capacity.
-results: ${out}`);
+  console.log(
+    [
+      '',
+      `| mode | calls/s (median of ${runs}) | commands per master | Redis CPU per master |`,
+      '|---|---|---|---|',
+      `| one node | ${summary.singleCallsPerSec} | 100% | 100% |`,
+      `| ${MASTERS}-master cluster | ${summary.clusterCallsPerSec} (${summary.clusterToSingle} of one node) | ` +
+        `${summary.commandSharePerMaster.map(pct).join(' / ')} | ${summary.cpuSharePerMaster.map(pct).join(' / ')} |`,
+      '',
+      `Redis CPU per 1,000 calls on the cluster: ${summary.redisCpuMsPer1000Calls} ms in all; ` +
+        `one more master adds about ${summary.projectedCallsPerSecPerMaster} calls/s of Redis capacity.`,
+      `results: ${out}`,
+    ].join('\n'),
+  );
   if (summary.failed > 0) console.error(`bench: ${summary.failed} calls failed`);
   return summary.failed > 0 ? 1 : 0;
 }

@@ -140,7 +140,8 @@ async function main() {
     concurrency: DEFAULT_WORKER_CONCURRENCY,
   });
   log(
-    `starting Hookrunner (api, worker, results) and the baseline worker; redis-server ${redisVersion} on :${redis.port}`,
+    'starting Hookrunner (api, worker, results) and the baseline worker; ' +
+      `redis-server ${redisVersion} on :${redis.port}`,
   );
   await Promise.all([hr.start(), base.start()]);
 
@@ -198,7 +199,8 @@ async function main() {
         run,
         body,
         (r) =>
-          `p50 ${r.p50.toFixed(1)} p90 ${r.p90.toFixed(1)} p99 ${r.p99.toFixed(1)} max ${r.max.toFixed(1)} ms at ${Math.round(r.sentPerSec)}/s (${r.failed} failed)`,
+          `p50 ${r.p50.toFixed(1)} p90 ${r.p90.toFixed(1)} p99 ${r.p99.toFixed(1)} max ${r.max.toFixed(1)} ms ` +
+          `at ${Math.round(r.sentPerSec)}/s (${r.failed} failed)`,
       );
     }
   }
@@ -275,9 +277,10 @@ async function main() {
     platform: `${process.platform} ${process.arch}`,
   };
   const summary = { ...summarizeResults(raw, opts), isolation: summarizeIsolation(raw.isolation) };
+  const asRun = { ...opts, only: [...opts.only] };
   writeFileSync(
     opts.out,
-    `${JSON.stringify({ date: new Date().toISOString(), machine, options: { ...opts, only: [...opts.only] }, summary, raw }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, options: asRun, summary, raw }, null, 2)}\n`,
   );
   console.log(`\n${renderTable(summary, machine, opts)}\n`);
   if (summary.isolation) console.log(`${renderIsolation(summary.isolation)}\n`);

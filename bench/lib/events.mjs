@@ -25,7 +25,8 @@ export async function openEvents(client) {
           current = undefined;
           reject(
             new Error(
-              `${received} of ${count} events on ${channel} within ${Math.round(timeoutMs / 1000)} s (${failed} failed)`,
+              `${received} of ${count} events on ${channel} ` +
+                `within ${Math.round(timeoutMs / 1000)} s (${failed} failed)`,
             ),
           );
         }, timeoutMs);

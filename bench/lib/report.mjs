@@ -240,7 +240,8 @@ export function renderTable(summary, machine, opts) {
       .join('  ')
       .trimEnd();
   const out = [
-    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}; ${opts.runs} run(s) per scenario${opts.smoke ? ' (SMOKE: not a measurement)' : ''}`,
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Redis ${machine.redis}; ` +
+      `${opts.runs} run(s) per scenario${opts.smoke ? ' (SMOKE: not a measurement)' : ''}`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
@@ -253,11 +254,14 @@ export function renderTable(summary, machine, opts) {
   const slowLoad = summary.slow.map((x) => `slow c${x.concurrency} ${pct(x.otherLoad)}`);
   out.push(
     '',
-    `CPU taken by other programs during the runs (share of all cores, median): batched ${pct(o.batched)} · single ${pct(o.single)} · latency ${pct(o.latency)}${slowLoad.length ? ' · ' : ''}${slowLoad.join(' · ')}`,
+    'CPU taken by other programs during the runs (share of all cores, median): ' +
+      `batched ${pct(o.batched)} · single ${pct(o.single)} · latency ${pct(o.latency)}` +
+      `${slowLoad.length ? ' · ' : ''}${slowLoad.join(' · ')}`,
   );
   if ([o.batched, o.single, o.latency, ...summary.slow.map((x) => x.otherLoad)].some((v) => v > 0.1)) {
     out.push(
-      '  more than 10%: the machine was not quiet, and the figures above are lower and noisier than they would be on an idle machine.',
+      '  more than 10%: the machine was not quiet, ' +
+        'and the figures above are lower and noisier than they would be on an idle machine.',
     );
   }
 
@@ -281,7 +285,10 @@ export function renderTable(summary, machine, opts) {
   for (const [name, m] of Object.entries(summary.memory)) {
     if (m.workerHeapUsedMB.length === 0) continue;
     out.push(
-      `  ${name.padEnd(22)} redis ${m.redisUsedMemoryAfterFlushMB.join(', ')} → ${m.redisUsedMemoryEndMB.join(', ')} MB (${m.redisBytesPerCall.join(', ')} B/call, ${m.redisKeysEnd.join(', ')} keys); worker heap ${m.workerHeapUsedMB.join(', ')} MB, RSS ${m.workerRssMB.join(', ')} MB`,
+      `  ${name.padEnd(22)} redis ${m.redisUsedMemoryAfterFlushMB.join(', ')} → ` +
+        `${m.redisUsedMemoryEndMB.join(', ')} MB ` +
+        `(${m.redisBytesPerCall.join(', ')} B/call, ${m.redisKeysEnd.join(', ')} keys); ` +
+        `worker heap ${m.workerHeapUsedMB.join(', ')} MB, RSS ${m.workerRssMB.join(', ')} MB`,
     );
   }
   return out.join('\n');

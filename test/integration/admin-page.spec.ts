@@ -274,7 +274,7 @@ describe('the Webhooks page', () => {
       await waitForText(page, '#live-status', 'live');
     });
 
-    it('shows the API’s validation messages beside the fields, then creates a webhook against the example server', async () => {
+    it('shows the API’s validation messages by the fields, then creates a webhook on the example server', async () => {
       await click('#new-webhook');
       await fillField('#webhook-form [name=name]', 'random_number');
       await fillField('#webhook-form [name=url]', 'ftp://example.com/x');

@@ -65,7 +65,7 @@ describe('enqueue refusals', () => {
   const pendingCallIds = async (botId: string) =>
     (await client.zrange(keys.pendingCalls(botId), 0, -1)).map((member) => member.split(':')[1]).sort();
 
-  it('answers 429 queue_full with Retry-After to a batch that would pass MAX_QUEUE_DEPTH, and writes nothing', async () => {
+  it('answers 429 queue_full with Retry-After to a batch that would pass MAX_QUEUE_DEPTH; writes nothing', async () => {
     const botId = await newBot();
     const before = await redisSnapshot(client);
 
@@ -158,7 +158,7 @@ describe('enqueue refusals', () => {
     expect(await redisSnapshot(client)).toEqual(before);
   });
 
-  it('answers 429 rate_limited with Retry-After once the burst is spent, and writes nothing for the refused call', async () => {
+  it('answers 429 rate_limited with Retry-After past the burst; writes nothing for the refused call', async () => {
     const botId = await newBot();
     // The whole burst in one request, so that no token comes back before the next.
     const spent = await strict.post(`/v1/bots/${botId}/calls/batch`, {

@@ -511,7 +511,10 @@ const CONTENT_TYPES = [
   'application/jsonx',
   'text/json',
 ];
-/** Extra header names left out: undici refuses or manages these (the raw-socket test covers them); content-type is chosen apart. */
+/**
+ * Extra header names left out: undici refuses or manages these (the raw-socket test covers them);
+ * content-type is chosen apart.
+ */
 const UNSENDABLE = new Set([
   'content-length',
   'transfer-encoding',
@@ -972,7 +975,8 @@ function explain(key: string, owners: Owners, removed: boolean): string | undefi
     return undefined;
   }
   if (key === 'hookrunner:events') return ledger.acceptedCalls.size > 0 ? 'accepted calls published events' : undefined;
-  // Queue-wide bookkeeping (wait/active/completed lists, ids, stalled checks) moves with any job; each job's own keys are checked above.
+  // Queue-wide bookkeeping (wait/active/completed lists, ids, stalled checks) moves with any job;
+  // each job's own keys are checked above.
   if (QUEUE_KEY.test(key)) return 'queue bookkeeping';
   // An origin's circuit breaker counts the attempts of accepted calls (and of the test button).
   const circuit = /^hookrunner:circuit:\{([^}]*)\}$/.exec(key);
@@ -1010,6 +1014,9 @@ function rawExchange(port: number, bytes: Buffer): Promise<{ status?: number; he
   });
 }
 
+/** The head shared by the POSTs below, which differ only in their framing headers and body. */
+const RAW_POST_JSON = 'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n';
+
 const RAW_CASES: string[] = [
   'GET / HTTP/1.1\r\n\r\n',
   'GARBAGE\r\n\r\n',
@@ -1033,22 +1040,24 @@ const RAW_CASES: string[] = [
   'GET /v1/bots/fz-raw/webhooks HTTP/1.1\nHost: a\n\n',
   'GET /v1/bots/fz-raw/webhooks HTTP/1.1\rHost: a\r\r',
   `GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`,
-  `GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 3000 }, (_, i) => `X${i}: v\r\n`).join('')}\r\n`,
+  'GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n' +
+    `${Array.from({ length: 3000 }, (_, i) => `X${i}: v\r\n`).join('')}\r\n`,
   `GET /v1/bots/${'a'.repeat(70_000)}/webhooks HTTP/1.1\r\nHost: a\r\n\r\n`,
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n{}',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 99999999999999999999\r\n\r\n{}',
-  `POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n{}`,
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n{}',
-  'POST /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}',
+  RAW_POST_JSON + 'Content-Length: abc\r\n\r\n{}',
+  RAW_POST_JSON + 'Content-Length: -1\r\n\r\n{}',
+  RAW_POST_JSON + 'Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}',
+  RAW_POST_JSON + 'Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+  RAW_POST_JSON + 'Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+  RAW_POST_JSON + 'Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+  RAW_POST_JSON + 'Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n',
+  RAW_POST_JSON + 'Content-Length: 100\r\n\r\n{"name":',
+  RAW_POST_JSON + 'Content-Length: 99999999999999999999\r\n\r\n{}',
+  RAW_POST_JSON + `Content-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n{}`,
+  RAW_POST_JSON + 'Content-Length: 2\r\nExpect: 100-continue\r\n\r\n{}',
+  RAW_POST_JSON + 'Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}',
   'GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
-  'GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n\r\nGET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n\r\nBAD\r\n\r\n',
+  'GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n\r\n' +
+    'GET /v1/bots/fz-raw/webhooks HTTP/1.1\r\nHost: a\r\n\r\nBAD\r\n\r\n',
 ];
 
 const rawRequest = fc.oneof(
@@ -1251,7 +1260,8 @@ describe('fuzzing the API', () => {
       ? `; the connection pool stalled and was replaced ${ledger.poolsReplaced}×`
       : '';
     process.stdout.write(
-      `fuzz: API tried ${ledger.tried} requests in ${seconds} s: ${histogram(ledger.byStatus)}${skipped}${resent}${replaced}\n` +
+      `fuzz: API tried ${ledger.tried} requests in ${seconds} s: ${histogram(ledger.byStatus)}` +
+        `${skipped}${resent}${replaced}\n` +
         `fuzz: API tried ${ledger.raw} malformed raw requests: ${histogram(rawByStatus)}\n` +
         [...ledger.byRoute].map(([name, counts]) => `fuzz:   ${name}: ${histogram(counts)}`).join('\n') +
         '\n',
@@ -1297,7 +1307,8 @@ describe('fuzzing the API', () => {
         { numRuns: 3_000, interruptAfterTimeLimit: 10_000 },
       );
       const minimal = details.failed
-        ? `\nminimal counterexample: ${String(details.counterexample![0][fc.toStringMethod]())}\n  → ${(details.errorInstance as Error).message}`
+        ? `\nminimal counterexample: ${String(details.counterexample![0][fc.toStringMethod]())}\n` +
+          `  → ${(details.errorInstance as Error).message}`
         : '';
       const lines = [...found.values()].map((f) => `- ${f.count}× ${f.problem}\n  e.g. ${f.example}`);
       throw new Error(
@@ -1361,8 +1372,11 @@ describe('fuzzing the API', () => {
       else unexplained.push(`${change}: ${key}`);
     }
     process.stdout.write(
-      `fuzz: keyspace ${before.size} → ${after.size} keys; ${ledger.acceptedCalls.size} calls and ${ledger.definitionsOf.size} bots' definitions accepted; changed keys: ` +
-        `${[...reasons].map(([reason, n]) => `${n} (${reason})`).join(', ')}${unexplained.length ? `, ${unexplained.length} unexplained` : ''}\n`,
+      `fuzz: keyspace ${before.size} → ${after.size} keys; ` +
+        `${ledger.acceptedCalls.size} calls and ${ledger.definitionsOf.size} bots' definitions accepted; ` +
+        'changed keys: ' +
+        `${[...reasons].map(([reason, n]) => `${n} (${reason})`).join(', ')}` +
+        `${unexplained.length ? `, ${unexplained.length} unexplained` : ''}\n`,
     );
     expect(unexplained).toEqual([]);
 

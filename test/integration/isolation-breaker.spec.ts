@@ -53,7 +53,7 @@ describe('isolation: circuit breaker per origin', () => {
 
   const health = async (botId: string) => (await stack.api.get(`/v1/bots/${botId}/webhooks/hook`)).body.health;
 
-  it('opens after failures, refuses at once as circuit_open naming the origin, then half-opens and closes on a healthy probe', async () => {
+  it('opens on failures, refuses at once as circuit_open naming the origin, closes on a half-open probe', async () => {
     const botId = uniqueId('breaker');
     const { endpoint, setHealthy } = await switchableEndpoint();
     const events = await subscribeEvents(stack.redis.url, botId);

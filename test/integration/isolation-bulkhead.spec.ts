@@ -54,7 +54,7 @@ describe('isolation: bulkhead per origin', () => {
     await Promise.all([slow?.close(), fast?.close()]);
   });
 
-  it('holds at most the cap in flight to one origin, lets other origins run meanwhile, and runs every deferred call once', async () => {
+  it('caps calls in flight to one origin, lets other origins run meanwhile, runs each deferred call once', async () => {
     const botId = uniqueId('bulkhead');
     const events = await subscribeEvents(stack.redis.url, botId);
     try {

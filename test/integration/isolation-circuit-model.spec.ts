@@ -90,7 +90,7 @@ describe(admitAttempt.name, () => {
 });
 
 describe('the circuit over any sequence of events', () => {
-  it('never refuses while closed, never lets more than the probes through while half-open, and reads as it behaves', () => {
+  it('never refuses while closed, lets at most the probes through while half-open, and reads as it behaves', () => {
     const event = fc.oneof(
       fc.record({ kind: fc.constant('admit' as const), dt: fc.integer({ min: 0, max: 20_000 }) }),
       fc.record({

@@ -127,9 +127,13 @@ async function startPrometheus(config: string): Promise<RunningPrometheus> {
 function scrapeConfig(targets: Record<Role, number>): string {
   const jobs = (Object.keys(JOBS) as Role[]).map(
     (role) =>
-      `  - job_name: ${JOBS[role]}\n    metrics_path: /metrics\n    static_configs:\n      - targets: ['127.0.0.1:${targets[role]}']\n`,
+      `  - job_name: ${JOBS[role]}\n    metrics_path: /metrics\n` +
+      `    static_configs:\n      - targets: ['127.0.0.1:${targets[role]}']\n`,
   );
-  return `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs.join('')}`;
+  return (
+    'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n' +
+    `scrape_configs:\n${jobs.join('')}`
+  );
 }
 
 describe('observability: a real Prometheus scraping every process', () => {

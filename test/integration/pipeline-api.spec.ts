@@ -183,7 +183,7 @@ describe('pipeline: the API around the calls', () => {
   describe('the test button', () => {
     const secret = 'Bearer sk_live_do-not-show';
 
-    it('performs the call once and reports request, response and validity, with secrets masked and no state change', async () => {
+    it('calls once and reports request, response and validity, with secrets masked and no state change', async () => {
       endpoint.reply(pathFor('seed'), 200, { memory: { city: 'Ipoh' }, user_attributes: { tier: 'gold' } });
       await createWebhook(stack.api, botId, { name: 'seed', method: 'POST', url: `${endpoint.url}${pathFor('seed')}` });
       const seeded = await events!.waitFor(await enqueueCall(stack.api, botId, { webhook: 'seed', userId }));
@@ -277,7 +277,7 @@ describe('pipeline: the API around the calls', () => {
     });
     const masked = { authorization: '***', 'x-team': '***' };
 
-    it('create 201, list, get, replace 200 (createdAt kept), delete 204, then 404 — header values always masked', async () => {
+    it('create 201, list, get, replace 200 (createdAt kept), delete 204, then 404; header values masked', async () => {
       const name = 'Get random / number?';
       const path = `/v1/bots/${botId}/webhooks/${encodeURIComponent(name)}`;
       const created = await stack.api.post(`/v1/bots/${botId}/webhooks`, { name, ...base(`${endpoint.url}/r`) });

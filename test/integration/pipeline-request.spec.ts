@@ -103,7 +103,7 @@ describe('pipeline: requests, retries and failures', () => {
       expect(req.headers['idempotency-key']).toBe(callId);
     });
 
-    it('fills merge tags in URL, params and headers from stored state overlaid by the enqueue memory/user', async () => {
+    it('fills merge tags in URL, params and headers from stored state overlaid by enqueue memory/user', async () => {
       endpoint.reply(pathFor('seed'), 200, {
         memory: { 'favourite-thing': 'kaya toast', city: 'Singapore', 'order.id': 'A/1' },
         user_attributes: { 'first.name': 'Ann', age: 30 },

@@ -396,7 +396,7 @@ describe('Redis that lost its data', () => {
     await Promise.all([stack?.stop(), endpoint?.close()]);
   });
 
-  it('delivers the next call once the webhook is defined again, and logs no error for the lost results streams', async () => {
+  it('delivers the next call once the webhook is redefined; logs no error for the lost results streams', async () => {
     const botId = uniqueId('bot');
     const events = await subscribeEvents(stack.redis.url, botId);
     try {

@@ -60,7 +60,7 @@ describe('backpressure and finished-job cleanup', () => {
   const waiting = async () => (await waitingCallIds(client)).length;
   const call = (i: number) => ({ webhook: 'ok', userId: `user-${i % 10}` });
 
-  it('answers 429 with Retry-After past MAX_QUEUE_DEPTH, enqueues nothing it refused, and admits again once drained', async () => {
+  it('answers 429 with Retry-After past MAX_QUEUE_DEPTH, enqueues no refused call, admits once drained', async () => {
     const accepted: Array<{ callId: string; at: number }> = [];
     let refusal: ApiReply | undefined;
     // No worker runs: every accepted call stays waiting.

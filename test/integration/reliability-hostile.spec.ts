@@ -120,7 +120,7 @@ describe('hostile and broken endpoints', () => {
     expect(workerRssMb()).toBeLessThan(MAX_WORKER_RSS_MB);
   });
 
-  it('refuses an endless header section at once as an invalid response naming the headers, with bounded memory', async () => {
+  it('fails an endless header section at once as invalid_response naming the headers, in bounded memory', async () => {
     const { event } = await runCall('header-flood', 2);
     expect(event).toMatchObject({ type: 'call.failed', attempts: 1, error: { type: 'invalid_response' } });
     expect(event.error!.message).toMatch(/HEADERS_OVERFLOW|header/i);

@@ -133,7 +133,7 @@ describe('graceful shutdown', () => {
     await next.stop();
   });
 
-  it('exits 0 after about SHUTDOWN_GRACE_MS when calls outlast it, and another worker finishes them once each', async () => {
+  it('exits 0 after about SHUTDOWN_GRACE_MS when calls outlast it; another worker finishes each once', async () => {
     const graceMs = 1_000;
     const worker = await startWorker({ SHUTDOWN_GRACE_MS: String(graceMs) });
     const calls = await enqueueMany('very-slow', 3, 'cut-short');

@@ -272,7 +272,7 @@ describe('security: API keys', () => {
     expect((await send(baseUrl, 'GET', '/v1/bots/bot3/webhooks', { key: 'k-all' })).status).toBe(200);
   });
 
-  it('answers 403 on GET /v1/calls/{callId} and its retry when the call belongs to a bot the key may not touch', async () => {
+  it('answers 403 on GET /v1/calls/{callId} and its retry for a call of a bot the key may not touch', async () => {
     endpoint.reply('/refuse', 400, { error: 'no' });
     const name = uniqueId('hook');
     const created = await send(baseUrl, 'POST', '/v1/bots/bot3/webhooks', {
@@ -431,7 +431,7 @@ describe('security: API keys', () => {
       }
     });
 
-    it('generates a key on the first run of the one-process mode, prints it once and keeps it under .data/', async () => {
+    it('generates a key on the first run in one-process mode, prints it once and keeps it under .data/', async () => {
       const cwd = join(dir, 'first-run');
       const port = await freePort();
       const first = await startInDir(cwd, { REDIS_URL: redis.url, PORT: String(port) });

@@ -71,7 +71,7 @@ describe('security: per-bot rate limit', () => {
     expect(reply.body.message).toMatch(/RATE_LIMIT_PER_BOT/);
   }
 
-  it(`accepts a burst of ${BURST} of 10 calls, answers 429 with Retry-After to the rest and enqueues only the accepted`, async () => {
+  it(`accepts ${BURST} of 10 calls at once, answers the rest 429 with Retry-After, enqueues only those`, async () => {
     const botId = await newBot();
     const replies = await Promise.all(Array.from({ length: 10 }, () => enqueue(first, botId)));
 

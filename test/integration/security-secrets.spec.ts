@@ -259,7 +259,7 @@ describe('security: secrets at rest and bad input', () => {
     expect((await http.get(`/v1/calls/${small.body.callId}`)).body).toMatchObject({ botId, webhook: 'hook' });
   });
 
-  it('answers 400 to __proto__, constructor and prototype keys in memory, user and params, and enqueues nothing', async () => {
+  it('answers 400 to __proto__, constructor and prototype keys in memory, user and params; enqueues none', async () => {
     await Promise.all([startWorker(), startResults()]);
     const botId = uniqueId('bot');
     await createWebhook(http, botId, { name: 'hook', method: 'POST', url: `${endpoint.url}/hook` });
@@ -287,7 +287,7 @@ describe('security: secrets at rest and bad input', () => {
     expect(await client.hexists(`hookrunner:bot:{${botId}}:webhooks`, 'bad')).toBe(0);
   });
 
-  it('fails a reply whose memory or user_attributes holds such a key with invalid_response, and Object.prototype stays clean', async () => {
+  it('fails a reply holding such a key in memory or user_attributes as invalid_response; no pollution', async () => {
     await Promise.all([startWorker(), startResults()]);
     const botId = uniqueId('bot');
     const replies = [

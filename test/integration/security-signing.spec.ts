@@ -205,7 +205,10 @@ describe('security: signed calls (Standard Webhooks)', () => {
     expect(verifies(secretB, req)).toBe(false);
   });
 
-  /** Enqueues calls until one is signed with `secret` (workers pick a rotation up within seconds); returns its request. */
+  /**
+   * Enqueues calls until one is signed with `secret` (workers pick a rotation up within seconds);
+   * returns its request.
+   */
   async function firstSignedWith(on: HookrunnerStack, botId: string, secret: string): Promise<ReceivedRequest> {
     return pollUntil(
       async () => {

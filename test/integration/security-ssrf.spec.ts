@@ -111,7 +111,7 @@ describe('security: outbound calls (SSRF)', () => {
     expect(open.app.output()).toMatch(/webhooks may reach these private ranges: 127\.0\.0\.1\/32/);
   });
 
-  it('answers 400 with a message to a definition whose URL is a literal internal address, and stores nothing', async () => {
+  it('answers 400 with a message to a definition whose URL is a literal internal address; stores nothing', async () => {
     const botId = uniqueId('bot');
     for (const url of BLOCKED_AT_SAVE) {
       const reply = await closed.api.post(`/v1/bots/${botId}/webhooks`, { name: uniqueId('hook'), method: 'GET', url });
@@ -152,7 +152,7 @@ describe('security: outbound calls (SSRF)', () => {
     expect((await closed.api.get(`/v1/bots/${botId}/webhooks/hook`)).body.url).toBe(created.url);
   });
 
-  it(`accepts a name that resolves inside (${INSIDE_NAME}) but blocks it at connect time, once, without reaching the endpoint`, async () => {
+  it(`accepts a name resolving inside (${INSIDE_NAME}) but blocks it once at connect; endpoint untouched`, async () => {
     const name = INSIDE_NAME;
     // Only meaningful if the name really leads inside: loopback, or a private address of this host.
     const addresses = await lookup(name, { all: true });
@@ -189,7 +189,7 @@ describe('security: outbound calls (SSRF)', () => {
     expect(endpoint.requestsTo(path)).toEqual([]);
   });
 
-  it('blocks a literal address at connect time too: a definition saved while 127.0.0.1 was open fails once the range is closed', async () => {
+  it('blocks literal addresses at connect time too: one saved while 127.0.0.1 was open fails once closed', async () => {
     const botId = uniqueId('bot');
     const path = `/${uniqueId('was-open')}`;
     endpoint.reply(path, 200, { responses: ['must never be reached'] });
@@ -212,7 +212,7 @@ describe('security: outbound calls (SSRF)', () => {
     expect(endpoint.requestsTo(path)).toEqual([]);
   });
 
-  it('lets the same call to 127.0.0.1 through when OUTBOUND_ALLOW_CIDRS=127.0.0.1/32, and only that range', async () => {
+  it('lets the same call to 127.0.0.1 through when OUTBOUND_ALLOW_CIDRS=127.0.0.1/32, only that range', async () => {
     const botId = uniqueId('bot');
     const path = `/${uniqueId('allowed')}`;
     endpoint.reply(path, 200, { responses: ['reached'] });
@@ -242,7 +242,7 @@ describe('security: outbound calls (SSRF)', () => {
     }
   });
 
-  it('does not follow redirects: a 301 or 302 fails the call with http_status and the target is never requested', async () => {
+  it('follows no redirect: a 301 or 302 fails the call with http_status; the target is never requested', async () => {
     const botId = uniqueId('bot');
     const target = `/${uniqueId('target')}`;
     endpoint.reply(target, 200, { responses: ['followed'] });

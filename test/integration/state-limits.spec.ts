@@ -59,7 +59,8 @@ describe('state limits per user', () => {
     expect(second.type).toBe('call.failed');
     expect(second.error).toEqual({
       type: 'invalid_response',
-      message: `the reply would leave the session memory of u1/default with more than ${LIMIT} keys; nothing was merged`,
+      message:
+        `the reply would leave the session memory of u1/default with more than ${LIMIT} keys; ` + 'nothing was merged',
     });
     expect(second.responses).toEqual([]);
     const session = await stack.api.get(`/v1/bots/${BOT}/users/u1/sessions/default`);

@@ -125,7 +125,9 @@ export async function subscribeEvents(redisUrl: string, botId: string): Promise<
         },
         {
           timeoutMs,
-          message: `not every call of bot ${botId} got an event (${callIds.filter((id) => forCall(id).length === 0).length} missing)`,
+          message:
+            `not every call of bot ${botId} got an event ` +
+            `(${callIds.filter((id) => forCall(id).length === 0).length} missing)`,
         },
       ),
     close: () => {

@@ -28,7 +28,10 @@ export function circuitOpenMessage(
   circuit: { state: string; reopensAt?: number; attempts: number; failures: number },
 ): string {
   if (circuit.state === 'open' && circuit.reopensAt !== undefined) {
-    return `circuit open for ${origin} (too many timeouts, network errors or 5xx lately): no request sent; it reopens at ${new Date(circuit.reopensAt).toISOString()}`;
+    return (
+      `circuit open for ${origin} (too many timeouts, network errors or 5xx lately): no request sent; ` +
+      `it reopens at ${new Date(circuit.reopensAt).toISOString()}`
+    );
   }
   return `circuit half-open for ${origin}: probe calls are testing it and no other request is sent until one succeeds`;
 }

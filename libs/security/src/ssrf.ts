@@ -12,7 +12,10 @@ export interface ParsedCidr {
 
 /** Everything in 2000::/3; IPv6 outside it is not global unicast (e.g. IPv4-compatible `::a.b.c.d`). */
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
-/** NAT64's well-known prefix. The local-use 64:ff9b:1::/48 places the IPv4 by site choice, so it stays blocked whole. */
+/**
+ * NAT64's well-known prefix. The local-use 64:ff9b:1::/48 places the IPv4 by site choice,
+ * so it stays blocked whole.
+ */
 const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
 
 /** Names that reach the machine itself or a cloud metadata service whatever DNS says. */

@@ -84,7 +84,8 @@ type Tree = null | boolean | number | string | Tree[] | Entries;
 /** Writes a Tree as JSON text; keys are spelled literally or with \u escapes, as `escaped` says. */
 function toText(tree: Tree, escaped = false): string {
   if (tree instanceof Entries) {
-    return `{${tree.entries.map(([k, v]) => `${escaped ? escapeAll(k) : JSON.stringify(k)}:${toText(v, escaped)}`).join(',')}}`;
+    const key = (k: string) => (escaped ? escapeAll(k) : JSON.stringify(k));
+    return `{${tree.entries.map(([k, v]) => `${key(k)}:${toText(v, escaped)}`).join(',')}}`;
   }
   if (Array.isArray(tree)) return `[${tree.map((item) => toText(item, escaped)).join(',')}]`;
   return JSON.stringify(tree);
@@ -92,7 +93,8 @@ function toText(tree: Tree, escaped = false): string {
 
 /** `"\u005f\u005fproto\u005f\u005f"`: the same key to JSON.parse, invisible to a text search. */
 function escapeAll(key: string): string {
-  return `"${[...key].map((c) => (c.length === 1 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('')}"`;
+  const escape = (c: string) => (c.length === 1 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c);
+  return `"${[...key].map(escape).join('')}"`;
 }
 
 const anyKey = fc.oneof(
@@ -200,7 +202,10 @@ const huge = fc
       case 'deep-memory':
         return `{"memory":{"a":${'['.repeat(n)}${']'.repeat(n)}}}`;
       case 'wide-memory':
-        return `{"memory":{${Array.from({ length: n / 10 }, (_, i) => `"k${i}":${i}`).join(',')},"__proto__":{"polluted":1}}}`;
+        return (
+          `{"memory":{${Array.from({ length: n / 10 }, (_, i) => `"k${i}":${i}`).join(',')},` +
+          '"__proto__":{"polluted":1}}}'
+        );
       case 'deep-top':
         return `${'{"memory":'.repeat(n)}{}${'}'.repeat(n)}`;
     }
@@ -255,7 +260,8 @@ describe(`${validateReply.name} under fuzzing`, () => {
         expect(typeof message).toBe('string');
         if (message.length > MAX_MESSAGE_LENGTH)
           throw new Error(
-            `an error message of ${message.length} characters (at most ${MAX_MESSAGE_LENGTH}): ${message.slice(0, 80)}…`,
+            `an error message of ${message.length} characters (at most ${MAX_MESSAGE_LENGTH}): ` +
+              `${message.slice(0, 80)}…`,
           );
         expect(message).toMatch(MESSAGE_SUBJECT);
       }

@@ -106,7 +106,8 @@ describe(validateReply.name, () => {
 
   it('rejects prototype-shaped keys at any depth, inside arrays too', () => {
     const body =
-      '{"memory":{"a":{"b":{"__proto__":{"x":1}}},"list":[{"constructor":{"prototype":1}}]},"user_attributes":{"ok":{"prototype":0}}}';
+      '{"memory":{"a":{"b":{"__proto__":{"x":1}}},"list":[{"constructor":{"prototype":1}}]},' +
+      '"user_attributes":{"ok":{"prototype":0}}}';
     expect(errorsOf(body)).toEqual([
       'memory.a.b.__proto__ is not allowed',
       'memory.list[0].constructor is not allowed',

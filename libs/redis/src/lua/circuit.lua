@@ -8,7 +8,8 @@
   ARGV[8] = record: how many of the attempts failed (timeout, network, 5xx), ARGV[9] = record: 1 when it was a probe,
   ARGV[10] = record: how many attempts (default 1; a worker sends the outcomes that ended while its last record was
              under way in one call: never a probe's, which is recorded alone)
-  Returns {state, openedAt (-1: none), reopensAt (-1: none), attempts, failures, allowed (0|1), probe (0|1), transition ('' or the new state)}
+  Returns {state, openedAt (-1: none), reopensAt (-1: none), attempts, failures, allowed (0|1), probe (0|1),
+           transition ('' or the new state)}
   Fields: state, openedAt, reopensAt, probes, halfOpenAt, b0..b5 ("index:attempts:failures").
   The key expires windowMs + 2 × openMs after its last write: an origin nobody calls leaves nothing behind.
 ]]
@@ -19,7 +20,8 @@ local openMs, maxProbes = tonumber(ARGV[6]), tonumber(ARGV[7])
 local bucketMs = math.ceil(windowMs / BUCKETS)
 local current = math.floor(now / bucketMs)
 
-local f = redis.call('HMGET', KEYS[1], 'state', 'openedAt', 'reopensAt', 'probes', 'halfOpenAt', 'b0', 'b1', 'b2', 'b3', 'b4', 'b5')
+local f = redis.call('HMGET', KEYS[1], 'state', 'openedAt', 'reopensAt', 'probes', 'halfOpenAt',
+  'b0', 'b1', 'b2', 'b3', 'b4', 'b5')
 local state = f[1] or 'closed'
 local openedAt, reopensAt = tonumber(f[2]) or -1, tonumber(f[3]) or -1
 local probes, halfOpenAt = tonumber(f[4]) or 0, tonumber(f[5]) or 0
