@@ -125,7 +125,7 @@ export async function subscribeEvents(redisUrl: string, botId: string): Promise<
         },
         {
           timeoutMs,
-          message:
+          message: () =>
             `not every call of bot ${botId} got an event ` +
             `(${callIds.filter((id) => forCall(id).length === 0).length} missing)`,
         },

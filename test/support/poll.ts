@@ -5,8 +5,8 @@ export interface PollOptions {
   timeoutMs?: number;
   /** Pause between attempts. Default 25 ms. */
   intervalMs?: number;
-  /** What was awaited; starts the error thrown on deadline. */
-  message: string;
+  /** What was awaited; starts the error thrown on deadline. A function is read at the deadline. */
+  message: string | (() => string);
 }
 
 /**
@@ -31,7 +31,8 @@ export async function pollUntil<T>(
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       const seen = 'error' in last ? `last error: ${describe(last.error)}` : `last value: ${describe(last.value)}`;
-      throw new Error(`${message} (not met within ${timeoutMs} ms after ${attempt} attempts; ${seen})`);
+      const what = typeof message === 'function' ? message() : message;
+      throw new Error(`${what} (not met within ${timeoutMs} ms after ${attempt} attempts; ${seen})`);
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, remaining)));
   }
