@@ -215,8 +215,9 @@ async function main() {
     commandSharePerMaster: byMaster('commandShare').map((x) => +x.toFixed(3)),
     cpuSharePerMaster: byMaster('cpuShare').map((x) => +x.toFixed(3)),
     redisCpuMsPer1000Calls: +(redisCpuPerCallMs * 1000).toFixed(1),
-    // One master core spent on Redis work alone serves 1000 / (its share of the CPU per call) calls/s.
-    projectedCallsPerSecPerMaster: Math.round(1000 / (redisCpuPerCallMs / MASTERS)),
+    // redisCpuPerCallMs is summed over the masters: N masters, each on a core of its own, serve
+    // N × 1000 / redisCpuPerCallMs calls/s, so each added master adds 1000 / redisCpuPerCallMs.
+    projectedCallsPerSecPerMaster: Math.round(1000 / redisCpuPerCallMs),
     failed: [...single, ...cluster].reduce((sum, r) => sum + r.failed, 0),
   };
   writeFileSync(
