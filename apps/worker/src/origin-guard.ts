@@ -4,7 +4,7 @@ import {
   CircuitState,
   circuitOpenMessage,
   DeferralSchedule,
-  isOriginFailure,
+  originVerdict,
   nextDeferral,
   TurnAwayPace,
   turnAwayPause,
@@ -111,7 +111,11 @@ export class OriginGuard {
     state.inFlight = Math.max(0, state.inFlight - 1);
     state.averageMs = updateAverage(state.averageMs, durationMs);
     if (!this.store) return;
-    const failed = isOriginFailure(error);
+    const verdict = originVerdict(error);
+    // Not recorded: the attempt says nothing of the server. A probe's permit stays spent; the
+    // half-open circuit hands out new ones after CIRCUIT_OPEN_MS, as after probes that hang.
+    if (verdict === 'none') return;
+    const failed = verdict === 'failure';
     if (clearance.probe) {
       void this.ask(origin, () => this.store!.record(origin, { failed, probe: true }));
       return;

@@ -1,20 +1,25 @@
 import { CallErrorType } from '@hookrunner/contracts';
-import { circuitOpenMessage, isOriginFailure } from './origin-failure';
+import { circuitOpenMessage, originVerdict } from './origin-failure';
 
-describe(isOriginFailure.name, () => {
-  const sut = isOriginFailure;
+describe(originVerdict.name, () => {
+  const sut = originVerdict;
 
-  it('counts timeouts, network errors and 5xx only', () => {
-    expect(sut({ type: CallErrorType.Timeout, message: '' })).toBe(true);
-    expect(sut({ type: CallErrorType.Network, message: '' })).toBe(true);
-    expect(sut({ type: CallErrorType.HttpStatus, message: '', httpStatus: 503 })).toBe(true);
-    expect(sut({ type: CallErrorType.HttpStatus, message: '', httpStatus: 429 })).toBe(false);
-    expect(sut({ type: CallErrorType.InvalidResponse, message: '' })).toBe(false);
-    expect(sut({ type: CallErrorType.CircuitOpen, message: '' })).toBe(false);
-    expect(sut({ type: CallErrorType.BlockedUrl, message: '' })).toBe(false);
-    // Hookrunner's own fault says nothing about the endpoint's health.
-    expect(sut({ type: CallErrorType.Internal, message: '' })).toBe(false);
-    expect(sut(undefined)).toBe(false);
+  it('counts timeouts, network errors and 5xx as failures', () => {
+    expect(sut({ type: CallErrorType.Timeout, message: '' })).toBe('failure');
+    expect(sut({ type: CallErrorType.Network, message: '' })).toBe('failure');
+    expect(sut({ type: CallErrorType.HttpStatus, message: '', httpStatus: 503 })).toBe('failure');
+  });
+
+  it('counts an answer as healthy: a success, a 4xx, an invalid reply', () => {
+    expect(sut(undefined)).toBe('healthy');
+    expect(sut({ type: CallErrorType.HttpStatus, message: '', httpStatus: 429 })).toBe('healthy');
+    expect(sut({ type: CallErrorType.InvalidResponse, message: '' })).toBe('healthy');
+  });
+
+  it('does not count what says nothing of the server: a blocked URL, the breaker, Hookrunner’s own fault', () => {
+    expect(sut({ type: CallErrorType.CircuitOpen, message: '' })).toBe('none');
+    expect(sut({ type: CallErrorType.BlockedUrl, message: '' })).toBe('none');
+    expect(sut({ type: CallErrorType.Internal, message: '' })).toBe('none');
   });
 });
 

@@ -1,24 +1,29 @@
 import { type CallError, CallErrorType } from '@hookrunner/contracts';
 
 /**
- * Whether an attempt's error counts against its origin's circuit: a timeout, a network error or
- * a 5xx say the server is in trouble. A 4xx, an invalid reply, a blocked URL or Hookrunner's own
- * fault (`internal`) say nothing about its health, and a refusal by the breaker itself never
- * feeds the breaker.
+ * What an attempt says about its origin's health, for the circuit:
+ * - `failure`: a timeout, a network error or a 5xx say the server is in trouble.
+ * - `healthy`: the server answered (2xx, a 4xx, an invalid reply): it is up.
+ * - `none`: no exchange with the server took place or it says nothing of it: a blocked URL, a
+ *   refusal by the breaker itself, or Hookrunner's own fault (`internal`). Such an attempt is not
+ *   recorded at all, so it neither dilutes the failure ratio nor closes a half-open circuit.
  */
-export function isOriginFailure(error: CallError | undefined): boolean {
-  if (!error) return false;
+export type OriginVerdict = 'failure' | 'healthy' | 'none';
+
+export function originVerdict(error: CallError | undefined): OriginVerdict {
+  if (!error) return 'healthy';
   switch (error.type) {
     case CallErrorType.Timeout:
     case CallErrorType.Network:
-      return true;
+      return 'failure';
     case CallErrorType.HttpStatus:
-      return (error.httpStatus ?? 0) >= 500;
+      return (error.httpStatus ?? 0) >= 500 ? 'failure' : 'healthy';
     case CallErrorType.InvalidResponse:
+      return 'healthy';
     case CallErrorType.BlockedUrl:
     case CallErrorType.CircuitOpen:
     case CallErrorType.Internal:
-      return false;
+      return 'none';
   }
 }
 

@@ -165,6 +165,16 @@ describe(classifyError.name, () => {
     });
   });
 
+  it.each(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM'])(
+    'retries %s, the worker short of its own resources, as internal: not the endpoint’s fault',
+    (code) => {
+      expect(sut(withCode(code))).toEqual({
+        kind: 'retry',
+        error: { type: CallErrorType.Internal, message: `worker out of local resources (${code})` },
+      });
+    },
+  );
+
   it("retries undici's own socket and parser errors as network errors", () => {
     expect(sut(new errors.SocketError('other side closed'))).toEqual({
       kind: 'retry',

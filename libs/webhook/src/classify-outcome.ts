@@ -69,6 +69,12 @@ const NETWORK_REASONS: Record<string, string> = {
 };
 
 /**
+ * The worker's own machine ran short (file handles, local ports, buffers, memory): Hookrunner's
+ * fault, not the endpoint's, and likely gone by the next attempt.
+ */
+const LOCAL_RESOURCE_CODES = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM']);
+
+/**
  * The request itself is malformed (a rendered header value undici refuses, say) or asks for
  * something undici does not do: no retry can fix it.
  */
@@ -141,9 +147,10 @@ function isNetworkFault(code: string | undefined, name: string | undefined): boo
 /**
  * Classifies what undici's `request()` threw: a body over the size limit fails; timeouts and
  * errors of the connection to the endpoint are retried. Anything else (a TypeError, a closed
- * agent, a request undici refuses) is Hookrunner's own fault: `internal`, never retried, and not
- * counted against the endpoint's origin. Messages carry the error code (or name) only, never the
- * error's own message, which may quote the URL and with it a secret.
+ * agent, a request undici refuses) is Hookrunner's own fault: `internal`, not counted against the
+ * endpoint's origin, and not retried unless the worker only ran short of local resources.
+ * Messages carry the error code (or name) only, never the error's own message, which may quote
+ * the URL and with it a secret.
  */
 export function classifyError(err: unknown): AttemptOutcome {
   if (err instanceof ReplyTooLargeError) {
@@ -176,6 +183,12 @@ export function classifyError(err: unknown): AttemptOutcome {
   const name = isSafeToken(rawName) ? rawName : undefined;
   if ((name && TIMEOUT_NAMES.has(name)) || (code && TIMEOUT_CODES.has(code))) {
     return { kind: 'retry', error: { type: CallErrorType.Timeout, message: `request timed out (${code ?? name})` } };
+  }
+  if (code && LOCAL_RESOURCE_CODES.has(code)) {
+    return {
+      kind: 'retry',
+      error: { type: CallErrorType.Internal, message: `worker out of local resources (${code})` },
+    };
   }
   if (isNetworkFault(code, name)) {
     const reason = (code && NETWORK_REASONS[code]) ?? 'network error';

@@ -23,7 +23,8 @@ export enum CallErrorType {
    * Hookrunner could not perform the call itself: the request could not be built (a merge tag
    * rendered into an invalid header, a header sealed with another SECRETS_KEY), the call was
    * interrupted by worker crashes more than WORKER_MAX_STALLED_COUNT times, or a fault of
-   * Hookrunner's own while sending. Never retried, and never counted against the origin's circuit.
+   * Hookrunner's own while sending. Never counted against the origin's circuit; retried only when
+   * the worker ran short of its own resources (file handles, local ports, memory).
    */
   Internal = 'internal',
   /** The endpoint's origin failed too often lately: its circuit is open and no request was sent. Retried. */
