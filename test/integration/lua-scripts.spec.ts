@@ -260,7 +260,7 @@ describe('admit-calls', () => {
     const pending = keys.pendingCalls(botId);
     const now = Date.now();
     // The names once, then (callId, 1-based name index) per call, as enqueue sends them.
-    const admit = (perSecond: number, burst: number, ...calls: [string, number][]) => {
+    const admitWith = (allOrNothing: boolean, perSecond: number, burst: number, calls: [string, number][]) => {
       const names = calls.map(([name]) => name);
       const perCall = calls.flatMap(([, n], i) => Array.from({ length: n }, () => [fresh('call'), i + 1]).flat());
       return client.hookrunnerAdmitCalls(
@@ -271,12 +271,17 @@ describe('admit-calls', () => {
         burst,
         now,
         now - 3_600_000,
+        allOrNothing ? 1 : 0,
         names.length,
         ...names,
         ...perCall,
       );
     };
-    return { bucket, admit, pending };
+    const admit = (perSecond: number, burst: number, ...calls: [string, number][]) =>
+      admitWith(false, perSecond, burst, calls);
+    const admitTurn = (perSecond: number, burst: number, ...calls: [string, number][]) =>
+      admitWith(true, perSecond, burst, calls);
+    return { bucket, admit, admitTurn, pending };
   }
 
   it('returns the definitions in the order named, null for unknown ones; perSecond 0 takes no tokens', async () => {
@@ -332,6 +337,26 @@ describe('admit-calls', () => {
 
     expect(await admit(1, 100, ['nope', 50])).toEqual([1, expect.any(Number), null]);
     expect(await client.hgetall(bucket)).toEqual(before);
+  });
+
+  it('admits none of a turn whose calls name an unknown webhook: no token taken, no call ranked', async () => {
+    const { bucket, admit, admitTurn, pending } = await bot();
+    await admit(1, 100, ['alpha', 10]);
+    const [tokensBefore, pendingBefore] = [await client.hgetall(bucket), await client.zrange(pending, 0, -1)];
+
+    expect(await admitTurn(1, 100, ['gamma', 1], ['nope', 1], ['alpha', 1])).toEqual([
+      1,
+      0,
+      DEFINITIONS.gamma,
+      null,
+      DEFINITIONS.alpha,
+    ]);
+    expect(await client.hgetall(bucket)).toEqual(tokensBefore);
+    expect(await client.zrange(pending, 0, -1)).toEqual(pendingBefore);
+
+    // A turn whose webhooks all exist is admitted as any calls are.
+    expect(await admitTurn(1, 100, ['gamma', 1], ['alpha', 1])).toEqual([1, 10, DEFINITIONS.gamma, DEFINITIONS.alpha]);
+    expect(await client.zcard(pending)).toBe(12);
   });
 
   it("refills at perSecond on Redis's clock, up to burst", async () => {

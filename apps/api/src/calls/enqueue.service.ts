@@ -96,12 +96,10 @@ export class EnqueueService {
     this.backpressure.admit(calls.length);
     const now = Date.now();
     const callIds = calls.map(() => randomUUID());
-    const { definitions, rankBefore } = await this.admit(botId, calls, callIds, now);
+    const { definitions, rankBefore } = await this.admit(botId, calls, callIds, now, turn !== undefined);
+    // A turn naming an unknown webhook was admitted not at all: no token taken, no call ranked.
     const missing = turn && calls.find((call) => !definitions.get(call.webhook));
-    if (missing) {
-      await this.redis.zrem(keys.pendingCalls(botId), ...callIds.map((callId) => pendingCallMember(now, callId)));
-      throw notFound(botId, missing.webhook);
-    }
+    if (missing) throw notFound(botId, missing.webhook);
     const results: Array<Accepted | DomainError> = [];
     const fresh: { index: number; job: WebhookCallJob; definition: WebhookDefinition; priority: number }[] = [];
     for (const [index, call] of calls.entries()) {
@@ -179,12 +177,14 @@ export class EnqueueService {
   /**
    * Reads the calls' definitions, takes the bot's rate tokens for those that exist and ranks them
    * among the bot's pending calls: one round trip. `rankBefore`: the highest rank still pending.
+   * `allOrNothing` (a turn): when one webhook is unknown, no call is admitted.
    */
   private async admit(
     botId: string,
     calls: EnqueueCallDto[],
     callIds: string[],
     now: number,
+    allOrNothing: boolean,
   ): Promise<{ definitions: Map<string, WebhookDefinition | undefined>; rankBefore: number }> {
     const { perSecond, burst } = this.config.rateLimit;
     if (perSecond > 0 && calls.length > burst) {
@@ -200,6 +200,7 @@ export class EnqueueService {
       burst,
       now,
       now - PENDING_HORIZON_MS,
+      allOrNothing ? 1 : 0,
       names.length,
       ...names,
       ...calls.flatMap((call, i) => [callIds[i], nameIndex.get(call.webhook)!]),

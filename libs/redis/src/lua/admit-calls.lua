@@ -3,7 +3,8 @@
 -- KEYS[1] the bot's rate bucket, KEYS[2] the bot's webhook definitions, KEYS[3] the bot's pending
 --   calls (one slot: the bot's)
 -- ARGV[1] perSecond (0: no limit), ARGV[2] burst, ARGV[3] now (ms), ARGV[4] pendingSince (ms),
---   ARGV[5] nNames, then name * nNames, then (callId, nameIndex)*
+--   ARGV[5] allOrNothing (1: a turn's calls, admitted only if every named webhook exists),
+--   ARGV[6] nNames, then name * nNames, then (callId, nameIndex)*
 -- Takes one token per call whose webhook exists from a bucket refilled at perSecond up to burst,
 -- on Redis's clock so every API process shares it: all in the one round trip enqueue needs anyway.
 -- Calls to unknown webhooks cost nothing, and a refusal changes nothing. The calls admitted join
@@ -11,13 +12,23 @@
 -- the highest rank still pending (0 when none), so a bot's ranks only grow while it has a backlog
 -- and start over once it drains. Pending calls older than pendingSince are dropped first (their
 -- end may never have been reported).
+-- With allOrNothing, a call to an unknown webhook admits none: no token taken, no call ranked.
 -- Returns {1, rankBefore, definition|false ...} (in ARGV's name order) or {0, msUntilEnoughTokens}.
 local rate, burst, now, since = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local nNames = tonumber(ARGV[5])
+local allOrNothing, nNames = ARGV[5] == '1', tonumber(ARGV[6])
 local names = {}
-for j = 1, nNames do names[j] = ARGV[5 + j] end
+for j = 1, nNames do names[j] = ARGV[6 + j] end
 local out = redis.call('HMGET', KEYS[2], unpack(names))
-local first = 6 + nNames
+local first = 7 + nNames
+if allOrNothing then
+  for j = 1, nNames do
+    if not out[j] then
+      table.insert(out, 1, 0)
+      table.insert(out, 1, 1)
+      return out
+    end
+  end
+end
 local cost = 0
 for k = first, #ARGV, 2 do
   if out[tonumber(ARGV[k + 1])] then cost = cost + 1 end
