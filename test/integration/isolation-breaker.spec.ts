@@ -147,3 +147,28 @@ describe('isolation: circuit breaker per origin', () => {
     }
   });
 });
+
+describe('isolation: circuit breaker off (CIRCUIT_MIN_ATTEMPTS=0)', () => {
+  let stack: HookrunnerStack;
+
+  beforeAll(async () => {
+    stack = await startHookrunner({ CIRCUIT_MIN_ATTEMPTS: '0' });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('shows no health for a webhook, since nothing tracks its origin', async () => {
+    const botId = uniqueId('breaker-off');
+    await createWebhook(stack.api, botId, { name: 'hook', method: 'POST', url: 'http://127.0.0.1:9/hook' });
+
+    const one = await stack.api.get(`/v1/bots/${botId}/webhooks/hook`);
+    const list = await stack.api.get(`/v1/bots/${botId}/webhooks`);
+
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ name: 'hook' });
+    expect(one.body).not.toHaveProperty('health');
+    expect(list.body.webhooks).toHaveLength(1);
+    expect(list.body.webhooks[0]).not.toHaveProperty('health');
+  });
+});

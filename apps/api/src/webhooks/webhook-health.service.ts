@@ -8,17 +8,20 @@ export type DefinitionWithHealth = WebhookDefinition & { health?: WebhookHealth 
 
 /**
  * The health of webhooks' origins, from the circuit breakers the workers share: one round trip
- * for a whole list. A URL whose origin holds a merge tag has no fixed origin, so no health.
+ * for a whole list. A URL whose origin holds a merge tag has no fixed origin, so no health; with
+ * the breaker off (CIRCUIT_MIN_ATTEMPTS=0) nothing tracks an origin, so no webhook has one.
  */
 @Injectable()
 export class WebhookHealthService {
-  private readonly circuits: CircuitStore;
+  private readonly circuits: CircuitStore | undefined;
 
   constructor(@Inject(REDIS) redis: RedisClient, @Inject(APP_CONFIG) config: AppConfig) {
-    this.circuits = new CircuitStore(redis, config.isolation.circuit);
+    const { circuit } = config.isolation;
+    this.circuits = circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined;
   }
 
   async withHealth(definitions: WebhookDefinition[]): Promise<DefinitionWithHealth[]> {
+    if (!this.circuits) return definitions;
     const origins = definitions.map((d) => fixedOrigin(d.url));
     const known = [...new Set(origins.filter((o): o is string => o !== undefined))];
     const views = new Map((await this.circuits.read(known)).map((view, i) => [known[i], view]));
