@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { CALLS_QUEUE, partitionPrefix } from '@hookrunner/contracts';
 import { keys } from '@hookrunner/redis';
 import {
   ApiClient,
+  callJobKeyIn,
   isRateBucket,
   redisSnapshot,
   SplitDeployment,
@@ -60,7 +60,7 @@ describe('enqueue refusals', () => {
   const idempotencyKeyExists = async (botId: string, key: string) =>
     (await client.exists(keys.idempotency(botId, key))) === 1;
   /** Call records of every bot. */
-  const records = async () => (await client.keys('hookrunner:call:*:record')).length;
+  const records = async () => (await client.keys(keys.call('*'))).length;
   /**
    * Every key with its value, less the rate buckets of other bots: metering that expires on its own a
    * few seconds after their last call, perhaps between two snapshots (see isRateBucket). The bucket
@@ -200,7 +200,7 @@ describe('enqueue refusals', () => {
     // "existing job" with HGET: WRONGTYPE) after the first chunk is in.
     const revived = randomUUID();
     await client.set(keys.idempotency(botId, 'last'), revived, 'PX', 24 * 3_600_000 - 10_000);
-    const jobKey = `${partitionPrefix(0)}:${CALLS_QUEUE}:${revived}`;
+    const jobKey = callJobKeyIn(0, revived);
     await client.set(jobKey, 'not a job');
     const waitingBefore = await waitingCallIds(client);
 
