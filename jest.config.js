@@ -17,7 +17,13 @@ module.exports = {
   // Integration specs start real processes; unit specs finish in milliseconds either way.
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/apps', '<rootDir>/libs'], testMatch: ['**/*.spec.ts'] },
+    // test/unit: pure specs of test code (the oracles in test/support), with no Redis and no process.
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test/unit'],
+      testMatch: ['**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',

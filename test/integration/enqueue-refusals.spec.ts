@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { CALLS_QUEUE, partitionPrefix } from '@hookrunner/contracts';
 import { keys } from '@hookrunner/redis';
 import {
   ApiClient,
-  RATE_BUCKET_KEY,
+  callJobKeyIn,
+  isRateBucket,
   redisSnapshot,
   SplitDeployment,
   startSplitDeployment,
@@ -60,14 +60,21 @@ describe('enqueue refusals', () => {
   const idempotencyKeyExists = async (botId: string, key: string) =>
     (await client.exists(keys.idempotency(botId, key))) === 1;
   /** Call records of every bot. */
-  const records = async () => (await client.keys('hookrunner:call:*:record')).length;
+  const records = async () => (await client.keys(keys.call('*'))).length;
+  /**
+   * Every key with its value, less the rate buckets of other bots: metering that expires on its own a
+   * few seconds after their last call, perhaps between two snapshots (see isRateBucket). The bucket
+   * of `botId` stays in: a refusal takes no token (but see the turn below).
+   */
+  const snapshotFor = (botId: string) =>
+    redisSnapshot(client, (key) => isRateBucket(key) && key !== keys.rateBucket(botId));
   /** The callIds of the bot's pending ranks. */
   const pendingCallIds = async (botId: string) =>
     (await client.zrange(keys.pendingCalls(botId), 0, -1)).map((member) => member.split(':')[1]).sort();
 
   it('answers 429 queue_full with Retry-After to a batch that would pass MAX_QUEUE_DEPTH; writes nothing', async () => {
     const botId = await newBot();
-    const before = await redisSnapshot(client);
+    const before = await snapshotFor(botId);
 
     const batch = Array.from({ length: MAX_QUEUE_DEPTH + 1 }, (_, i) => call({ idempotencyKey: `k${i}` }));
     const reply = await strict.post(`/v1/bots/${botId}/calls/batch`, { calls: batch });
@@ -75,13 +82,13 @@ describe('enqueue refusals', () => {
     expect(reply.status).toBe(429);
     expect(reply.body).toMatchObject({ error: 'queue_full', message: expect.stringContaining('retry later') });
     expect(reply.headers.get('retry-after')).toBe('5');
-    expect(await redisSnapshot(client)).toEqual(before);
+    expect(await snapshotFor(botId)).toEqual(before);
     expect(await idempotencyKeyExists(botId, 'k0')).toBe(false);
   });
 
   it('answers 404 webhook_not_found to a call naming an unknown webhook, and writes nothing', async () => {
     const botId = await newBot();
-    const before = await redisSnapshot(client);
+    const before = await snapshotFor(botId);
 
     const reply = await roomy.post(`/v1/bots/${botId}/calls`, call({ webhook: 'ghost', idempotencyKey: 'k' }));
 
@@ -91,12 +98,14 @@ describe('enqueue refusals', () => {
       error: 'webhook_not_found',
       message: `bot ${botId} has no webhook named "ghost"`,
     });
-    expect(await redisSnapshot(client)).toEqual(before);
+    expect(await snapshotFor(botId)).toEqual(before);
   });
 
   it('refuses a whole turn with 404 when one of its webhooks is unknown, and writes nothing of it', async () => {
     const botId = await newBot();
-    const before = await redisSnapshot(client, RATE_BUCKET_KEY);
+    // Every bucket left out, this bot's too: the known call took its token before the unknown one
+    // refused the turn, and a refusal does not give tokens back (metering, not state).
+    const before = await redisSnapshot(client, isRateBucket);
 
     const reply = await roomy.post(`/v1/bots/${botId}/turns`, {
       userId: 'u1',
@@ -107,7 +116,7 @@ describe('enqueue refusals', () => {
     expect(reply.status).toBe(404);
     expect(reply.body).toMatchObject({ error: 'webhook_not_found', message: expect.stringContaining('"ghost"') });
     // The known call's pending rank is taken back; no job, record or idempotency key was written.
-    expect(await redisSnapshot(client, RATE_BUCKET_KEY)).toEqual(before);
+    expect(await redisSnapshot(client, isRateBucket)).toEqual(before);
   });
 
   it('answers an unknown webhook in a batch for that entry alone, and writes nothing for it', async () => {
@@ -134,7 +143,7 @@ describe('enqueue refusals', () => {
 
   it('refuses a batch or a turn larger than RATE_LIMIT_BURST with 429, and writes nothing', async () => {
     const botId = await newBot();
-    const before = await redisSnapshot(client);
+    const before = await snapshotFor(botId);
 
     const batch = await strict.post(`/v1/bots/${botId}/calls/batch`, {
       calls: Array.from({ length: BURST + 1 }, (_, i) => call({ idempotencyKey: `k${i}` })),
@@ -155,7 +164,7 @@ describe('enqueue refusals', () => {
       expect(reply.headers.get('retry-after')).toBeNull();
     }
     // The bot's bucket included: the refusal came before any token was taken.
-    expect(await redisSnapshot(client)).toEqual(before);
+    expect(await snapshotFor(botId)).toEqual(before);
   });
 
   it('answers 429 rate_limited with Retry-After past the burst; writes nothing for the refused call', async () => {
@@ -167,8 +176,7 @@ describe('enqueue refusals', () => {
     expect(spent.body.calls.map((entry: { callId?: string }) => typeof entry.callId)).toEqual(
       Array.from({ length: BURST }, () => 'string'),
     );
-    const before = await redisSnapshot(client, RATE_BUCKET_KEY);
-    const bucket = await client.hgetall(keys.rateBucket(botId));
+    const before = await snapshotFor(botId);
 
     const reply = await strict.post(`/v1/bots/${botId}/calls`, call({ idempotencyKey: 'late' }));
 
@@ -180,8 +188,8 @@ describe('enqueue refusals', () => {
     });
     // One token comes back per second at 1 call/s.
     expect(reply.headers.get('retry-after')).toBe('1');
-    expect(await redisSnapshot(client, RATE_BUCKET_KEY)).toEqual(before);
-    expect(await client.hgetall(keys.rateBucket(botId))).toEqual(bucket);
+    // The bot's bucket included: the refusal took no token.
+    expect(await snapshotFor(botId)).toEqual(before);
   });
 
   it('answers 503 for the call Redis refused part-way through a batch, keeping the 100 queued before it', async () => {
@@ -192,7 +200,7 @@ describe('enqueue refusals', () => {
     // "existing job" with HGET: WRONGTYPE) after the first chunk is in.
     const revived = randomUUID();
     await client.set(keys.idempotency(botId, 'last'), revived, 'PX', 24 * 3_600_000 - 10_000);
-    const jobKey = `${partitionPrefix(0)}:${CALLS_QUEUE}:${revived}`;
+    const jobKey = callJobKeyIn(0, revived);
     await client.set(jobKey, 'not a job');
     const waitingBefore = await waitingCallIds(client);
 

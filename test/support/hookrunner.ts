@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { type CallEvent, eventSubject, type HookrunnerEvent, type TurnCompletedEvent } from '@hookrunner/contracts';
+import {
+  CALLS_QUEUE,
+  type CallEvent,
+  eventSubject,
+  type HookrunnerEvent,
+  partitionPrefix,
+  type TurnCompletedEvent,
+} from '@hookrunner/contracts';
 import { freePort } from './free-port';
 import { pollUntil } from './poll';
 import { AppProcess, startApp } from './processes';
@@ -192,6 +199,11 @@ export async function waitingCallIds(redis: Redis): Promise<string[]> {
     ids.push(...(await redis.lrange(`${prefix}:wait`, 0, -1)), ...(await redis.zrange(`${prefix}:prioritized`, 0, -1)));
   }
   return ids;
+}
+
+/** The hash key BullMQ keeps for a call's job in partition `partition` of the calls queue, whether it exists or not. */
+export function callJobKeyIn(partition: number, callId: string): string {
+  return `${partitionPrefix(partition)}:${CALLS_QUEUE}:${callId}`;
 }
 
 /** The hash key of a call's job, in whichever partition holds it (undefined when none does). */

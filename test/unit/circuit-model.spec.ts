@@ -1,9 +1,16 @@
 import fc from 'fast-check';
 import type { CircuitSettings } from '@hookrunner/isolation';
-import { admitAttempt, CircuitRecord, circuitStateAt, CLOSED_CIRCUIT, recordOutcome, windowCounts } from '../support';
+import {
+  admitAttempt,
+  CircuitRecord,
+  circuitStateAt,
+  CLOSED_CIRCUIT,
+  recordOutcome,
+  windowCounts,
+} from '../support/circuit-model';
 
-// The oracle of isolation-circuit-script.spec.ts, tested on its own. Settings are spelled out so
-// that the numbers below read against them.
+// The oracle of test/integration/isolation-circuit-script.spec.ts, tested on its own, without Redis.
+// Settings are spelled out so that the numbers below read against them.
 const settings: CircuitSettings = {
   windowMs: 60_000,
   minAttempts: 10,
