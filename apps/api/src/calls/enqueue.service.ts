@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CALL_JOB, DEFAULT_SESSION_ID, ErrorCode, WebhookCallJob, WebhookDefinition } from '@hookrunner/contracts';
@@ -49,6 +49,8 @@ export interface Accepted {
  */
 @Injectable()
 export class EnqueueService {
+  private readonly logger = new Logger('enqueue');
+
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -163,11 +165,13 @@ export class EnqueueService {
         .zrem(keys.pendingCalls(botId), ...notAdded.map((f) => pendingCallMember(now, f.job.callId)))
         .catch(() => undefined);
       if (added === 0) throw err;
-      // Part of the batch is queued and stays so; each call that is not answers for itself.
+      // Part of the batch is queued and stays so; each call that is not answers for itself. Redis's
+      // own words (a script's SHA, a key's type) are for the log, not for the caller.
+      this.logger.error(`bot ${botId}: ${notAdded.length} calls of a batch not enqueued: ${(err as Error).message}`);
       for (const { index } of notAdded) {
         results[index] = new DomainError(
           ErrorCode.RedisUnavailable,
-          `Redis failed before this call was enqueued (${(err as Error).message}); retry it`,
+          'Redis failed before this call was enqueued; retry it',
         );
       }
     }
