@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import type Redis from 'ioredis';
-import type { CircuitSettings } from '@hookrunner/isolation';
 import { CircuitStore, defineScripts, keys } from '@hookrunner/redis';
 import {
   admitAttempt,
@@ -8,18 +7,13 @@ import {
   circuitStateAt,
   CLOSED_CIRCUIT,
   recordOutcome,
+  SPEC_CIRCUIT_SETTINGS,
   startRedis,
   TestRedis,
   windowCounts,
 } from '../support';
 
-const settings: CircuitSettings = {
-  windowMs: 60_000,
-  minAttempts: 10,
-  failurePercent: 50,
-  openMs: 30_000,
-  halfOpenProbes: 3,
-};
+const settings = SPEC_CIRCUIT_SETTINGS;
 
 describe('circuit.lua against the rules of test/support/circuit-model', () => {
   let redis: TestRedis;

@@ -30,6 +30,18 @@ export interface CircuitRecord {
   buckets: (WindowBucket | undefined)[];
 }
 
+/**
+ * The settings the model's specs and the script's spec run with (the product's defaults, spelled
+ * out so that the numbers in those specs read against them).
+ */
+export const SPEC_CIRCUIT_SETTINGS: CircuitSettings = {
+  windowMs: 60_000,
+  minAttempts: 10,
+  failurePercent: 50,
+  openMs: 30_000,
+  halfOpenProbes: 3,
+};
+
 export const CLOSED_CIRCUIT: CircuitRecord = { state: 'closed', probes: 0, buckets: [] };
 
 export interface CircuitStep {

@@ -1,23 +1,16 @@
 import fc from 'fast-check';
-import type { CircuitSettings } from '@hookrunner/isolation';
 import {
   admitAttempt,
   CircuitRecord,
   circuitStateAt,
   CLOSED_CIRCUIT,
   recordOutcome,
+  SPEC_CIRCUIT_SETTINGS,
   windowCounts,
 } from '../support/circuit-model';
 
 // The oracle of test/integration/isolation-circuit-script.spec.ts, tested on its own, without Redis.
-// Settings are spelled out so that the numbers below read against them.
-const settings: CircuitSettings = {
-  windowMs: 60_000,
-  minAttempts: 10,
-  failurePercent: 50,
-  openMs: 30_000,
-  halfOpenProbes: 3,
-};
+const settings = SPEC_CIRCUIT_SETTINGS;
 
 /** Records `n` outcomes at `now`, the last `failed` of them failures. */
 function feed(record: CircuitRecord, n: number, failed: number, now: number): CircuitRecord {
