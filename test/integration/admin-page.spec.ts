@@ -4,14 +4,12 @@ import { ADMIN_CSP } from '../../apps/api/src/admin/admin.controller';
 import {
   AppProcess,
   EventCollector,
-  freePort,
   pollUntil,
+  SplitDeployment,
   startApp,
   startEndpoint,
-  startRedis,
-  subscribeEvents,
+  startSplitDeployment,
   TestEndpoint,
-  TestRedis,
 } from '../support';
 import { launchChromium, screenshot, textOf, waitForText } from '../support/browser';
 
@@ -32,7 +30,7 @@ const SHOTS = 'admin-page';
 const CIRCUIT_MIN_ATTEMPTS = 10;
 
 describe('the Webhooks page', () => {
-  let redis: TestRedis;
+  let deployment: SplitDeployment;
   let endpoint: TestEndpoint;
   /** A second origin, whose circuit the spec opens: the other webhooks' origins stay healthy. */
   let downEndpoint: TestEndpoint;
@@ -40,8 +38,8 @@ describe('the Webhooks page', () => {
   let browser: Browser;
   let page: Page;
   let base: string;
+  let examples: AppProcess;
   let examplesUrl: string;
-  const apps: AppProcess[] = [];
   /** Every alert, confirm and prompt the page raised; confirms are accepted. */
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
@@ -131,7 +129,13 @@ describe('the Webhooks page', () => {
     page.$$eval(`${selector} > td`, (tds) => tds.map((td) => td.textContent ?? ''));
 
   beforeAll(async () => {
-    [redis, endpoint, downEndpoint] = await Promise.all([startRedis(), startEndpoint(), startEndpoint()]);
+    [deployment, downEndpoint, examples] = await Promise.all([
+      startSplitDeployment({ env: { AUTH_DISABLED: 'false', API_KEYS: `${KEY}:${BOT}|other-bot` } }),
+      startEndpoint(),
+      // The example server stands in for a bot's webhook server: no role of the deployment, and no Redis.
+      startApp('examples', {}),
+    ]);
+    ({ endpoint } = deployment);
     downEndpoint.reply('/down', 503, { error: 'down for good' });
     endpoint.reply('/html', 200, XSS_BODY, { headers: { 'content-type': 'text/html' } });
     endpoint.script('/flaky', (_req, res) => {
@@ -143,24 +147,9 @@ describe('the Webhooks page', () => {
         : [503, { error: 'maintenance <b>window</b>' }];
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
-    const env = {
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      AUTH_DISABLED: 'false',
-      API_KEYS: `${KEY}:${BOT}|other-bot`,
-    };
-    const [apiPort, examplesPort] = [await freePort(), await freePort()];
-    apps.push(
-      ...(await Promise.all([
-        startApp('api', { ...env, PORT: String(apiPort) }),
-        startApp('worker', env),
-        startApp('results', env),
-        startApp('examples', { EXAMPLES_PORT: String(examplesPort) }),
-      ])),
-    );
-    base = `http://127.0.0.1:${apiPort}`;
-    examplesUrl = `http://127.0.0.1:${examplesPort}`;
-    events = await subscribeEvents(redis.url, BOT);
+    base = deployment.api.baseUrl;
+    examplesUrl = `http://127.0.0.1:${examples.port}`;
+    events = await deployment.subscribe(BOT);
 
     browser = await launchChromium();
     page = await browser.newPage();
@@ -180,9 +169,7 @@ describe('the Webhooks page', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await events?.close();
-    await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([endpoint?.close(), downEndpoint?.close(), redis?.stop()]);
+    await Promise.all([deployment?.stop(), examples?.stop(), downEndpoint?.close()]);
   });
 
   describe('over HTTP', () => {
@@ -314,7 +301,7 @@ describe('the Webhooks page', () => {
     });
 
     it('edits a webhook, keeping the header value it never showed', async () => {
-      const sealedBefore = JSON.parse((await redis.client().hget(keys.webhooks(BOT), 'random_number'))!).headers;
+      const sealedBefore = JSON.parse((await deployment.client.hget(keys.webhooks(BOT), 'random_number'))!).headers;
       await click(`${row('webhook-table', 'webhook', 'random_number')} button:first-of-type`);
       expect(await page.$eval('#webhook-form [name=headers]', (f) => (f as unknown as { value: string }).value)).toBe(
         'x-api-token: ***',
@@ -322,7 +309,7 @@ describe('the Webhooks page', () => {
       await fillField('#webhook-form [name=params]', 'min=1\nmax=3');
       await click('#webhook-form button[type=submit]');
       await page.waitForSelector('#webhook-form', { hidden: true });
-      const stored = JSON.parse((await redis.client().hget(keys.webhooks(BOT), 'random_number'))!);
+      const stored = JSON.parse((await deployment.client.hget(keys.webhooks(BOT), 'random_number'))!);
       expect(stored.params).toEqual({ min: '1', max: '3' });
       expect(stored.headers).toEqual(sealedBefore);
     });

@@ -32,7 +32,7 @@ describe('on a 3-master Redis Cluster', () => {
 
   beforeAll(async () => {
     cluster = await startCluster(3);
-    deployment = await startSplitDeployment({ existing: cluster, worker: [{}, {}] });
+    deployment = await startSplitDeployment({ cluster, worker: [{}, {}] });
     ({ endpoint, api: http } = deployment);
     endpoint.script('/echo', (req, res) => {
       const params = JSON.parse(req.body || '{}') as Record<string, string>;

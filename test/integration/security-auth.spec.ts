@@ -340,6 +340,7 @@ describe('security: API keys', () => {
   });
 
   describe('configuration', () => {
+    // Each test starts one process by hand, alone: what it checks is how that process reads its keys at start-up.
     let dir: string;
 
     beforeAll(() => {

@@ -20,10 +20,10 @@ export interface SplitDeploymentOptions {
   /** Options of the redis-server started for the deployment (persistence, for tests that restart it). */
   redis?: RedisServerOptions;
   /**
-   * A Redis the test started itself, and stops after stop(), instead of a redis-server started
-   * here: a server, which every process gets as `REDIS_URL`, or a Redis Cluster, as `REDIS_CLUSTER_NODES`.
+   * A Redis Cluster the test started itself, and stops after stop(), instead of a redis-server
+   * started here: every process gets it as `REDIS_CLUSTER_NODES`.
    */
-  existing?: TestRedis | TestCluster;
+  cluster?: TestCluster;
 }
 
 /**
@@ -32,7 +32,7 @@ export interface SplitDeploymentOptions {
  * started or subscribed to through start() and subscribe().
  */
 export interface SplitDeployment {
-  /** The redis-server (on a cluster given as `existing`: none, and reading this throws). */
+  /** The redis-server; a deployment on a `cluster` has none, and reading this throws. */
   readonly redis: TestRedis;
   readonly endpoint: TestEndpoint;
   /** A connection to `redis` for reading keys; closed by stop(). */
@@ -53,11 +53,8 @@ export interface SplitDeployment {
 }
 
 export async function startSplitDeployment(options: SplitDeploymentOptions = {}): Promise<SplitDeployment> {
-  const { existing } = options;
-  const cluster = existing && 'nodes' in existing ? existing : undefined;
-  const given = existing && !('nodes' in existing) ? existing : undefined;
-  const [started, endpoint] = await Promise.all([existing ? undefined : startRedis(options.redis), startEndpoint()]);
-  const server = given ?? started;
+  const { cluster } = options;
+  const [server, endpoint] = await Promise.all([cluster ? undefined : startRedis(options.redis), startEndpoint()]);
   const env = {
     ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes } : { REDIS_URL: server!.url }),
     LOG_LEVEL: 'warn',
@@ -81,7 +78,7 @@ export async function startSplitDeployment(options: SplitDeploymentOptions = {})
     await Promise.all(subscriptions.map((events) => events.close()));
     await Promise.all(Object.values(apps).flatMap((running) => running.map((app) => app.stop())));
     client?.disconnect();
-    await Promise.all([endpoint.close(), started?.stop()]);
+    await Promise.all([endpoint.close(), server?.stop()]);
   };
   const redis = (): TestRedis => {
     if (!server) throw new Error('this deployment runs on a Redis Cluster: use the TestCluster given');
