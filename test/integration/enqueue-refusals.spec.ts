@@ -228,4 +228,37 @@ describe('enqueue refusals', () => {
     // Its idempotency key was another request's claim, not this one's: it still names the call.
     expect(await client.get(keys.idempotency(botId, 'last'))).toBe(revived);
   });
+
+  it('keeps the keys of the chunk Redis failed on: a retry finds the call it queued, not a second', async () => {
+    const botId = await newBot();
+    // As above, a planted key makes Redis refuse the revived call's add; the keyed call beside it in
+    // the same chunk of 100 is added all the same (a MULTI runs the rest of its commands), though
+    // the whole chunk is answered 503.
+    const revived = randomUUID();
+    await client.set(keys.idempotency(botId, 'stale'), revived, 'PX', 24 * 3_600_000 - 10_000);
+    await client.set(callJobKeyIn(0, revived), 'not a job');
+
+    const reply = await roomy.post(`/v1/bots/${botId}/calls/batch`, {
+      calls: [
+        ...Array.from({ length: 100 }, () => call()),
+        call({ idempotencyKey: 'stale' }),
+        call({ idempotencyKey: 'fresh' }),
+      ],
+    });
+
+    expect(reply.status).toBe(202);
+    const entries = reply.body.calls as Array<{ error?: { status: number } }>;
+    expect(entries.slice(100).map((entry) => entry.error?.status)).toEqual([503, 503]);
+    const queuedAnyway = await client.get(keys.idempotency(botId, 'fresh'));
+    expect(queuedAnyway).toEqual(expect.any(String));
+    expect(await waitingCallIds(client)).toContain(queuedAnyway);
+
+    // The entry retried with its key, as the 503 asks: the same call, still queued once.
+    const retried = await roomy.post(`/v1/bots/${botId}/calls`, call({ idempotencyKey: 'fresh' }));
+
+    expect(retried.status).toBe(202);
+    expect(retried.body.callId).toBe(queuedAnyway);
+    expect((await waitingCallIds(client)).filter((id) => id === queuedAnyway)).toHaveLength(1);
+    expect(await client.exists(keys.call(queuedAnyway!))).toBe(1);
+  });
 });

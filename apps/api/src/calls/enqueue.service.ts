@@ -132,9 +132,13 @@ export class EnqueueService {
     const queue = this.queues.callsFor(botId);
     const ttl = this.config.retention.failedSeconds;
     let added = 0;
+    // The chunk being added: should its add fail, any of its jobs may be queued all the same (a
+    // MULTI whose one command fails runs the others; a reply can be lost).
+    let adding: typeof toAdd = [];
     try {
       for (let from = 0; from < toAdd.length; from += ADD_CHUNK) {
         const chunk = toAdd.slice(from, from + ADD_CHUNK);
+        adding = chunk;
         // One job needs no pipeline: ioredis copies every BullMQ script into each one it builds.
         if (chunk.length === 1)
           await queue.add(
@@ -151,6 +155,7 @@ export class EnqueueService {
             })),
           );
         added += chunk.length;
+        adding = [];
         // After the add, so a record always means a job: a call whose record is missing was never
         // started (an attempt writes the record too), which is what reviveUnenqueued relies on.
         await Promise.all(chunk.map(({ job }) => this.calls.created(job, ttl)));
@@ -159,8 +164,12 @@ export class EnqueueService {
       }
     } catch (err) {
       const notAdded = toAdd.slice(added);
-      const notAddedIds = new Set(notAdded.map((f) => f.job.callId));
-      await this.release(claimed.filter((c) => notAddedIds.has(c.callId))).catch(() => undefined);
+      // Keys of calls never tried are released, so a retry enqueues them afresh. The failed chunk's
+      // keep their claims: a retry with the same key finds the call's job, or after the claim's
+      // grace period adds it under the same callId, which BullMQ will not add twice.
+      const maybeQueued = new Set(adding.map((f) => f.job.callId));
+      const untried = new Set(notAdded.filter((f) => !maybeQueued.has(f.job.callId)).map((f) => f.job.callId));
+      await this.release(claimed.filter((c) => untried.has(c.callId))).catch(() => undefined);
       await this.redis
         .zrem(keys.pendingCalls(botId), ...notAdded.map((f) => pendingCallMember(now, f.job.callId)))
         .catch(() => undefined);
