@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import { CallErrorType, WebhookCallJob } from '@hookrunner/contracts';
 import { AttemptReport, UnbuildableRequestError, WebhookSender } from '@hookrunner/outbound';
 import { callDurationSeconds, callsInFlight, responseBytes } from '@hookrunner/observability';
-import { CircuitStore, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
+import { circuitStoreFor, type RedisClient, STATE_REDIS } from '@hookrunner/redis';
 import type { OutgoingRequest } from '@hookrunner/webhook';
 import { OriginGuard } from './origin-guard';
 
@@ -27,10 +27,7 @@ export class CallRunnerService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const { circuit, maxInFlightPerOrigin } = config.isolation;
-    this.guard = new OriginGuard(
-      circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined,
-      maxInFlightPerOrigin,
-    );
+    this.guard = new OriginGuard(circuitStoreFor(redis, circuit), maxInFlightPerOrigin);
   }
 
   /** `onGoingOut` runs once the attempt is cleared to go out (not when it is deferred), before it is sent. */

@@ -76,6 +76,14 @@ export class CircuitStore {
   }
 }
 
+/**
+ * The circuits shared by every worker, or undefined when the breaker is off
+ * (CIRCUIT_MIN_ATTEMPTS=0): then nothing records an origin's outcomes or refuses its calls.
+ */
+export function circuitStoreFor(redis: RedisClient, settings: CircuitSettings): CircuitStore | undefined {
+  return settings.minAttempts > 0 ? new CircuitStore(redis, settings) : undefined;
+}
+
 function parse(raw: CircuitReplyRaw): CircuitReply {
   const [state, openedAt, reopensAt, attempts, failures, allowed, probe, transition] = raw;
   const reply: CircuitReply = {

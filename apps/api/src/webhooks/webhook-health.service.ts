@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@hookrunner/config';
 import type { WebhookDefinition, WebhookHealth } from '@hookrunner/contracts';
 import { originOf } from '@hookrunner/isolation';
-import { CircuitStore, REDIS, type RedisClient } from '@hookrunner/redis';
+import { CircuitStore, circuitStoreFor, REDIS, type RedisClient } from '@hookrunner/redis';
 
 export type DefinitionWithHealth = WebhookDefinition & { health?: WebhookHealth };
 
@@ -16,8 +16,7 @@ export class WebhookHealthService {
   private readonly circuits: CircuitStore | undefined;
 
   constructor(@Inject(REDIS) redis: RedisClient, @Inject(APP_CONFIG) config: AppConfig) {
-    const { circuit } = config.isolation;
-    this.circuits = circuit.minAttempts > 0 ? new CircuitStore(redis, circuit) : undefined;
+    this.circuits = circuitStoreFor(redis, config.isolation.circuit);
   }
 
   async withHealth(definitions: WebhookDefinition[]): Promise<DefinitionWithHealth[]> {
