@@ -4,7 +4,7 @@
 // per added master. `--cpu-prof` profiles the apps and prints where each spent its time.
 // Writes bench/results-cluster.json. `--smoke` keeps it working in CI; it measures nothing.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -19,8 +19,9 @@ import {
   stopAll,
   waitReady,
 } from './lib/processes.mjs';
+import { summarize } from './lib/stats.mjs';
 import { hookrunner } from './lib/targets.mjs';
-import { topOfProfile } from './profile-top.mjs';
+import { topOfProfiles } from './profile-top.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOTS = 30;
@@ -173,19 +174,14 @@ async function measure(mode, run, dist, endpointPort) {
   subscriber.disconnect();
   const roleOf = new Map(Object.entries(target.pids()).map(([role, pid]) => [pid, role]));
   await target.stop();
-  if (profileDir) {
-    // Files are named CPU.<date>.<time>.<pid>.<n>.<seq>.cpuprofile, written when each app exits.
-    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-      const pid = Number(file.split('.')[3]);
-      console.log(`\n${topOfProfile(`${profileDir}/${file}`, 15, `${mode}: hookrunner ${roleOf.get(pid) ?? '?'}`)}`);
-    }
-  }
+  if (profileDir)
+    console.log(`\n${topOfProfiles(profileDir, (pid) => `${mode}: hookrunner ${roleOf.get(pid) ?? '?'}`)}`);
   await Promise.all(servers.map((s) => s.stop()));
   return result;
 }
 
 const pct = (x) => `${(x * 100).toFixed(0)}%`;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => summarize(xs).median;
 
 async function main() {
   const dist = snapshotBuild(ROOT);
@@ -208,16 +204,19 @@ async function main() {
   const clusterRate = median(cluster.map((r) => r.callsPerSec));
   const byMaster = (key) => Array.from({ length: MASTERS }, (_, i) => median(cluster.map((r) => r[key][i])));
   const redisCpuPerCallMs = median(cluster.map((r) => r.redisCpuMsPer1000Calls)) / 1000;
+  const cpuShares = byMaster('cpuShare');
   const summary = {
     singleCallsPerSec: Math.round(singleRate),
     clusterCallsPerSec: Math.round(clusterRate),
     clusterToSingle: +(clusterRate / singleRate).toFixed(2),
     commandSharePerMaster: byMaster('commandShare').map((x) => +x.toFixed(3)),
-    cpuSharePerMaster: byMaster('cpuShare').map((x) => +x.toFixed(3)),
+    cpuSharePerMaster: cpuShares.map((x) => +x.toFixed(3)),
     redisCpuMsPer1000Calls: +(redisCpuPerCallMs * 1000).toFixed(1),
-    // redisCpuPerCallMs is summed over the masters: N masters, each on a core of its own, serve
-    // N × 1000 / redisCpuPerCallMs calls/s, so each added master adds 1000 / redisCpuPerCallMs.
+    // redisCpuPerCallMs is summed over the masters: with the work spread evenly, N masters, each on
+    // a core of its own, serve N × 1000 / redisCpuPerCallMs calls/s, so each added master adds
+    // 1000 / redisCpuPerCallMs. Unevenly, the busiest master fills its core first.
     projectedCallsPerSecPerMaster: Math.round(1000 / redisCpuPerCallMs),
+    projectedCallsPerSecThisCluster: Math.round(1000 / (redisCpuPerCallMs * Math.max(...cpuShares))),
     failed: [...single, ...cluster].reduce((sum, r) => sum + r.failed, 0),
   };
   writeFileSync(
@@ -234,7 +233,9 @@ async function main() {
         `${summary.commandSharePerMaster.map(pct).join(' / ')} | ${summary.cpuSharePerMaster.map(pct).join(' / ')} |`,
       '',
       `Redis CPU per 1,000 calls on the cluster: ${summary.redisCpuMsPer1000Calls} ms in all; ` +
-        `one more master adds about ${summary.projectedCallsPerSecPerMaster} calls/s of Redis capacity.`,
+        `one more master adds about ${summary.projectedCallsPerSecPerMaster} calls/s of Redis capacity ` +
+        `(spread evenly); these ${MASTERS}, the busiest at ${pct(Math.max(...cpuShares))}, serve about ` +
+        `${summary.projectedCallsPerSecThisCluster}.`,
       `results: ${out}`,
     ].join('\n'),
   );

@@ -1,7 +1,7 @@
 // Where a process spent its CPU: the top functions by self time and the time by package, from a
 // .cpuprofile written by `node --cpu-prof` (`npm run bench -- --cpu-prof` writes them).
 // Usage: node bench/profile-top.mjs <file.cpuprofile>... [--top 20]
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,6 +58,18 @@ export function topOfProfile(file, top = 20, label = basename(file)) {
     ` top ${top} functions by self time:`,
     ...list(byFunction, top),
   ].join('\n');
+}
+
+/**
+ * The top of every profile `node --cpu-prof` wrote into `dir` (files are named
+ * CPU.<date>.<time>.<pid>.<n>.<seq>.cpuprofile, written as each process exits), each labelled with
+ * `label(pid)`: one text to print.
+ */
+export function topOfProfiles(dir, label, top = 15) {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((file) => topOfProfile(`${dir}/${file}`, top, label(Number(file.split('.')[3]))))
+    .join('\n\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,7 +1,7 @@
 // `npm run bench [-- options]`: Hookrunner's whole pipeline against the raw baseline, on one box.
 // Starts its own redis-server, endpoint and processes, prints a table, writes bench/results.json.
 // Options: see USAGE below. `--smoke` is CI's keep-it-working run, not a measurement.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import { renderTable, summarizeResults } from './lib/report.mjs';
 import { batched, latency, measureRun, single, waited } from './lib/scenarios.mjs';
 import { baseline, hookrunner } from './lib/targets.mjs';
 import { isolationRun, renderIsolation, summarizeIsolation } from './lib/isolation.mjs';
-import { topOfProfile } from './profile-top.mjs';
+import { topOfProfiles } from './profile-top.mjs';
 
 const USAGE = `npm run bench -- [options]
   --smoke                 tiny run for CI: 200 calls, 1 run, 2 s of latency
@@ -286,14 +286,8 @@ async function main() {
   if (summary.isolation) console.log(`${renderIsolation(summary.isolation)}\n`);
   console.log(`results: ${opts.out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
   if (opts.cpuProf) {
-    // Files are named CPU.<date>.<time>.<pid>.<n>.<seq>.cpuprofile.
     const roleOf = new Map(hr.started.map(({ role, pid }) => [pid, role]));
-    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-      const pid = Number(file.split('.')[3]);
-      console.log(
-        `\n${topOfProfile(`${profileDir}/${file}`, 15, `hookrunner ${roleOf.get(pid) ?? '?'} (pid ${pid})`)}`,
-      );
-    }
+    console.log(`\n${topOfProfiles(profileDir, (pid) => `hookrunner ${roleOf.get(pid) ?? '?'} (pid ${pid})`)}`);
   }
   // A call that failed means a broken pipeline, not a slow one: CI's smoke run must see it.
   const failed = [
