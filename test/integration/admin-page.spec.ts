@@ -26,7 +26,7 @@ const KEY = 'page-key-3c9d1e';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const XSS_BODY = '<h2 id="injected">hi</h2><img src=x onerror=alert(2)><script>alert(3)</script>';
 const SHOTS = 'admin-page';
-/** The breaker's default (the stack leaves it alone): attempts in the window before a circuit may open. */
+/** Attempts in the window before a circuit may open; the stack is given it, not left to the default. */
 const CIRCUIT_MIN_ATTEMPTS = 10;
 
 describe('the Webhooks page', () => {
@@ -130,7 +130,13 @@ describe('the Webhooks page', () => {
 
   beforeAll(async () => {
     [deployment, downEndpoint, examples] = await Promise.all([
-      startSplitDeployment({ env: { AUTH_DISABLED: 'false', API_KEYS: `${KEY}:${BOT}|other-bot` } }),
+      startSplitDeployment({
+        env: {
+          AUTH_DISABLED: 'false',
+          API_KEYS: `${KEY}:${BOT}|other-bot`,
+          CIRCUIT_MIN_ATTEMPTS: String(CIRCUIT_MIN_ATTEMPTS),
+        },
+      }),
       startEndpoint(),
       // The example server stands in for a bot's webhook server: no role of the deployment, and no Redis.
       startApp('examples', {}),
@@ -602,7 +608,7 @@ describe('the Webhooks page', () => {
       await click('#webhooks-refresh');
       await waitForText(page, `${row('webhook-table', 'webhook', 'down')} > td:nth-child(5)`, 'closed');
 
-      // The stack runs the breaker's defaults: CIRCUIT_MIN_ATTEMPTS attempts, all of them 503s
+      // CIRCUIT_MIN_ATTEMPTS attempts, all of them 503s
       // (over CIRCUIT_FAILURE_PERCENT), open the circuit of the origin no other webhook uses.
       const batch = await send('POST', `/v1/bots/${BOT}/calls/batch`, {
         calls: Array.from({ length: CIRCUIT_MIN_ATTEMPTS }, (_, i) => ({ webhook: 'down', userId: `down-${i + 1}` })),

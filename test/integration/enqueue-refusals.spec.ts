@@ -4,10 +4,12 @@ import { keys } from '@hookrunner/redis';
 import {
   ApiClient,
   callJobKeyIn,
+  createWebhook,
   isRateBucket,
   redisSnapshot,
   SplitDeployment,
   startSplitDeployment,
+  uniqueId,
   waitingCallIds,
 } from '../support';
 
@@ -46,13 +48,8 @@ describe('enqueue refusals', () => {
 
   /** A bot of its own with the webhook HOOK. */
   async function newBot(): Promise<string> {
-    const botId = `bot-${randomUUID()}`;
-    const created = await roomy.post(`/v1/bots/${botId}/webhooks`, {
-      name: HOOK,
-      method: 'POST',
-      url: `${deployment.endpoint.url}/hook`,
-    });
-    expect(created.status).toBe(201);
+    const botId = uniqueId('bot');
+    await createWebhook(roomy, botId, { name: HOOK, method: 'POST', url: `${deployment.endpoint.url}/hook` });
     return botId;
   }
 
